@@ -1,0 +1,15 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    BACKPROP_DATA_DIR=/data BACKPROP_TEMPLATES_DIR=/srv/templates BACKPROP_STATIC_DIR=/srv/static
+WORKDIR /srv
+COPY pyproject.toml README.md ./
+COPY engine engine
+COPY app app
+COPY templates templates
+COPY static static
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 10001 playground \
+    && mkdir -p /data && chown playground /data
+USER playground
+EXPOSE 8000
+CMD ["backprop-playground", "--host", "0.0.0.0", "--port", "8000"]

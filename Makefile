@@ -1,0 +1,38 @@
+# Two commands: `make run` serves the playground on http://127.0.0.1:8000,
+# `make test` runs every test (lint and real-Chromium browser tests included).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test bench chromium clean
+
+run: $(VENV)/.run-installed
+	$(PY) -m app
+
+test: $(VENV)/.test-installed chromium
+	$(PY) -m pytest
+
+bench: $(VENV)/.test-installed
+	$(PY) bench/engine.py
+
+$(VENV)/.run-installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+# Browser tests drive Debian's Chromium; install it when missing and we are root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

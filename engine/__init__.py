@@ -1,0 +1,1 @@
+"""Pure NumPy backpropagation engine: networks, losses, optimizers, data sets, traces."""

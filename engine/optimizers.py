@@ -1,0 +1,67 @@
+"""Optimizers on the flat gradient g = ∂E/∂θ; each returns the update added to θ.
+
+sgd       Δθ = −α g
+momentum  v ← μ v − α g;  Δθ = v
+adam      m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  m̂ = m/(1−β1^t);  v̂ = v/(1−β2^t);
+          Δθ = −α m̂ / (√v̂ + ε)
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    name: str = "sgd"
+    learning_rate: float = 0.03
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+
+
+@dataclass(frozen=True)
+class OptimizerState:
+    """t counts updates taken; slots hold flat arrays shaped like θ (velocity, m, v)."""
+
+    name: str
+    t: int = 0
+    slots: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    slot_names: tuple[str, ...]
+    step: Callable[[np.ndarray, OptimizerState, OptimizerConfig], tuple]  # -> (Δθ, state)
+
+    def init_state(self, n_params: int) -> OptimizerState:
+        return OptimizerState(self.name, 0, {s: np.zeros(n_params) for s in self.slot_names})
+
+
+def _sgd(g, state, cfg):
+    return g * -cfg.learning_rate, OptimizerState("sgd", state.t + 1)
+
+
+def _momentum(g, state, cfg):
+    velocity = cfg.momentum * state.slots["velocity"] - cfg.learning_rate * g   # v ← μv − αg
+    return velocity, OptimizerState("momentum", state.t + 1, {"velocity": velocity})
+
+
+def _adam(g, state, cfg):
+    t = state.t + 1
+    m = cfg.beta1 * state.slots["m"] + (1.0 - cfg.beta1) * g                    # first moment
+    v = cfg.beta2 * state.slots["v"] + (1.0 - cfg.beta2) * (g * g)              # second moment
+    m_hat = m / (1.0 - cfg.beta1**t)
+    v_hat = v / (1.0 - cfg.beta2**t)
+    update = -cfg.learning_rate * m_hat / (np.sqrt(v_hat) + cfg.epsilon)
+    return update, OptimizerState("adam", t, {"m": m, "v": v})
+
+
+OPTIMIZERS: dict[str, Optimizer] = {
+    "sgd": Optimizer("sgd", (), _sgd),
+    "momentum": Optimizer("momentum", ("velocity",), _momentum),
+    "adam": Optimizer("adam", ("m", "v"), _adam),
+}

@@ -1,0 +1,106 @@
+"""One training step: forward, loss, backward, update.
+
+δ^L = g'(a^L) ⊙ ∂E/∂o^L (fused to (ŷ−y)/N for the cross-entropies);
+δ^k = g'(a^k) ⊙ δ^{k+1} W^{k+1}ᵀ;  ∂E/∂W^k = o^{k-1}ᵀ δ^k (+ penalty);  ∂E/∂b^k = Σ_d δ^k;
+θ ← θ + Δθ with Δθ from the optimizer.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import EngineError
+from engine.losses import LOSSES
+from engine.network import Network, forward
+from engine.optimizers import OPTIMIZERS, OptimizerConfig, OptimizerState
+from engine.regularizers import REGULARIZERS
+from engine.trace import Backward, Forward, StepRecord
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    loss: str = "mse"
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    regularization: str | None = None
+    regularization_rate: float = 0.0
+    train_biases: bool = True
+
+
+def check_config(net: Network, cfg: StepConfig) -> None:
+    """Raise EngineError if cfg names something unknown or pairs a loss with the wrong output."""
+    if cfg.loss not in LOSSES:
+        raise EngineError(f"loss: unknown loss {cfg.loss!r}; choose one of {sorted(LOSSES)}")
+    if cfg.optimizer.name not in OPTIMIZERS:
+        raise EngineError(
+            f"optimizer.name: unknown optimizer {cfg.optimizer.name!r}; "
+            f"choose one of {sorted(OPTIMIZERS)}"
+        )
+    if cfg.regularization is not None and cfg.regularization not in REGULARIZERS:
+        raise EngineError(
+            f"regularization.name: unknown regularization {cfg.regularization!r}; "
+            f"choose one of {sorted(REGULARIZERS)} or null"
+        )
+    required, output = LOSSES[cfg.loss].requires_output, net.activations[-1]
+    if required is not None and output != required:
+        raise EngineError(f"loss: {cfg.loss} needs a {required} output layer, got {output}")
+    if output == "softmax" and cfg.loss != "softmax_ce":
+        raise EngineError(f"loss: a softmax output layer needs softmax_ce, got {cfg.loss}")
+
+
+def loss_value(net: Network, a_L: np.ndarray, o_L: np.ndarray, Y: np.ndarray, cfg: StepConfig) -> float:
+    """E on the batch, the weight penalty included."""
+    E = LOSSES[cfg.loss].E(a_L, o_L, Y)
+    if cfg.regularization is not None:
+        weights = net.theta[: net.layout.n_weights]
+        E += REGULARIZERS[cfg.regularization].penalty(weights, cfg.regularization_rate)
+    return E
+
+
+def backward(net: Network, fwd: Forward, Y: np.ndarray, cfg: StepConfig) -> Backward:
+    """Backward pass. Y: (N, n_L); returns delta[k], dE_dW[k], dE_db[k] for k = 1..L."""
+    a, o, L, g = fwd.a, fwd.o, net.L, net.g
+    loss = LOSSES[cfg.loss]
+    grad = np.empty(net.layout.n_params)
+    dE_dW, dE_db = net.layout.views(grad)
+    delta = [None] * (L + 1)
+    if loss.output_delta is not None:
+        delta[L] = loss.output_delta(o[L], Y)                  # δ^L = (ŷ − y)/N
+    else:
+        delta[L] = loss.dE_do(o[L], Y) * g[L].dg(a[L], o[L])   # δ^L = g'(a^L) ⊙ ∂E/∂o^L
+    for k in range(L, 0, -1):
+        np.matmul(o[k - 1].T, delta[k], out=dE_dW[k])          # ∂E/∂w_ij = o_i^{k-1} δ_j^k
+        np.add.reduce(delta[k], axis=0, out=dE_db[k])          # ∂E/∂b_j = Σ_d δ_j^k
+        if k > 1:
+            delta[k - 1] = (delta[k] @ net.W[k].T) * g[k - 1].dg(a[k - 1], o[k - 1])
+    if cfg.regularization is not None:
+        n_w = net.layout.n_weights
+        grad[:n_w] += REGULARIZERS[cfg.regularization].grad(net.theta[:n_w], cfg.regularization_rate)
+    return Backward(delta, dE_dW, dE_db, grad)
+
+
+def train_step(
+    net: Network, state: OptimizerState, X: np.ndarray, Y: np.ndarray, cfg: StepConfig
+) -> tuple[Network, OptimizerState, StepRecord]:
+    """One step on the batch X: (N, n_0), Y: (N, n_L). Updates net.theta in place.
+
+    A step whose loss or new parameters are not finite leaves net and state unchanged and
+    returns a record marked diverged.
+    """
+    with np.errstate(all="ignore"):  # overflow is detected below and reported, not warned
+        a, o = forward(net, X)
+        fwd = Forward(a, o)
+        E = loss_value(net, a[net.L], o[net.L], Y, cfg)
+        bwd = backward(net, fwd, Y, cfg)
+        g = bwd.grad
+        if not cfg.train_biases:
+            g = g.copy()
+            g[net.layout.n_weights :] = 0.0   # fixed biases: no update, no optimizer memory
+        update, new_state = OPTIMIZERS[cfg.optimizer.name].step(g, state, cfg.optimizer)
+        theta = net.theta + update
+        # A sum of finite values overflows only near 1e308: divergence by any measure.
+        diverged = not (math.isfinite(E) and math.isfinite(theta.sum()))
+    if not diverged:
+        net.theta[...] = theta
+        state = new_state
+    return net, state, StepRecord(E, fwd, bwd, update, net.layout, diverged)

@@ -1,0 +1,223 @@
+"""A training run: network + data split + shuffled mini-batches + optimizer state + counters.
+
+One epoch = the training set once, in mini-batches of `batch_size` drawn from a fresh
+permutation per epoch; the permutation stream is seeded, so a run replays bit for bit.
+"""
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from engine.datasets import DATASETS, Split, make_dataset
+from engine.errors import EngineError
+from engine.features import feature_matrix
+from engine.network import Network, forward, make_network
+from engine.optimizers import OPTIMIZERS, OptimizerConfig, OptimizerState
+from engine.targets import accuracy, output_size, targets
+from engine.trace import StepRecord
+from engine.train import StepConfig, check_config, loss_value, train_step
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    dataset: str = "circle"
+    points: int | None = None           # None: the data set's default
+    noise: float = 0.0
+    train_share: float = 0.5
+    features: tuple[str, ...] = ("x1", "x2")
+    hidden: tuple[int, ...] = (4, 2)
+    activation: str = "tanh"
+    output_activation: str = "tanh"
+    init: str = "uniform"
+    batch_size: int = 10
+    step: StepConfig = field(default_factory=lambda: StepConfig(
+        optimizer=OptimizerConfig(learning_rate=0.03)))
+    seed: int = 0                       # network initialisation and batch order
+    data_seed: int = 0                  # the data set
+
+
+@dataclass(frozen=True)
+class Metrics:
+    train_loss: float
+    test_loss: float
+    train_accuracy: float | None
+    test_accuracy: float | None
+
+
+class Trainer:
+    """Mutable training run; every public change goes through a method."""
+
+    def __init__(self, cfg: RunConfig, split: Split | None = None):
+        self.split = split if split is not None else _make_split(cfg)
+        self.cfg = cfg
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to step 0: the same seed gives the same network and batch order."""
+        cfg, split = self.cfg, self.split
+        init_seq, shuffle_seq = np.random.SeedSequence(cfg.seed).spawn(2)
+        n_out = output_size(split.kind, split.classes)
+        sizes = [len(cfg.features), *cfg.hidden, n_out]
+        activations = [cfg.activation] * len(cfg.hidden) + [cfg.output_activation]
+        self.net = make_network(sizes, activations, init=cfg.init, rng=np.random.default_rng(init_seq))
+        check_config(self.net, cfg.step)
+        if not 1 <= cfg.batch_size:
+            raise EngineError(f"batch_size must be at least 1, got {cfg.batch_size}")
+        self.X_train = feature_matrix(split.X_train, cfg.features)
+        self.X_test = feature_matrix(split.X_test, cfg.features)
+        self.Y_train = targets(split.y_train, split.kind, split.classes, cfg.output_activation)
+        self.Y_test = targets(split.y_test, split.kind, split.classes, cfg.output_activation)
+        self.shuffle_rng = np.random.default_rng(shuffle_seq)
+        self.state = OPTIMIZERS[cfg.step.optimizer.name].init_state(self.net.layout.n_params)
+        self.step_count = 0
+        self.epoch = 0
+        self.losses: list[float] = []
+        self.diverged = False
+        self.last: StepRecord | None = None
+        self._grid: tuple[int, np.ndarray] | None = None
+        self._start_epoch()
+
+    def _start_epoch(self, order: np.ndarray | None = None, cursor: int = 0) -> None:
+        # One gather per epoch; the batches are then contiguous slices (views, no copies).
+        self._order = self.shuffle_rng.permutation(len(self.X_train)) if order is None else order
+        self._X_epoch, self._Y_epoch = self.X_train[self._order], self.Y_train[self._order]
+        self._cursor = cursor
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        start, self._cursor = self._cursor, self._cursor + self.cfg.batch_size
+        return self._X_epoch[start : self._cursor], self._Y_epoch[start : self._cursor]
+
+    def step(self, n: int = 1) -> StepRecord | None:
+        """Take up to n steps; stops early at a diverged step. Returns the last record."""
+        cfg, state = self.cfg.step, self.state
+        for _ in range(n):
+            if self.diverged:
+                break
+            X, Y = self.next_batch()
+            _, state, record = train_step(self.net, state, X, Y, cfg)
+            self.losses.append(record.E)
+            self.last = record
+            if record.diverged:
+                self.diverged = True
+                break
+            self.step_count += 1
+            if self._cursor >= len(self._X_epoch):
+                self.epoch += 1
+                self._start_epoch()
+        self.state = state
+        return self.last
+
+    def metrics(self) -> Metrics:
+        kind, out = self.split.kind, self.cfg.output_activation
+        with np.errstate(all="ignore"):
+            a_tr, o_tr = forward(self.net, self.X_train)
+            a_te, o_te = forward(self.net, self.X_test)
+            return Metrics(
+                loss_value(self.net, a_tr[-1], o_tr[-1], self.Y_train, self.cfg.step),
+                loss_value(self.net, a_te[-1], o_te[-1], self.Y_test, self.cfg.step),
+                accuracy(o_tr[-1], self.Y_train, kind, out),
+                accuracy(o_te[-1], self.Y_test, kind, out),
+            )
+
+    def grid_outputs(self, resolution: int = 100) -> list[np.ndarray]:
+        """Every neuron's output over a resolution² grid of the input plane, row 0 at the top.
+
+        Returns o[k]: (resolution², n_k) float32 for k = 0..L; o[0] holds the input features.
+        """
+        if self._grid is None or self._grid[0] != resolution:
+            features = self._grid_features(resolution).astype(np.float32)
+            self._grid = (resolution, features)
+        # float32 is plenty for a picture and runs the grid's tanh about five times faster.
+        net32 = Network(self.net.sizes, self.net.activations, self.net.theta.astype(np.float32))
+        with np.errstate(all="ignore"):
+            return forward(net32, self._grid[1])[1]
+
+    def _grid_features(self, resolution: int) -> np.ndarray:
+        lo, hi = self.extent
+        step = (hi - lo) / resolution
+        centres = lo + step * (np.arange(resolution) + 0.5)   # cell centres, left to right
+        x1, x2 = np.meshgrid(centres, centres[::-1])           # x2 falls down the rows
+        return feature_matrix(np.column_stack([x1.ravel(), x2.ravel()]), self.cfg.features)
+
+    @property
+    def extent(self) -> tuple[float, float]:
+        """The square of the input plane drawn: the truth table's unit square, else [−6, 6]."""
+        X = self.split.X_train
+        return (-0.5, 1.5) if X.min() >= 0 and X.max() <= 1 else (-6.0, 6.0)
+
+    def set_step_config(self, **changes) -> None:
+        """Change loss, learning rate, regularisation… between steps (optimizer kept if same)."""
+        step = replace(self.cfg.step, **changes)
+        check_config(self.net, step)
+        if step.optimizer.name != self.cfg.step.optimizer.name:
+            self.state = OPTIMIZERS[step.optimizer.name].init_state(self.net.layout.n_params)
+        self.cfg = replace(self.cfg, step=step)
+
+    def set_batch_size(self, batch_size: int) -> None:
+        if batch_size < 1:
+            raise EngineError(f"batch_size must be at least 1, got {batch_size}")
+        self.cfg = replace(self.cfg, batch_size=batch_size)
+
+    def set_activation(self, activation: str) -> None:
+        """Change every hidden layer's activation; weights are kept."""
+        probe = self.net.copy()
+        for k in range(1, self.net.L):
+            probe.set_activation(k, activation)
+        self.net = Network(probe.sizes, probe.activations, self.net.theta)
+        self.cfg = replace(self.cfg, activation=activation)
+
+    def set_parameter(self, kind: str, k: int, i: int, j: int | None, value: float) -> None:
+        """Set w_ij^k (kind "W") or b_i^k (kind "b") by hand."""
+        if not 1 <= k <= self.net.L:
+            raise EngineError(f"layer must be in 1..{self.net.L}, got {k}")
+        target = self.net.W[k] if kind == "W" else self.net.b[k]
+        index = (i, j) if kind == "W" else (i,)
+        if any(not 0 <= x < n for x, n in zip(index, target.shape, strict=True)):
+            raise EngineError(f"{kind}[{k}] has shape {target.shape}; index {index} is outside")
+        if not np.isfinite(value):
+            raise EngineError("value must be a finite number")
+        target[index] = value
+        self.diverged = False
+
+    def snapshot(self) -> "Snapshot":
+        """Everything needed to continue this run exactly, as plain arrays and numbers."""
+        return Snapshot(
+            self.net.theta.copy(), self.state, self.step_count, self.epoch, list(self.losses),
+            self.shuffle_rng.bit_generator.state, self._order.copy(), self._cursor, self.diverged,
+        )
+
+    def restore(self, snap: "Snapshot") -> None:
+        """Continue from a snapshot of a run with the same config and data."""
+        if snap.theta.shape != self.net.theta.shape:
+            raise EngineError(
+                f"network: expected {self.net.theta.size} parameters, got {snap.theta.size}"
+            )
+        if len(snap.order) != len(self.X_train) or not 0 <= snap.cursor <= len(snap.order):
+            raise EngineError("batch order does not match the training set")
+        self.net.theta[...] = snap.theta
+        self.state = snap.state
+        self.step_count, self.epoch, self.diverged = snap.step_count, snap.epoch, snap.diverged
+        self.losses = list(snap.losses)
+        self.shuffle_rng.bit_generator.state = snap.rng_state
+        self._start_epoch(np.asarray(snap.order, dtype=np.intp), snap.cursor)
+        self.last = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    theta: np.ndarray
+    state: OptimizerState
+    step_count: int
+    epoch: int
+    losses: list
+    rng_state: dict
+    order: np.ndarray
+    cursor: int
+    diverged: bool
+
+
+def _make_split(cfg: RunConfig) -> Split:
+    if cfg.dataset not in DATASETS:
+        raise EngineError(f"dataset: unknown data set {cfg.dataset!r}; choose one of {sorted(DATASETS)}")
+    points = cfg.points if cfg.points is not None else DATASETS[cfg.dataset].default_points
+    return make_dataset(cfg.dataset, points, cfg.noise, cfg.train_share, cfg.data_seed)

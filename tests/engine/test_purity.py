@@ -1,0 +1,43 @@
+"""The engine imports only the standard library's maths helpers, numpy and itself."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ENGINE = Path(__file__).resolve().parents[2] / "engine"
+ALLOWED = {"numpy", "math", "dataclasses", "typing", "collections.abc", "functools", "__future__"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add("." * node.level + (node.module or ""))
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(ENGINE.glob("*.py")), ids=lambda p: p.name)
+def test_engine_module_imports_only_the_allowlist(path):
+    bad = {
+        name
+        for name in imported_modules(path)
+        if name not in ALLOWED and not name.startswith(("engine.", "."))
+        and name != "engine"
+    }
+    assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def test_purity_check_catches_a_web_import(tmp_path):
+    module = tmp_path / "bad.py"
+    module.write_text("import fastapi\nfrom app.main import create_app\n")
+    assert imported_modules(module) == {"fastapi", "app.main"}
+
+
+@pytest.mark.parametrize("path", sorted(ENGINE.glob("*.py")), ids=lambda p: p.name)
+def test_engine_module_never_uses_the_global_rng_or_prints(path):
+    source = path.read_text()
+    for forbidden in ("np.random.seed", "np.random.rand(", "np.random.randn", "print("):
+        assert forbidden not in source, f"{path.name} uses {forbidden}"
