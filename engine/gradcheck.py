@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.network import Layout, Network, forward
-from engine.train import StepConfig, backward, check_config, loss_value
 from engine.trace import Forward
+from engine.train import StepConfig, backward, check_config, loss_value
 
 # Below this size a gradient is compared absolutely: float64 round-off in E is ~1e-16/ε.
 RELATIVE_FLOOR = 1e-3
@@ -36,7 +36,9 @@ def relative_error(analytic, numeric):
     return np.abs(analytic - numeric) / scale
 
 
-def loss_at(net: Network, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, cfg: StepConfig) -> float:
+def loss_at(
+    net: Network, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, cfg: StepConfig
+) -> float:
     """E with the parameters replaced by theta; net itself is not changed."""
     probe = Network(net.sizes, net.activations, theta)
     a, o = forward(probe, X)

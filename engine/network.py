@@ -122,14 +122,17 @@ def make_network(
     check_architecture(sizes, activations)
     layout = Layout(tuple(int(n) for n in sizes))
     if init not in INITIALIZERS:
-        raise EngineError(f"init: unknown initializer {init!r}; choose one of {sorted(INITIALIZERS)}")
+        raise EngineError(
+            f"init: unknown initializer {init!r}; choose one of {sorted(INITIALIZERS)}"
+        )
     initializer = INITIALIZERS[init]
     if (W is None or b is None) and rng is None:
         raise EngineError("an rng is needed to initialise weights or biases that are not given")
     W_init, b_init = [None], [None]
     for k in range(1, layout.L + 1):
         m, n = layout.sizes[k - 1], layout.sizes[k]
-        W_init.append(_given("weights", W, k, (m, n)) if W is not None else initializer.W(m, n, rng))
+        W_k = _given("weights", W, k, (m, n)) if W is not None else initializer.W(m, n, rng)
+        W_init.append(W_k)
         b_init.append(_given("biases", b, k, (n,)) if b is not None else initializer.b(n))
     return Network(layout.sizes, activations, layout.flatten(W_init, b_init))
 

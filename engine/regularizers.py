@@ -17,6 +17,10 @@ class Regularizer:
 
 
 REGULARIZERS: dict[str, Regularizer] = {
-    "l1": Regularizer("l1", lambda w, lam: lam * float(np.abs(w).sum()), lambda w, lam: lam * np.sign(w)),
-    "l2": Regularizer("l2", lambda w, lam: 0.5 * lam * float(np.vdot(w, w)), lambda w, lam: lam * w),
+    "l1": Regularizer(
+        "l1", lambda w, lam: lam * float(np.abs(w).sum()), lambda w, lam: lam * np.sign(w)
+    ),
+    "l2": Regularizer(
+        "l2", lambda w, lam: 0.5 * lam * float(np.vdot(w, w)), lambda w, lam: lam * w
+    ),
 }

@@ -1,6 +1,7 @@
 """Records of what one training step did, layer by layer (slot 0 unused except o[0] = X).
 
-a[k], o[k], delta[k]: (N, n_k);  dE_dW[k], update_W[k]: (n_{k-1}, n_k);  dE_db[k], update_b[k]: (n_k,).
+a[k], o[k], delta[k]: (N, n_k);  dE_dW[k], update_W[k]: (n_{k-1}, n_k);
+dE_db[k], update_b[k]: (n_k,).
 The per-layer gradient and update arrays are views into the flat vectors the optimizer used.
 """
 

@@ -48,7 +48,9 @@ def check_config(net: Network, cfg: StepConfig) -> None:
         raise EngineError(f"loss: a softmax output layer needs softmax_ce, got {cfg.loss}")
 
 
-def loss_value(net: Network, a_L: np.ndarray, o_L: np.ndarray, Y: np.ndarray, cfg: StepConfig) -> float:
+def loss_value(
+    net: Network, a_L: np.ndarray, o_L: np.ndarray, Y: np.ndarray, cfg: StepConfig
+) -> float:
     """E on the batch, the weight penalty included."""
     E = LOSSES[cfg.loss].E(a_L, o_L, Y)
     if cfg.regularization is not None:
@@ -75,7 +77,8 @@ def backward(net: Network, fwd: Forward, Y: np.ndarray, cfg: StepConfig) -> Back
             delta[k - 1] = (delta[k] @ net.W[k].T) * g[k - 1].dg(a[k - 1], o[k - 1])
     if cfg.regularization is not None:
         n_w = net.layout.n_weights
-        grad[:n_w] += REGULARIZERS[cfg.regularization].grad(net.theta[:n_w], cfg.regularization_rate)
+        reg = REGULARIZERS[cfg.regularization]
+        grad[:n_w] += reg.grad(net.theta[:n_w], cfg.regularization_rate)
     return Backward(delta, dE_dW, dE_db, grad)
 
 
@@ -97,6 +100,8 @@ def train_step(
             g = g.copy()
             g[net.layout.n_weights :] = 0.0   # fixed biases: no update, no optimizer memory
         update, new_state = OPTIMIZERS[cfg.optimizer.name].step(g, state, cfg.optimizer)
+        if not cfg.train_biases:
+            update, new_state = _keep_biases(update, new_state, state, net.layout.n_weights)
         theta = net.theta + update
         # A sum of finite values overflows only near 1e308: divergence by any measure.
         diverged = not (math.isfinite(E) and math.isfinite(theta.sum()))
@@ -104,3 +109,13 @@ def train_step(
         net.theta[...] = theta
         state = new_state
     return net, state, StepRecord(E, fwd, bwd, update, net.layout, diverged)
+
+
+def _keep_biases(update, new_state, old_state, n_w):
+    # A zero gradient is not enough: velocity or m carried over from steps that did train
+    # biases would still move them. Zero their Δθ and keep their slots as they were.
+    update = update.copy()   # momentum's update is its velocity slot
+    update[n_w:] = 0.0
+    for name, slot in new_state.slots.items():
+        slot[n_w:] = old_state.slots[name][n_w:]
+    return update, new_state

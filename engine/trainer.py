@@ -47,9 +47,11 @@ class Metrics:
 class Trainer:
     """Mutable training run; every public change goes through a method."""
 
-    def __init__(self, cfg: RunConfig, split: Split | None = None):
+    def __init__(self, cfg: RunConfig, split: Split | None = None,
+                 initial_theta: np.ndarray | None = None):
         self.split = split if split is not None else _make_split(cfg)
         self.cfg = cfg
+        self.initial_theta = initial_theta   # hand-set start; None: initialise from the seed
         self.reset()
 
     def reset(self) -> None:
@@ -59,7 +61,10 @@ class Trainer:
         n_out = output_size(split.kind, split.classes)
         sizes = [len(cfg.features), *cfg.hidden, n_out]
         activations = [cfg.activation] * len(cfg.hidden) + [cfg.output_activation]
-        self.net = make_network(sizes, activations, init=cfg.init, rng=np.random.default_rng(init_seq))
+        rng = np.random.default_rng(init_seq)
+        self.net = make_network(sizes, activations, init=cfg.init, rng=rng)
+        if self.initial_theta is not None:
+            self.net.theta[...] = self.initial_theta
         check_config(self.net, cfg.step)
         if not 1 <= cfg.batch_size:
             raise EngineError(f"batch_size must be at least 1, got {cfg.batch_size}")
@@ -74,6 +79,7 @@ class Trainer:
         self.losses: list[float] = []
         self.diverged = False
         self.last: StepRecord | None = None
+        self.last_batch: tuple[np.ndarray, np.ndarray] | None = None
         self._grid: tuple[int, np.ndarray] | None = None
         self._start_epoch()
 
@@ -94,6 +100,7 @@ class Trainer:
             if self.diverged:
                 break
             X, Y = self.next_batch()
+            self.last_batch = (X, Y)
             _, state, record = train_step(self.net, state, X, Y, cfg)
             self.losses.append(record.E)
             self.last = record
@@ -128,8 +135,8 @@ class Trainer:
             features = self._grid_features(resolution).astype(np.float32)
             self._grid = (resolution, features)
         # float32 is plenty for a picture and runs the grid's tanh about five times faster.
-        net32 = Network(self.net.sizes, self.net.activations, self.net.theta.astype(np.float32))
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a θ past float32's range casts to inf, not a warning
+            net32 = Network(self.net.sizes, self.net.activations, self.net.theta.astype(np.float32))
             return forward(net32, self._grid[1])[1]
 
     def _grid_features(self, resolution: int) -> np.ndarray:
@@ -170,6 +177,8 @@ class Trainer:
         """Set w_ij^k (kind "W") or b_i^k (kind "b") by hand."""
         if not 1 <= k <= self.net.L:
             raise EngineError(f"layer must be in 1..{self.net.L}, got {k}")
+        if kind not in ("W", "b") or (kind == "W" and j is None):
+            raise EngineError(f"kind must be 'W' (with i and j) or 'b' (with i), got {kind!r}")
         target = self.net.W[k] if kind == "W" else self.net.b[k]
         index = (i, j) if kind == "W" else (i,)
         if any(not 0 <= x < n for x, n in zip(index, target.shape, strict=True)):
@@ -218,6 +227,8 @@ class Snapshot:
 
 def _make_split(cfg: RunConfig) -> Split:
     if cfg.dataset not in DATASETS:
-        raise EngineError(f"dataset: unknown data set {cfg.dataset!r}; choose one of {sorted(DATASETS)}")
+        raise EngineError(
+            f"dataset: unknown data set {cfg.dataset!r}; choose one of {sorted(DATASETS)}"
+        )
     points = cfg.points if cfg.points is not None else DATASETS[cfg.dataset].default_points
     return make_dataset(cfg.dataset, points, cfg.noise, cfg.train_share, cfg.data_seed)

@@ -1,0 +1,1 @@
+"""FastAPI server for the Backprop Playground: REST steps, sessions, the stream, pages."""

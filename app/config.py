@@ -1,0 +1,28 @@
+"""Settings: limits from design.md and paths, overridable by BACKPROP_* environment variables."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BACKPROP_")
+
+    max_hidden_layers: int = Field(8, description="hidden layers a network may have")
+    max_neurons: int = Field(16, description="neurons a layer may have (inputs included)")
+    max_points: int = Field(5000, description="data points in a data set or a request batch")
+    max_steps: int = Field(10_000, description="training steps one request may take")
+    max_sessions: int = Field(200, description="live sessions at once")
+    session_idle_seconds: float = Field(3600.0, description="a session untouched this long expires")
+    max_followers: int = Field(500, description="WebSocket followers a session may have")
+    frame_rate: float = Field(60.0, description="frames per second sent to followers, at most")
+    heatmap_rate: float = Field(25.0, description="heatmap refreshes per second, at most")
+    heatmap_resolution: int = Field(100, description="cells per side of the decision boundary")
+    thumbnail_stride: int = Field(4, description="every n-th boundary cell makes a neuron heatmap")
+    loss_history: int = Field(100_000, description="loss points kept per session before thinning")
+    data_dir: Path = Field(ROOT / "data", description="where saved sessions (SQLite) live")
+    templates_dir: Path = ROOT / "templates"
+    static_dir: Path = ROOT / "static"

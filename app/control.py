@@ -1,0 +1,137 @@
+"""What control requests do to a session: config patches, hand edits, export and import."""
+
+import numpy as np
+
+from app import encode, state
+from app.build import build_trainer
+from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
+from app.sessions import Session, SessionStore
+from engine.errors import EngineError
+from engine.optimizers import OptimizerConfig
+from engine.trainer import Snapshot
+
+EXPORT_FORMAT = "backprop-playground/session@1"
+
+
+def create(store: SessionStore, cfg: SessionConfig, settings) -> Session:
+    cfg, run, trainer = build_trainer(cfg, settings)
+    return store.create(cfg.model_dump(mode="json"), run, trainer)
+
+
+def patch_config(session: Session, patch: ConfigPatch) -> None:
+    """Change hyper-parameters between steps; the engine checks the combination."""
+    trainer, changes = session.trainer, {}
+    optimizer = trainer.cfg.step.optimizer
+    if patch.optimizer is not None:
+        optimizer = OptimizerConfig(**patch.optimizer.model_dump())
+    if patch.learning_rate is not None:
+        optimizer = OptimizerConfig(**{**vars(optimizer), "learning_rate": patch.learning_rate})
+    changes["optimizer"] = optimizer
+    if patch.regularization is not None:
+        changes.update(
+            regularization=patch.regularization.name, regularization_rate=patch.regularization.rate
+        )
+    if patch.regularization_off:
+        changes.update(regularization=None, regularization_rate=0.0)
+    if patch.train_biases is not None:
+        changes["train_biases"] = patch.train_biases
+    trainer.set_step_config(**changes)
+    if patch.batch_size is not None:
+        trainer.set_batch_size(patch.batch_size)
+    if patch.activation is not None:
+        trainer.set_activation(patch.activation)
+    if patch.example is not None:
+        session.example = None if patch.example < 0 else patch.example
+    session.config = _config_now(session)
+
+
+def _config_now(session: Session) -> dict:
+    cfg, step = session.trainer.cfg, session.trainer.cfg.step
+    optimizer = {
+        k: v
+        for k, v in vars(step.optimizer).items()
+        if k in ("name", "learning_rate") or k in _OPTIMIZER_FIELDS[step.optimizer.name]
+    }
+    reg = (
+        None
+        if step.regularization is None
+        else {"name": step.regularization, "rate": step.regularization_rate}
+    )
+    return {
+        **session.config,
+        "optimizer": optimizer,
+        "regularization": reg,
+        "batch_size": cfg.batch_size,
+        "activation": cfg.activation,
+        "train_biases": step.train_biases,
+    }
+
+
+_OPTIMIZER_FIELDS = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "beta2", "epsilon")}
+
+
+def set_parameter(session: Session, edit: ParameterEdit) -> None:
+    session.trainer.set_parameter(edit.kind, edit.layer, edit.i, edit.j, edit.value)
+    if session.status == "diverged":
+        session.status = "paused"
+
+
+def export(session: Session) -> dict:
+    trainer = session.trainer
+    snap = trainer.snapshot()
+    params = encode.params(trainer.net.layout, snap.theta)
+    return {
+        "format": EXPORT_FORMAT,
+        "config": session.config,
+        "network": params,
+        "optimizer_state": encode.optimizer_state(snap.state, trainer.net.layout),
+        "step": snap.step_count,
+        "epoch": snap.epoch,
+        "status": "diverged" if snap.diverged else "paused",
+        "history": {
+            "stride": session.log.stride,
+            "count": session.log.count,
+            "values": [encode.number(v) for v in session.log.values],
+        },
+        "batch_order": snap.order.tolist(),
+        "batch_cursor": snap.cursor,
+        "rng_state": snap.rng_state,
+    }
+
+
+def import_session(store: SessionStore, data: SessionExport, settings) -> Session:
+    """A new session that continues exactly where the exported one stopped."""
+    cfg = data.config.model_copy(update={"network": None})
+    session = create(store, cfg, settings)
+    trainer = session.trainer
+    layout = trainer.net.layout
+    try:
+        theta = encode.flat_params(layout, data.network.weights, data.network.biases, "network")
+        opt = encode.parse_optimizer_state(
+            data.optimizer_state, trainer.cfg.step.optimizer.name, layout
+        )
+        trainer.restore(
+            Snapshot(
+                theta,
+                opt,
+                data.step,
+                data.epoch,
+                [],
+                data.rng_state,
+                np.asarray(data.batch_order),
+                data.batch_cursor,
+                data.status == "diverged",
+            )
+        )
+    except (EngineError, ValueError, TypeError, KeyError) as err:
+        store.remove(session.id)
+        raise EngineError(f"import: {err}") from err
+    session.log.values = [v if v is not None else float("nan") for v in data.history["values"]]
+    session.log.stride = int(data.history["stride"])
+    session.log.count = int(data.history.get("count", data.step))
+    session.pending_start = data.step
+    session.status = data.status if data.status != "playing" else "paused"
+    return session
+
+
+__all__ = ["create", "export", "import_session", "patch_config", "set_parameter", "state"]

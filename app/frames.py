@@ -1,0 +1,119 @@
+"""Stream messages for followers: frames (compact float32), heatmaps (uint8), losses.
+
+Bulk arrays travel as base64 bytes so a frame of a 2-8-8-1 network stays under 4 KB and a
+NaN can never break the JSON; see docs/stream.md for the layout.
+"""
+
+import base64
+import json
+
+import numpy as np
+
+from app import encode
+from app.sessions import Session
+
+UNIT_RANGE = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0)}  # others are drawn on [−1, 1]
+
+
+def f32(values) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def u8(values: np.ndarray) -> str:
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def dumps(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+
+
+def _shown(values: np.ndarray, example: int | None) -> np.ndarray:
+    """Batch mean, or one example's row when one is chosen and the batch has it."""
+    if example is not None and example < len(values):
+        return values[example]
+    return values.mean(axis=0)
+
+
+def frame(session: Session, seq: int, loss_start: int, losses: list) -> tuple[str, int, int]:
+    """Encode the session's latest state once for every follower: (text, loss_start, loss_end)."""
+    trainer, record = session.trainer, session.trainer.last
+    net = trainer.net
+    layers = []
+    with np.errstate(all="ignore"):
+        for k in range(1, net.L + 1):
+            layer = {"W": f32(net.W[k]), "b": f32(net.b[k])}
+            if record is not None:
+                layer.update(
+                    a=f32(_shown(record.a[k], session.example)),
+                    o=f32(_shown(record.o[k], session.example)),
+                    delta=f32(_shown(record.delta[k], session.example)),
+                    dE_dW=f32(record.dE_dW[k]),
+                    update_W=f32(record.update_W[k]),
+                    dE_db=f32(record.dE_db[k]),
+                    update_b=f32(record.update_b[k]),
+                )
+            layers.append(layer)
+        grad_norms = (
+            []
+            if record is None
+            else [
+                encode.number(np.sqrt(np.mean(record.dE_dW[k] ** 2))) for k in range(1, net.L + 1)
+            ]
+        )
+        metrics = trainer.metrics()
+    phase = session.phase()
+    message = {
+        "type": "frame",
+        "seq": seq,
+        "step": trainer.step_count,
+        "epoch": trainer.epoch,
+        "status": session.status,
+        "diverged": trainer.diverged,
+        "loss_start": loss_start,
+        "losses": f32(losses),
+        "metrics": {
+            name: encode.number(v) if v is not None else None for name, v in vars(metrics).items()
+        },
+        "grad_norms": grad_norms,
+        "phase": None if phase is None else vars(phase),
+        "example": session.example,
+        "input": None if record is None else f32(_shown(record.o[0], session.example)),
+        "layers": layers,
+    }
+    return dumps(message), loss_start, loss_start + len(losses)
+
+
+def heatmaps(session: Session, resolution: int, stride: int) -> str:
+    """Every node's output over the input plane: thumbnails per node, the output in full."""
+    trainer = session.trainer
+    o = trainer.grid_outputs(resolution)
+    ranges, nodes, output = [], [], []
+    for k, o_k in enumerate(o):
+        if k == 0:  # inputs: each feature scaled by its own largest magnitude on the plane
+            o_k = o_k / np.maximum(np.abs(o_k).max(axis=0), 1e-12)
+            lo, hi = -1.0, 1.0
+        else:
+            lo, hi = UNIT_RANGE.get(trainer.net.activations[k - 1], (-1.0, 1.0))
+        grid = np.nan_to_num(o_k, nan=lo).reshape(resolution, resolution, -1)
+        q = np.round((np.clip(grid, lo, hi) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+        thumbs = q[stride // 2 :: stride, stride // 2 :: stride]
+        nodes.append([u8(np.ascontiguousarray(thumbs[:, :, j])) for j in range(q.shape[2])])
+        if k == len(o) - 1:
+            output = [u8(np.ascontiguousarray(q[:, :, j])) for j in range(q.shape[2])]
+        ranges.append([lo, hi])
+    return dumps(
+        {
+            "type": "heatmaps",
+            "step": trainer.step_count,
+            "resolution": resolution,
+            "thumb": resolution // stride,
+            "extent": list(trainer.extent),
+            "ranges": ranges,
+            "nodes": nodes,
+            "output": output,
+        }
+    )
+
+
+def losses(start: int, stride: int, values: list[float]) -> str:
+    return dumps({"type": "losses", "start": start, "stride": stride, "values": f32(values)})

@@ -1,0 +1,70 @@
+"""The ASGI factory: `uvicorn --factory app.main:create_app` or `TestClient(create_app())`."""
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.config import Settings
+from app.live import Pumps
+from app.routes import api, pages, sessions, stream
+from app.sessions import SessionStore, StoreFull
+from engine.errors import EngineError
+
+EXPIRY_CHECK_SECONDS = 30.0
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        sweeper = asyncio.get_running_loop().create_task(_sweep(app))
+        yield
+        sweeper.cancel()
+        app.state.pumps.stop_all()
+
+    app = FastAPI(
+        title="Backprop Playground",
+        summary="Watch backpropagation: single steps, training sessions and a live stream.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = SessionStore(
+        settings.max_sessions, settings.session_idle_seconds, settings.loss_history
+    )
+    app.state.pumps = Pumps(settings)
+    app.state.store.on_remove = app.state.pumps.discard
+    app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
+    for module in (api, sessions, stream, pages):
+        app.include_router(module.router)
+    app.add_exception_handler(EngineError, _engine_error)
+    app.add_exception_handler(StoreFull, _store_full)
+    return app
+
+
+async def _sweep(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(EXPIRY_CHECK_SECONDS)
+        with contextlib.suppress(Exception):
+            app.state.store.expire()
+
+
+async def _engine_error(request: Request, err: EngineError) -> JSONResponse:
+    field = str(err).split(":", 1)[0].split(" ", 1)[0]
+    return JSONResponse(
+        status_code=422,
+        content={"detail": [{"type": "value_error", "loc": ["body", field], "msg": str(err)}]},
+    )
+
+
+async def _store_full(request: Request, err: StoreFull) -> JSONResponse:
+    return JSONResponse(
+        status_code=503, content={"detail": str(err)}, headers={"Retry-After": "60"}
+    )

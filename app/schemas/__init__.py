@@ -1,0 +1,1 @@
+"""Pydantic request and response models: the only validation in the app."""

@@ -1,0 +1,258 @@
+"""Request and response models for /api/step and /api/gradcheck: the only validation.
+
+Field names are the public contract of design.md; never rename one.
+"""
+
+from typing import Annotated, Literal
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engine.activations import ACTIVATIONS
+from engine.initializers import INITIALIZERS
+from engine.losses import LOSSES
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Number = float | None  # in responses: None stands for a value that overflowed
+ActivationName = Literal[tuple(ACTIVATIONS)]
+LossName = Literal[tuple(LOSSES)]
+InitName = Literal[tuple(INITIALIZERS)]
+Matrix = list[list[Finite]]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NetworkSpec(Strict):
+    layers: list[Annotated[int, Field(ge=1)]] = Field(min_length=2, examples=[[2, 2, 1]])
+    activations: list[ActivationName] = Field(examples=[["sigmoid", "linear"]])
+    weights: list[Matrix] | None = Field(
+        None, examples=[[[[0.5, -0.3], [0.8, 0.2]], [[1.0], [-1.2]]]]
+    )
+    biases: list[list[Finite]] | None = Field(None, examples=[[[0.1, -0.1], [0.0]]])
+
+    @model_validator(mode="after")
+    def shapes_chain(self):
+        L = len(self.layers) - 1
+        if len(self.activations) != L:
+            raise ValueError(
+                f"activations: needs {L} names (one per layer after the input), "
+                f"got {len(self.activations)}"
+            )
+        if "softmax" in self.activations[:-1]:
+            raise ValueError("activations: softmax is allowed on the output layer only")
+        for k in range(1, L + 1):
+            m, n = self.layers[k - 1], self.layers[k]
+            if self.weights is not None:
+                _check_matrix("weights", self.weights, k, m, n, L)
+            if self.biases is not None:
+                if len(self.biases) != L:
+                    raise ValueError(f"biases: needs {L} vectors, got {len(self.biases)}")
+                if len(self.biases[k - 1]) != n:
+                    raise ValueError(
+                        f"biases[{k - 1}]: needs {n} values, got {len(self.biases[k - 1])}"
+                    )
+        return self
+
+
+def _check_matrix(field: str, matrices: list, k: int, m: int, n: int, L: int) -> None:
+    if len(matrices) != L:
+        raise ValueError(
+            f"{field}: needs one matrix per layer after the input, got {len(matrices)}"
+        )
+    W = matrices[k - 1]
+    if len(W) != m or any(len(row) != n for row in W):
+        raise ValueError(f"{field}[{k - 1}]: needs {m} rows of {n} values (layers {m} → {n})")
+
+
+class SGD(Strict):
+    name: Literal["sgd"] = "sgd"
+    learning_rate: Finite = Field(0.03, gt=0, examples=[0.8])
+
+
+class Momentum(Strict):
+    name: Literal["momentum"]
+    learning_rate: Finite = Field(0.1, gt=0)
+    momentum: Finite = Field(0.9, ge=0, lt=1)
+
+
+class Adam(Strict):
+    name: Literal["adam"]
+    learning_rate: Finite = Field(0.01, gt=0)
+    beta1: Finite = Field(0.9, ge=0, lt=1)
+    beta2: Finite = Field(0.999, ge=0, lt=1)
+    epsilon: Finite = Field(1e-8, gt=0)
+
+
+Optimizer = Annotated[SGD | Momentum | Adam, Field(discriminator="name")]
+
+
+class Regularization(Strict):
+    name: Literal["l1", "l2"]
+    rate: Finite = Field(0.001, ge=0)
+
+
+class Params(Strict):
+    """Arrays shaped like the network's weights and biases (optimizer slots)."""
+
+    weights: list[Matrix]
+    biases: list[list[Finite]]
+
+
+class OptimizerState(Strict):
+    name: Literal["sgd", "momentum", "adam"]
+    t: int = Field(0, ge=0, description="updates taken so far (adam's bias correction uses it)")
+    velocity: Params | None = None
+    m: Params | None = None
+    v: Params | None = None
+
+
+class StepRequest(Strict):
+    network: NetworkSpec
+    loss: LossName = "mse"
+    optimizer: Optimizer = Field(default_factory=SGD)
+    optimizer_state: OptimizerState | None = None
+    regularization: Regularization | None = None
+    train_biases: bool = True
+    inputs: Matrix = Field(min_length=1, examples=[[[0, 1]]])
+    targets: Matrix = Field(min_length=1, examples=[[[1]]])
+    steps: int = Field(1, ge=1)
+    seed: int = Field(0, ge=0, lt=2**63)
+    init: InitName = "xavier"
+
+    @model_validator(mode="after")
+    def batch_fits_network(self):
+        _check_batch(self)
+        if self.optimizer_state is not None and self.optimizer_state.name != self.optimizer.name:
+            raise ValueError(
+                f"optimizer_state: holds {self.optimizer_state.name} state but "
+                f"optimizer.name is {self.optimizer.name}"
+            )
+        return self
+
+
+def _check_batch(request) -> None:
+    n_in, n_out = request.network.layers[0], request.network.layers[-1]
+    if any(len(row) != n_in for row in request.inputs):
+        raise ValueError(f"inputs: every row needs {n_in} values (layers[0])")
+    if len(request.targets) != len(request.inputs):
+        raise ValueError(
+            f"targets: needs one row per input row ({len(request.inputs)}), "
+            f"got {len(request.targets)}"
+        )
+    if any(len(row) != n_out for row in request.targets):
+        raise ValueError(f"targets: every row needs {n_out} values (layers[-1])")
+    output = request.network.activations[-1]
+    if request.loss == "bce" and output != "sigmoid":
+        raise ValueError(f"loss: bce needs a sigmoid output layer, got {output}")
+    if request.loss == "softmax_ce" and output != "softmax":
+        raise ValueError(f"loss: softmax_ce needs a softmax output layer, got {output}")
+    if output == "softmax" and request.loss != "softmax_ce":
+        raise ValueError(f"loss: a softmax output layer needs softmax_ce, got {request.loss}")
+
+
+class GradcheckRequest(Strict):
+    network: NetworkSpec
+    loss: LossName = "mse"
+    regularization: Regularization | None = None
+    inputs: Matrix = Field(min_length=1, examples=[[[0, 1]]])
+    targets: Matrix = Field(min_length=1, examples=[[[1]]])
+    epsilon: Finite = Field(1e-6, gt=0, le=1e-2)
+    seed: int = Field(0, ge=0, lt=2**63)
+    init: InitName = "xavier"
+
+    @model_validator(mode="after")
+    def batch_fits_network(self):
+        _check_batch(self)
+        return self
+
+
+# ---- responses -------------------------------------------------------------------------
+
+
+class LayerTrace(BaseModel):
+    a: list[list[Number]]
+    o: list[list[Number]]
+    delta: list[list[Number]]
+
+
+class ParamArrays(BaseModel):
+    weights: list[list[list[Number]]]
+    biases: list[list[Number]]
+
+
+class NetworkOut(BaseModel):
+    layers: list[int]
+    activations: list[str]
+    weights: list[list[list[Number]]]
+    biases: list[list[Number]]
+
+
+class OptimizerStateOut(BaseModel):
+    name: str
+    t: int
+    velocity: ParamArrays | None = None
+    m: ParamArrays | None = None
+    v: ParamArrays | None = None
+
+
+class StepResponse(BaseModel):
+    loss: Number = Field(description="E on this batch before the update (penalty included)")
+    layers: list[LayerTrace] = Field(description="k = 1..L: a, o and delta per example")
+    gradients: ParamArrays
+    updates: ParamArrays
+    network: NetworkOut
+    optimizer_state: OptimizerStateOut
+    losses: list[Number] = Field(description="E before each update taken")
+    diverged: bool = Field(description="true: a value overflowed; the last finite network is kept")
+    steps_taken: int
+
+
+class GradcheckResponse(BaseModel):
+    analytic: ParamArrays
+    numeric: ParamArrays
+    relative_error: ParamArrays
+    max_relative_error: Number
+    loss: Number
+
+
+def check_limits(
+    settings,
+    *,
+    layers: list[int] | None = None,
+    rows: int | None = None,
+    steps: int | None = None,
+    where: tuple = ("body",),
+    layers_at: tuple = ("network", "layers"),
+) -> None:
+    """Raise a 422 naming the field when a request is over the configured limits."""
+    errors = []
+    if layers is not None:
+        if len(layers) - 2 > settings.max_hidden_layers:
+            errors.append(
+                (
+                    layers_at,
+                    f"at most {settings.max_hidden_layers} hidden layers, got {len(layers) - 2}",
+                )
+            )
+        if max(layers) > settings.max_neurons:
+            errors.append(
+                (layers_at, f"at most {settings.max_neurons} neurons a layer, got {max(layers)}")
+            )
+    if rows is not None and rows > settings.max_points:
+        errors.append((("inputs",), f"at most {settings.max_points} rows, got {rows}"))
+    if steps is not None and steps > settings.max_steps:
+        errors.append((("steps",), f"at most {settings.max_steps} steps a request, got {steps}"))
+    if errors:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": (*where, *loc),
+                    "msg": f"{'.'.join(loc)}: {msg}",
+                    "input": None,
+                }
+                for loc, msg in errors
+            ]
+        )

@@ -1,0 +1,66 @@
+"""Stateless stepping: a /api/step or /api/gradcheck request -> engine calls -> response dict."""
+
+import numpy as np
+
+from app import encode
+from app.schemas.step import GradcheckRequest, StepRequest
+from engine.gradcheck import gradcheck, loss_at, relative_error
+from engine.network import Network, make_network
+from engine.optimizers import OptimizerConfig
+from engine.train import StepConfig, train_step
+
+
+def build_network(spec, seed: int, init: str) -> Network:
+    return make_network(
+        spec.layers,
+        spec.activations,
+        W=None if spec.weights is None else [None, *spec.weights],
+        b=None if spec.biases is None else [None, *spec.biases],
+        init=init,
+        rng=np.random.default_rng(seed),
+    )
+
+
+def step_config(req: StepRequest | GradcheckRequest) -> StepConfig:
+    optimizer = getattr(req, "optimizer", None)
+    reg = req.regularization
+    return StepConfig(
+        loss=req.loss,
+        optimizer=OptimizerConfig(**optimizer.model_dump()) if optimizer else OptimizerConfig(),
+        regularization=reg.name if reg else None,
+        regularization_rate=reg.rate if reg else 0.0,
+        train_biases=getattr(req, "train_biases", True),
+    )
+
+
+def run_steps(req: StepRequest) -> dict:
+    """Take req.steps steps on the request's batch; stop early if a step diverges."""
+    net = build_network(req.network, req.seed, req.init)
+    cfg = step_config(req)
+    state_in = req.optimizer_state.model_dump() if req.optimizer_state else None
+    state = encode.parse_optimizer_state(state_in, cfg.optimizer.name, net.layout)
+    X, Y = np.asarray(req.inputs, dtype=np.float64), np.asarray(req.targets, dtype=np.float64)
+    losses, taken = [], 0
+    for _ in range(req.steps):
+        net, state, record = train_step(net, state, X, Y, cfg)
+        losses.append(record.E)
+        if record.diverged:
+            break
+        taken += 1
+    return encode.step_response(record, net, state, losses, taken)
+
+
+def run_gradcheck(req: GradcheckRequest) -> dict:
+    net = build_network(req.network, req.seed, req.init)
+    X, Y = np.asarray(req.inputs, dtype=np.float64), np.asarray(req.targets, dtype=np.float64)
+    cfg = step_config(req)
+    with np.errstate(all="ignore"):
+        check = gradcheck(net, X, Y, cfg, eps=req.epsilon)
+        E = encode.number(loss_at(net, net.theta, X, Y, cfg))
+    return {
+        "analytic": encode.params(net.layout, check.analytic),
+        "numeric": encode.params(net.layout, check.numeric),
+        "relative_error": encode.params(net.layout, relative_error(check.analytic, check.numeric)),
+        "max_relative_error": encode.number(check.max_relative_error),
+        "loss": E,
+    }
