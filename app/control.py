@@ -7,6 +7,8 @@ from app.build import build_trainer
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
 from app.sessions import Session, SessionStore
 from engine.errors import EngineError
+from engine.gradcheck import numeric_gradient, relative_error
+from engine.network import Network
 from engine.optimizers import OptimizerConfig
 from engine.trainer import Snapshot
 
@@ -74,6 +76,31 @@ def set_parameter(session: Session, edit: ParameterEdit) -> None:
     session.trainer.set_parameter(edit.kind, edit.layer, edit.i, edit.j, edit.value)
     if session.status == "diverged":
         session.status = "paused"
+
+
+def check_one(session: Session, kind: str, layer: int, i: int, j: int | None) -> dict:
+    """Analytic ∂E/∂w of the last step against a central difference, on that step's batch."""
+    trainer, record = session.trainer, session.trainer.last
+    if record is None or trainer.last_batch is None or session.before is None:
+        raise EngineError("step: take one step first (the check uses the last step's batch)")
+    net = trainer.net
+    if not 1 <= layer <= net.L:
+        raise EngineError(f"layer: must be in 1..{net.L}, got {layer}")
+    W_index, b_index = net.layout.views(np.arange(net.layout.n_params))
+    try:
+        index = int(W_index[layer][i, j] if kind == "W" else b_index[layer][i])
+    except (IndexError, TypeError) as err:
+        raise EngineError(f"i: ({i}, {j}) is outside {kind}[{layer}]") from err
+    before = Network(net.sizes, net.activations, session.before.copy())
+    X, Y = trainer.last_batch
+    with np.errstate(all="ignore"):
+        numeric = numeric_gradient(before, X, Y, trainer.cfg.step, index)
+    analytic = float(record.backward.grad[index])
+    return {
+        "analytic": encode.number(analytic),
+        "numeric": encode.number(numeric),
+        "relative_error": encode.number(relative_error(np.array(analytic), np.array(numeric))),
+    }
 
 
 def export(session: Session) -> dict:

@@ -4,6 +4,8 @@ Every handler is async so that it runs on the event loop, the one thread that al
 sessions: a session is never touched by two threads at once.
 """
 
+from typing import Literal
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
@@ -114,6 +116,14 @@ async def set_parameter(edit: ParameterEdit, session: ControlDep):
     control.set_parameter(session, edit)
     session.changed()
     return session_state(session)
+
+
+@router.get("/{session_id}/gradcheck")
+async def check_gradient(
+    session: SessionDep, kind: Literal["W", "b"], layer: int, i: int, j: int | None = None
+):
+    """Analytic against numeric gradient for one weight or bias, on the last step's batch."""
+    return control.check_one(session, kind, layer, i, j)
 
 
 @router.get("/{session_id}/export")
