@@ -12,6 +12,9 @@ from engine.train import StepConfig
 from engine.trainer import RunConfig, Trainer
 
 
+SMALLEST_SPLIT = 10  # fewer own points than this are not split into train and test
+
+
 def resolve(cfg: SessionConfig) -> SessionConfig:
     """Fill the defaults that depend on the data set: output activation, loss, points."""
     kind, classes = _kind(cfg)
@@ -27,7 +30,7 @@ def resolve(cfg: SessionConfig) -> SessionConfig:
 
 def _kind(cfg: SessionConfig) -> tuple[str, int]:
     if cfg.dataset == "custom":
-        return "classification", 2
+        return ("classification", 2) if cfg.data.labels is not None else ("regression", 0)
     return DATASETS[cfg.dataset].kind, DATASETS[cfg.dataset].classes
 
 
@@ -62,17 +65,22 @@ def make_split(cfg: SessionConfig) -> Split:
             cfg.dataset, cfg.points, cfg.noise / 100.0, cfg.train_share / 100.0, cfg.data_seed
         )
     X = np.asarray(cfg.data.inputs, dtype=np.float64)
-    y = np.asarray(cfg.data.labels, dtype=np.float64)
+    labelled = cfg.data.labels is not None
+    y = np.asarray(cfg.data.labels if labelled else cfg.data.targets, dtype=np.float64)
+    kind, classes = ("classification", 2) if labelled else ("regression", 0)
+    if len(X) < SMALLEST_SPLIT:  # a worked example: every point is both trained and tested
+        return Split(X, y, X.copy(), y.copy(), kind, classes)
     X_train, y_train, X_test, y_test = split(
         X, y, cfg.train_share / 100.0, np.random.default_rng(cfg.data_seed)
     )
-    return Split(X_train, y_train, X_test, y_test, "classification", 2)
+    return Split(X_train, y_train, X_test, y_test, kind, classes)
 
 
 def build_trainer(cfg: SessionConfig, settings) -> tuple[SessionConfig, RunConfig, Trainer]:
     """Validate against the limits, then build. EngineError for combinations the engine refuses."""
     cfg = resolve(cfg)
-    check_limits(settings, layers=[len(cfg.features), *cfg.hidden, 1], layers_at=("hidden",))
+    outputs = len(cfg.data.targets[0]) if cfg.data is not None and cfg.data.targets else 1
+    check_limits(settings, layers=[len(cfg.features), *cfg.hidden, outputs], layers_at=("hidden",))
     rows = cfg.points if cfg.data is None else len(cfg.data.inputs)
     if rows is not None and rows > settings.max_points:
         check_limits(settings, rows=rows)

@@ -128,8 +128,7 @@ def export(session: Session) -> dict:
 
 def import_session(store: SessionStore, data: SessionExport, settings) -> Session:
     """A new session that continues exactly where the exported one stopped."""
-    cfg = data.config.model_copy(update={"network": None})
-    session = create(store, cfg, settings)
+    session = create(store, data.config, settings)  # a hand-set start stays the reset point
     trainer = session.trainer
     layout = trainer.net.layout
     try:

@@ -11,7 +11,8 @@ from fastapi.templating import Jinja2Templates
 
 from app.config import Settings
 from app.live import Pumps
-from app.routes import api, pages, sessions, stream
+from app.routes import api, classroom, pages, sessions, stream
+from app.saved import SavedSessions
 from app.sessions import SessionStore, StoreFull
 from engine.errors import EngineError
 
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store.on_remove = app.state.pumps.discard
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
-    for module in (api, sessions, stream, pages):
+    app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
+    for module in (api, classroom, sessions, stream, pages):
         app.include_router(module.router)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(StoreFull, _store_full)

@@ -7,12 +7,16 @@ class indices become one-hot rows; regression values pass through as a column.
 import numpy as np
 
 
-def output_size(kind: str, classes: int) -> int:
+def output_size(kind: str, classes: int, y: np.ndarray | None = None) -> int:
+    if y is not None and y.ndim == 2:      # regression targets given as rows: one node each
+        return y.shape[1]
     return classes if kind == "classification" and classes > 2 else 1
 
 
 def targets(y: np.ndarray, kind: str, classes: int, output_activation: str) -> np.ndarray:
-    """y: (N,) labels -> Y: (N, n_L)."""
+    """y: (N,) labels, or (N, n_L) regression targets -> Y: (N, n_L)."""
+    if y.ndim == 2:
+        return y.astype(np.float64)
     if kind == "classification" and classes > 2:
         return np.eye(classes)[y.astype(int)]
     if kind == "classification" and output_activation in ("sigmoid", "softmax"):

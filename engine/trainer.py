@@ -38,8 +38,8 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class Metrics:
-    train_loss: float
-    test_loss: float
+    train_loss: float | None
+    test_loss: float | None
     train_accuracy: float | None
     test_accuracy: float | None
 
@@ -58,7 +58,7 @@ class Trainer:
         """Back to step 0: the same seed gives the same network and batch order."""
         cfg, split = self.cfg, self.split
         init_seq, shuffle_seq = np.random.SeedSequence(cfg.seed).spawn(2)
-        n_out = output_size(split.kind, split.classes)
+        n_out = output_size(split.kind, split.classes, split.y_train)
         sizes = [len(cfg.features), *cfg.hidden, n_out]
         activations = [cfg.activation] * len(cfg.hidden) + [cfg.output_activation]
         rng = np.random.default_rng(init_seq)
@@ -115,16 +115,18 @@ class Trainer:
         return self.last
 
     def metrics(self) -> Metrics:
-        kind, out = self.split.kind, self.cfg.output_activation
+        """Loss and accuracy on the training and test sets (None where a set is empty)."""
+        train = self._evaluate(self.X_train, self.Y_train)
+        test = self._evaluate(self.X_test, self.Y_test)
+        return Metrics(train[0], test[0], train[1], test[1])
+
+    def _evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float | None, float | None]:
+        if len(X) == 0:
+            return None, None
         with np.errstate(all="ignore"):
-            a_tr, o_tr = forward(self.net, self.X_train)
-            a_te, o_te = forward(self.net, self.X_test)
-            return Metrics(
-                loss_value(self.net, a_tr[-1], o_tr[-1], self.Y_train, self.cfg.step),
-                loss_value(self.net, a_te[-1], o_te[-1], self.Y_test, self.cfg.step),
-                accuracy(o_tr[-1], self.Y_train, kind, out),
-                accuracy(o_te[-1], self.Y_test, kind, out),
-            )
+            a, o = forward(self.net, X)
+            E = loss_value(self.net, a[-1], o[-1], Y, self.cfg.step)
+        return E, accuracy(o[-1], Y, self.split.kind, self.cfg.output_activation)
 
     def grid_outputs(self, resolution: int = 100) -> list[np.ndarray]:
         """Every neuron's output over a resolution² grid of the input plane, row 0 at the top.

@@ -16,20 +16,27 @@ FeatureName = Literal[tuple(FEATURES)]
 
 
 class OwnData(Strict):
-    """Points of the user's own: raw (x1, x2) in [−6, 6]² and labels ±1."""
+    """Points of the user's own: raw (x1, x2) in [−6, 6]², with labels ±1 (classification)
+    or rows of targets (regression, one output node per column)."""
 
     inputs: list[
         Annotated[list[Annotated[Finite, Field(ge=-6, le=6)]], Field(min_length=2, max_length=2)]
-    ] = Field(min_length=2)
-    labels: list[Literal[-1, 1]] = Field(min_length=2)
+    ] = Field(min_length=1, examples=[[[1.0, 2.0], [-3.0, 0.5]]])
+    labels: list[Literal[-1, 1]] | None = Field(None, examples=[[1, -1]])
+    targets: list[Annotated[list[Finite], Field(min_length=1, max_length=16)]] | None = None
 
     @model_validator(mode="after")
     def one_label_a_point(self):
-        if len(self.labels) != len(self.inputs):
+        if (self.labels is None) == (self.targets is None):
+            raise ValueError("data: give either labels (±1) or targets (rows of numbers)")
+        given = self.labels if self.labels is not None else self.targets
+        name = "labels" if self.labels is not None else "targets"
+        if len(given) != len(self.inputs):
             raise ValueError(
-                f"data.labels: needs one label per point ({len(self.inputs)}), "
-                f"got {len(self.labels)}"
+                f"data.{name}: needs one per point ({len(self.inputs)}), got {len(given)}"
             )
+        if self.targets is not None and len({len(row) for row in self.targets}) != 1:
+            raise ValueError("data.targets: every row needs the same number of values")
         return self
 
 

@@ -1,0 +1,106 @@
+"""Classroom: lecture presets, join codes, QR codes, own copies, saved sessions, history."""
+
+import csv
+import io
+
+import segno
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from app import control
+from app.deps import ControlDep, SessionDep, SettingsDep, StoreDep
+from app.presets import PRESETS, preset_config
+from app.routes.sessions import created
+from app.schemas.session import SessionExport
+
+router = APIRouter(prefix="/api", tags=["classroom"])
+
+
+@router.get("/presets")
+async def list_presets():
+    """The lecture presets: name, title, description and the session config of each."""
+    return [vars(p) for p in PRESETS.values()]
+
+
+@router.post("/presets/{name}", status_code=201)
+async def open_preset(name: str, store: StoreDep, settings: SettingsDep):
+    """Start a session from a lecture preset."""
+    if name not in PRESETS:
+        raise HTTPException(404, f"no preset {name!r}; choose one of {sorted(PRESETS)}")
+    return created(control.create(store, preset_config(name), settings))
+
+
+@router.get("/join/{code}")
+async def join(code: str, store: StoreDep):
+    """Find a session by its short join code: its id and watch link."""
+    session = store.by_code(code)
+    if session is None:
+        raise HTTPException(404, f"no session with join code {code!r}")
+    return {"id": session.id, "watch_url": f"/watch/{session.id}"}
+
+
+@router.get("/sessions/{session_id}/qr.svg")
+async def qr_code(session: SessionDep, request: Request):
+    """A QR code of the session's watch link, made here: the hall needs no internet."""
+    url = str(request.base_url).rstrip("/") + f"/watch/{session.id}"
+    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.post("/sessions/{session_id}/copy", status_code=201)
+async def copy_session(session: SessionDep, store: StoreDep, settings: SettingsDep):
+    """Make my own copy: a new session (with its own token) at this session's state."""
+    export = SessionExport.model_validate(control.export(session))
+    return created(control.import_session(store, export, settings))
+
+
+@router.post("/sessions/{session_id}/save")
+async def save_session(session: ControlDep, request: Request):
+    """Save the session to disk under a short link that survives restarts."""
+    code = request.app.state.saved.save(control.export(session))
+    return {"code": code, "url": f"/s/{code}"}
+
+
+@router.get("/saved/{code}")
+async def read_saved(code: str, request: Request):
+    """A saved session's export JSON."""
+    return _saved(request, code)
+
+
+@router.post("/saved/{code}/open", status_code=201)
+async def open_saved(code: str, request: Request, store: StoreDep, settings: SettingsDep):
+    """Open a saved session as a new live session, exactly as it was saved."""
+    export = SessionExport.model_validate(_saved(request, code))
+    return created(control.import_session(store, export, settings))
+
+
+def _saved(request: Request, code: str) -> dict:
+    export = request.app.state.saved.load(code)
+    if export is None:
+        raise HTTPException(404, f"no saved session {code!r}")
+    return export
+
+
+@router.get("/sessions/{session_id}/history.json")
+async def history_json(session: SessionDep):
+    """The loss history: the loss before every stride-th step."""
+    log = session.log
+    return {
+        "stride": log.stride,
+        "steps": list(range(0, len(log.values) * log.stride, log.stride)),
+        "loss": [v if v == v else None for v in log.values],
+    }
+
+
+@router.get("/sessions/{session_id}/history.csv")
+async def history_csv(session: SessionDep):
+    """The loss history as CSV: step,loss."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["step", "loss"])
+    for i, value in enumerate(session.log.values):
+        writer.writerow([i * session.log.stride, repr(value)])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="loss-{session.id}.csv"'},
+    )
