@@ -11,7 +11,6 @@ from engine.optimizers import OptimizerConfig
 from engine.train import StepConfig
 from engine.trainer import RunConfig, Trainer
 
-
 SMALLEST_SPLIT = 10  # fewer own points than this are not split into train and test
 
 
