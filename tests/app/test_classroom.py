@@ -136,11 +136,12 @@ def _serve(data_dir):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--port", str(port)],
-        env={"BACKPROP_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    with open(data_dir / "server.log", "a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--port", str(port)],
+            env={"BACKPROP_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
+            stdout=log, stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -148,14 +149,13 @@ def _serve(data_dir):
             return process, base
         except httpx.TransportError:
             time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("server did not start: " + (process.stdout.read() or ""))
+    _stop(process)
+    raise RuntimeError("server did not start: " + (data_dir / "server.log").read_text())
 
 
 def _stop(process):
     process.terminate()
     process.wait(timeout=10)
-    process.stdout.close()
 
 
 def test_saved_link_restores_identical_weights_after_the_server_process_restarts(tmp_path):
