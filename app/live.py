@@ -11,7 +11,8 @@ import time
 from app import frames, state
 from app.sessions import Session
 
-ORDER = ("state", "losses", "heatmaps", "frame")
+ORDER = ("state", "losses", "heatmaps", "frame", "end")
+END = frames.dumps({"type": "end", "reason": "the session has ended"})
 
 
 class Follower:
@@ -66,6 +67,7 @@ class Pump:
     def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
+        self.offer_all("end", END)   # followers hear it and close
 
     async def run(self) -> None:
         interval = 1.0 / self.settings.frame_rate

@@ -4,6 +4,8 @@ import asyncio
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from app.live import END
+
 router = APIRouter()
 
 
@@ -32,10 +34,14 @@ async def stream(websocket: WebSocket, session_id: str):
                     break
                 receiver = asyncio.ensure_future(websocket.receive())
                 continue
-            for text in taker.result():
+            messages = taker.result()
+            for text in messages:
                 await websocket.send_text(text)
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+            if messages[-1] is END:
+                await websocket.close(code=1000, reason="the session has ended")
+                break
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass   # the follower went away mid-send: clean up below
     finally:
         receiver.cancel()
         pump.leave(follower)
