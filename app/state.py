@@ -18,6 +18,8 @@ def record_json(session: Session) -> dict | None:
     layout = record.layout
     body = encode.step_record(record)
     body["inputs"] = encode.array(record.o[0])
+    batch = session.trainer.last_batch
+    body["targets"] = None if batch is None else encode.array(batch[1])
     if session.before is not None:
         before = encode.params(layout, session.before)
         body["weights_before"], body["biases_before"] = before["weights"], before["biases"]

@@ -28,8 +28,13 @@ def start_server() -> tuple[subprocess.Popen, str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "BACKPROP_DATA_DIR": tempfile.mkdtemp()}
-    process = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -52,7 +57,7 @@ class Follower:
     def __init__(self) -> None:
         self.frames = 0
         self.step = -1
-        self.seen: dict[int, float] = {}     # step -> when its first frame arrived
+        self.seen: dict[int, float] = {}  # step -> when its first frame arrived
 
     async def follow(self, url: str, stop: asyncio.Event) -> None:
         async with websockets.connect(url, compression=None, max_size=None) as ws:
@@ -86,20 +91,28 @@ async def measure(base: str, pid: int, followers: int, seconds: float) -> None:
             await asyncio.sleep(seconds / 12)
             memory.append((time.perf_counter() - t0, rss_mib(pid)))
         elapsed = time.perf_counter() - t0
-        rates = sorted((f.frames - s) / elapsed for f, s in zip(crowd, start_frames))
+        rates = sorted((f.frames - s) / elapsed for f, s in zip(crowd, start_frames, strict=True))
         state = (await http.post(f"/api/sessions/{created['id']}/pause", headers=control)).json()
-        print(f"playing {elapsed:.0f} s: {state['epoch'] / elapsed:.0f} epochs/s; frames/s per "
-              f"follower min {rates[0]:.1f}, median {statistics.median(rates):.1f}, "
-              f"max {rates[-1]:.1f}   (target: every follower >= 20)")
-        print("server RSS MiB over the run: " + ", ".join(f"{t:.0f}s {m:.1f}" for t, m in memory)
-              + f"   (growth {memory[-1][1] - memory[0][1]:+.1f} MiB; target: flat)")
+        print(
+            f"playing {elapsed:.0f} s: {state['epoch'] / elapsed:.0f} epochs/s; frames/s per "
+            f"follower min {rates[0]:.1f}, median {statistics.median(rates):.1f}, "
+            f"max {rates[-1]:.1f}   (target: every follower >= 20)"
+        )
+        print(
+            "server RSS MiB over the run: "
+            + ", ".join(f"{t:.0f}s {m:.1f}" for t, m in memory)
+            + f"   (growth {memory[-1][1] - memory[0][1]:+.1f} MiB; target: flat)"
+        )
 
         await asyncio.sleep(1.0)
         latencies = []
         for _ in range(20):
             sent = time.perf_counter()
-            step = (await http.post(f"/api/sessions/{created['id']}/step", json={"steps": 1},
-                                    headers=control)).json()["step"]
+            step = (
+                await http.post(
+                    f"/api/sessions/{created['id']}/step", json={"steps": 1}, headers=control
+                )
+            ).json()["step"]
             while any(step not in f.seen for f in crowd):
                 await asyncio.sleep(0.002)
                 if time.perf_counter() - sent > 5:
@@ -108,8 +121,11 @@ async def measure(base: str, pid: int, followers: int, seconds: float) -> None:
             await asyncio.sleep(0.1)
         latencies.sort()
         p95 = latencies[int(0.95 * (len(latencies) - 1))]
-        print(f"teacher step -> last follower's frame: median {statistics.median(latencies) * 1e3:.0f}"
-              f" ms, p95 {p95 * 1e3:.0f} ms   (target p95 <= 250 ms)")
+        print(
+            "teacher step -> last follower's frame: "
+            f"median {statistics.median(latencies) * 1e3:.0f} ms, p95 {p95 * 1e3:.0f} ms"
+            "   (target p95 <= 250 ms)"
+        )
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -119,9 +135,13 @@ def main() -> None:
     parser.add_argument("--followers", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
-    print(f"command: python bench/follow.py --followers {args.followers} --seconds {args.seconds:g}")
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; server and followers are "
-          "separate processes on loopback")
+    print(
+        f"command: python bench/follow.py --followers {args.followers} --seconds {args.seconds:g}"
+    )
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; server and followers are "
+        "separate processes on loopback"
+    )
     process, base = start_server()
     try:
         asyncio.run(measure(base, process.pid, args.followers, args.seconds))

@@ -1,12 +1,63 @@
 """HTML pages and htmx fragments."""
 
-from fastapi import APIRouter, Request
+from functools import lru_cache
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from engine.datasets import DATASETS
+
 router = APIRouter(include_in_schema=False)
+
+THUMB_POINTS = 120
+CLASS_FILL = {-1.0: "#e66101", 1.0: "#5e3c99", 0.0: "#e66101", 2.0: "#1b9e77"}
+
+
+@lru_cache(maxsize=1)
+def dataset_thumbs() -> list[dict]:
+    """A small SVG scatter of each data set (seed 0, no noise) for the picker."""
+    thumbs = []
+    for name, ds in DATASETS.items():
+        X, y = ds.make(THUMB_POINTS, 0.0, np.random.default_rng(0))
+        dots = []
+        for (x1, x2), label in zip(X[:THUMB_POINTS], y[:THUMB_POINTS], strict=True):
+            fill = CLASS_FILL.get(float(label)) if ds.classes else None
+            if fill is None:  # regression: the sign of the target picks the hue
+                fill = CLASS_FILL[1.0 if label >= 0 else -1.0]
+            cx, cy = (x1 + 6) / 12 * 40, (6 - x2) / 12 * 40
+            dots.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="1.3" fill="{fill}"/>')
+        thumbs.append({"name": name, "kind": ds.kind, "svg": "".join(dots)})
+    return thumbs
+
+
+def page(request: Request, **ctx) -> HTMLResponse:
+    ctx.setdefault("readonly", False)
+    ctx.setdefault("session_id", "")
+    ctx["datasets"] = dataset_thumbs()
+    ctx["settings"] = request.app.state.settings
+    return request.app.state.templates.TemplateResponse(request, "index.html", ctx)
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request):
     """The playground page."""
-    return request.app.state.templates.TemplateResponse(request, "index.html", {})
+    return page(request)
+
+
+@router.get("/watch/{session_id}", response_class=HTMLResponse)
+def watch(request: Request, session_id: str):
+    """The playground page, read-only, following someone's session."""
+    if request.app.state.store.get(session_id) is None:
+        raise HTTPException(404, "no such session")
+    return page(request, readonly=True, session_id=session_id)
+
+
+@router.get("/fragments/share/{session_id}", response_class=HTMLResponse)
+def share(request: Request, session_id: str):
+    """The share panel (watch link and join code) as an htmx fragment."""
+    session = request.app.state.store.get(session_id)
+    if session is None:
+        raise HTTPException(404, "no such session")
+    ctx = {"watch_url": f"/watch/{session.id}", "join_code": session.join_code}
+    return request.app.state.templates.TemplateResponse(request, "share.html", ctx)

@@ -1,0 +1,44 @@
+// Draws nothing: JSON requests to the session API (docs/stream.md) with the X-Control-Token header.
+// Reads no frame fields; a 4xx/5xx answer becomes an Error whose message is the server's detail.
+// Emits no events (callers show the message).
+
+import { detailText } from "./util.js";
+
+async function send(method, url, body, token) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers["X-Control-Token"] = token;
+  let res;
+  try {
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new Error("The server is not answering; retrying when it is back.");
+  }
+  if (res.status === 204) return null;
+  const data = await res.json().catch(() => ({ detail: res.statusText }));
+  if (!res.ok) {
+    const err = new Error(detailText(data));
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+/** {id, token} of a session → its calls. */
+export function sessionApi(session) {
+  const base = `/api/sessions/${session.id}`;
+  return {
+    state: () => send("GET", base),
+    step: (steps = 1) => send("POST", `${base}/step`, { steps }, session.token),
+    play: () => send("POST", `${base}/play`, { speed: null }, session.token),
+    pause: () => send("POST", `${base}/pause`, {}, session.token),
+    reset: () => send("POST", `${base}/reset`, {}, session.token),
+    phase: (direction) => send("POST", `${base}/phase`, { direction }, session.token),
+    patch: (body) => send("PATCH", `${base}/config`, body, session.token),
+    parameter: (edit) => send("PUT", `${base}/parameter`, edit, session.token),
+    remove: () => send("DELETE", base, undefined, session.token),
+    gradcheck: (q) => send("GET", `${base}/gradcheck?${new URLSearchParams(q)}`),
+  };
+}
+
+export const createSession = (config) => send("POST", "/api/sessions", config);

@@ -1,0 +1,76 @@
+// Draws a line chart of several series over steps, linear or log y (the loss chart and the
+// gradient-size-per-layer chart). Reads whatever series main.js hands it (frame.losses, metrics,
+// grad_norms collected over frames). Emits no events.
+
+import { INK } from "./colors.js";
+import { fitCanvas, fmt } from "./util.js";
+
+export function createChart(canvas, opts = {}) {
+  let ctx = null;
+  let width = 0;
+  let height = 0;
+  const log = !!opts.log;
+  const pad = { l: 44, r: 8, t: 6, b: 14 };
+
+  function resize() {
+    width = Math.max(120, canvas.parentElement.getBoundingClientRect().width - 4);
+    height = typeof opts.height === "function" ? opts.height() : opts.height || 90;
+    ctx = fitCanvas(canvas, width, height);
+  }
+
+  /** series: [{xs, ys, color, label, width}] with xs = step numbers. */
+  function draw(series) {
+    if (!ctx) resize();
+    ctx.clearRect(0, 0, width, height);
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const s of series) {
+      for (let i = 0; i < s.ys.length; i++) {
+        const y = log ? Math.log10(s.ys[i]) : s.ys[i];
+        if (!Number.isFinite(y)) continue;
+        x0 = Math.min(x0, s.xs[i]); x1 = Math.max(x1, s.xs[i]);
+        y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      }
+    }
+    if (!Number.isFinite(x0)) return;
+    if (!log) y0 = Math.min(0, y0);
+    if (log) { y0 = Math.floor(y0); y1 = Math.max(y0 + 1, Math.ceil(y1)); }
+    if (y1 === y0) y1 = y0 + 1;
+    if (x1 === x0) x1 = x0 + 1;
+    const X = (x) => pad.l + ((x - x0) / (x1 - x0)) * (width - pad.l - pad.r);
+    const Y = (y) => height - pad.b - ((y - y0) / (y1 - y0)) * (height - pad.t - pad.b);
+    ctx.strokeStyle = "#bbb";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(pad.l, pad.t, width - pad.l - pad.r, height - pad.t - pad.b);
+    ctx.fillStyle = INK;
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    ctx.fillText(log ? `1e${y1}` : fmt(y1), pad.l - 3, pad.t + 4);
+    ctx.fillText(log ? `1e${y0}` : fmt(y0), pad.l - 3, height - pad.b - 2);
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    ctx.fillText(`step ${x1}`, width - 70, height - pad.b + 2);
+    let lx = pad.l + 4;
+    for (const s of series) {
+      ctx.strokeStyle = s.color;
+      ctx.lineWidth = s.width || 1.5;
+      ctx.beginPath();
+      let pen = false;
+      const every = Math.max(1, Math.floor(s.ys.length / (width * 2)));
+      for (let i = 0; i < s.ys.length; i += every) {
+        const y = log ? Math.log10(s.ys[i]) : s.ys[i];
+        if (!Number.isFinite(y)) { pen = false; continue; }
+        if (pen) ctx.lineTo(X(s.xs[i]), Y(y)); else ctx.moveTo(X(s.xs[i]), Y(y));
+        pen = true;
+      }
+      ctx.stroke();
+      if (s.label) {
+        ctx.fillStyle = s.color;
+        ctx.fillText(s.label, lx, pad.t + 2);
+        lx += ctx.measureText(s.label).width + 8;
+      }
+    }
+  }
+
+  return { draw, resize };
+}

@@ -1,0 +1,110 @@
+// Draws the controls' values (data set, sliders, selects, per-layer neuron buttons) from the settings.
+// Reads SessionState.layers / config; turns input into settings and commands.
+// Emits "setting-change" {key, value}, "command" {name, …}, "own-data" {data} and "notice" {text}.
+
+import { BY_KEY } from "./settings.js";
+import { parseCSV } from "./owndata.js";
+
+const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+const KEYS = { ArrowRight: "phase-next", ArrowLeft: "phase-prev", " ": "play", s: "step", r: "reset" };
+const BUTTONS = ["play", "step", "reset", "phase-next", "phase-prev", "add-layer", "remove-layer", "regenerate"];
+
+export function createControls(root, opts = {}) {
+  const q = (sel) => root.querySelector(sel);
+
+  function read(el) {
+    const spec = BY_KEY[el.name];
+    if (el.type === "checkbox") return el.checked;
+    if (spec && spec.kind.parse === Number) {
+      if (el.value.trim() === "" || !Number.isFinite(Number(el.value))) return null;
+      return Number(el.value);
+    }
+    if (spec && el.type === "number") return Number.isInteger(Number(el.value)) ? Number(el.value) : null;
+    return el.value;
+  }
+
+  root.addEventListener("change", (e) => {
+    const el = e.target;
+    if (el.name === "features") {
+      const on = [...root.querySelectorAll('input[name="features"]:checked')].map((c) => c.value);
+      if (on.length === 0) {
+        el.checked = true;
+        emit("notice", { text: "features: keep at least one input feature" });
+        return;
+      }
+      emit("setting-change", { key: "features", value: on });
+    } else if (el.name === "example") {
+      emit("command", { name: "example", value: Number(el.value) });
+    } else if (el.id === "csv" && el.files.length) {
+      el.files[0].text().then((text) => {
+        try {
+          emit("own-data", { data: parseCSV(text) });
+        } catch (err) {
+          emit("notice", { text: `CSV ${el.files[0].name}: ${err.message}` });
+        }
+        el.value = "";
+      });
+    } else if (BY_KEY[el.name]) {
+      const value = read(el);
+      if (value === null) emit("notice", { text: `${el.name}: “${el.value}” is not a valid number` });
+      else emit("setting-change", { key: el.name, value });
+    }
+  });
+  root.addEventListener("input", (e) => {
+    const out = e.target.type === "range" && e.target.parentElement.querySelector("output");
+    if (out) out.textContent = e.target.value;
+  });
+  root.addEventListener("click", (e) => {
+    const thumb = e.target.closest("[data-dataset]");
+    if (thumb) emit("setting-change", { key: "dataset", value: thumb.dataset.dataset });
+    const button = e.target.closest("button[id], button[data-layer]");
+    if (button && button.dataset.layer) {
+      emit("command", { name: "neurons", layer: Number(button.dataset.layer), delta: Number(button.dataset.delta) });
+    } else if (button && BUTTONS.includes(button.id)) {
+      emit("command", { name: button.id });
+    }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (opts.readonly || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest && e.target.closest("input, select, textarea")) return;
+    const name = KEYS[e.key];
+    if (!name) return;
+    e.preventDefault();
+    emit("command", { name });
+  });
+
+  return {
+    /** Put the settings' values into the controls. */
+    show(settings, state) {
+      for (const [key, value] of Object.entries(settings)) {
+        const el = q(`[name="${key}"]:not([type=radio]):not([type=checkbox])`) || q(`#${key}`);
+        if (!el || el.name === "features") continue;
+        if (el.type === "checkbox") el.checked = !!value;
+        else if (document.activeElement !== el) el.value = String(value);
+        const out = el.parentElement.querySelector("output");
+        if (out && el.type === "range") out.textContent = el.value;
+      }
+      root.querySelectorAll('input[name="features"]').forEach((c) => {
+        c.checked = settings.features.includes(c.value);
+      });
+      root.querySelectorAll("[data-dataset]").forEach((b) => {
+        b.classList.toggle("chosen", b.dataset.dataset === settings.dataset);
+      });
+      const hidden = settings.hidden;
+      q("#neuron-controls").innerHTML = hidden.map((h, l) => `<span class="layer-ctl">L${l + 1}: 
+        <button data-layer="${l}" data-delta="-1" aria-label="fewer neurons in layer ${l + 1}">−</button>${h}<button
+        data-layer="${l}" data-delta="1" aria-label="more neurons in layer ${l + 1}">+</button></span>`).join("");
+      if (state) {
+        const N = Math.min(settings.batch_size, 64);
+        const sel = q("#example");
+        if (sel.options.length !== N + 1) {
+          sel.innerHTML = `<option value="-1">batch mean</option>${Array.from({ length: N }, (_, i) => `<option value="${i}">example ${i}</option>`).join("")}`;
+        }
+        sel.value = String(state.example ?? -1);
+      }
+    },
+    setPlaying(playing) {
+      q("#play").textContent = playing ? "❚❚ pause" : "▶ play";
+    },
+  };
+}

@@ -1,0 +1,280 @@
+// Draws nothing itself: wiring. Holds the page's state (settings, session {id, token}, the last
+// state and frame, the selection) and routes events between the stream, the views and the API.
+// Reads every message; emits nothing but listens to "frame", "heatmaps", "command", "setting-change"…
+
+import { createSession, sessionApi } from "./api.js";
+import { createChart } from "./chart.js";
+import { PALETTE_NAME } from "./colors.js";
+import { createControls } from "./controls.js";
+import { createHeatmap } from "./heatmap.js";
+import { createInspector } from "./inspector.js";
+import { createLegend } from "./legend.js";
+import { createNetworkView } from "./network-view.js";
+import { editPoints, pointsAsData } from "./owndata.js";
+import { createSeries } from "./series.js";
+import { BY_KEY, fromConfig, fromURL, toConfig, toURL } from "./settings.js";
+import { createStream } from "./stream.js";
+
+const $ = (id) => document.getElementById(id);
+const root = $("app");
+const readonly = root.dataset.readonly === "true";
+const on = (name, fn) => document.addEventListener(name, (e) => fn(e.detail));
+
+const page = {
+  settings: fromURL(location.search),
+  session: null, api: null, stream: null,
+  state: null, full: null, frame: null, ownData: null,
+  target: null, check: null, drawTimes: [], timer: null,
+};
+
+const view = createNetworkView($("network"), { mode: page.settings.edge_mode });
+const legend = createLegend($("legend"));
+const plane = createHeatmap($("boundary"), { overlay: $("points"), classes: () => classes(),
+  maxSize: () => (window.innerWidth >= 1800 ? 400 : window.innerHeight < 800 ? 230 : 300) });
+const chartHeight = () => (window.innerHeight < 800 ? 78 : 120);
+const lossChart = createChart($("loss-chart"), { height: chartHeight });
+const gradChart = createChart($("grad-chart"), { log: true, height: chartHeight });
+const inspector = createInspector($("inspector"), { readonly });
+const controls = createControls(root, { readonly });
+const series = createSeries();
+$("legend").title = `palette: ${PALETTE_NAME}`;
+
+const classes = () => (page.state && page.state.config.dataset === "three_class" ? 3 : 2);
+
+function message(text) {
+  const box = $("message");
+  box.textContent = text;
+  box.hidden = !text;
+  clearTimeout(page.timer);
+  if (text) page.timer = setTimeout(() => { box.hidden = true; }, 10000);
+}
+
+function follow(id) {
+  if (page.stream) page.stream.close();
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  page.stream = createStream(`${scheme}://${location.host}/api/sessions/${id}/stream`);
+  if (!readonly && window.htmx) window.htmx.ajax("GET", `/fragments/share/${id}`, "#share");
+}
+
+async function newSession() {
+  const old = page.session;
+  try {
+    const made = await createSession(toConfig(page.settings, page.ownData));
+    page.session = { id: made.id, token: made.token };
+    page.api = sessionApi(page.session);
+    page.good = structuredClone(page.settings);
+    page.target = null;
+    history.replaceState(null, "", `/${toURL(page.settings)}`);
+    follow(made.id);
+    if (old) sessionApi(old).remove().catch(() => {});
+  } catch (err) {
+    message(err.message);
+    if (page.good) page.settings = structuredClone(page.good);
+    controls.show(page.settings, page.state);
+  }
+}
+
+async function call(fn) {
+  try {
+    const state = await fn();
+    if (state) showFull(state);
+    return state;
+  } catch (err) {
+    message(err.message);
+    return null;
+  }
+}
+
+function showFull(state) {
+  page.full = state;
+  inspector.draw(state, page.target, page.check);
+}
+
+async function refreshFull() {
+  if (!page.session && !readonly) return;
+  const id = readonly ? root.dataset.session : page.session.id;
+  const state = await sessionApi({ id }).state().catch(() => null);
+  if (state) showFull(state);
+}
+
+function drawFrame(frame) {
+  const t0 = performance.now();
+  view.draw(frame);
+  const t1 = performance.now();
+  page.drawTimes.push(t1 - t0);
+  if (page.drawTimes.length > 1000) page.drawTimes.splice(0, 500);
+  legend.draw(view.scale());
+}
+
+on("stream-state", (state) => {
+  page.state = state;
+  if (readonly) page.settings = fromConfig(state.config);
+  view.setStructure(state);
+  plane.resize();
+  plane.setPoints(state.points, state.extent);
+  series.reset(state.history);
+  controls.show(page.settings, state);
+  $("problem").textContent = state.config.dataset === "three_class" ? "3 classes (softmax)"
+    : state.activations[state.activations.length - 1] === "linear" ? "regression" : "classification";
+  showFull(state);
+});
+
+on("frame", (frame) => {
+  const prev = page.frame;
+  page.frame = frame;
+  drawFrame(frame);
+  series.addFrame(frame);
+  lossChart.draw(series.lossSeries());
+  gradChart.draw(series.gradSeries());
+  $("epoch").textContent = frame.epoch;
+  $("step-count").textContent = frame.step;
+  $("status").textContent = frame.diverged ? "diverged — lower the learning rate and reset" : frame.status;
+  const m = frame.metrics;
+  const show = (v, pct) => (v === null || v === undefined ? "–" : pct ? `${(v * 100).toFixed(1)} %` : v.toFixed(4));
+  $("train-loss").textContent = show(m.train_loss);
+  $("test-loss").textContent = show(m.test_loss);
+  $("train-acc").textContent = show(m.train_accuracy, true);
+  $("test-acc").textContent = show(m.test_accuracy, true);
+  controls.setPlaying(frame.status === "playing");
+  const moved = !prev || prev.step !== frame.step || JSON.stringify(prev.phase) !== JSON.stringify(frame.phase)
+    || prev.example !== frame.example;
+  if (moved && frame.status !== "playing" && (page.target || frame.phase || readonly)) refreshFull();
+});
+
+on("heatmaps", (hm) => {
+  view.setHeatmaps(hm);
+  plane.draw(hm);
+});
+
+on("losses", (msg) => series.addLosses(msg.start, msg.stride, msg.values));
+
+on("connection", ({ up, retryIn, gone }) => {
+  if (up) { $("status").textContent = page.frame ? page.frame.status : "connected"; message(""); return; }
+  if (gone && !readonly) { message("The session is gone (the server restarted?); starting a new one."); newSession(); return; }
+  const text = gone ? "This session has ended." : `The server is away — reconnecting in ${(retryIn / 1000).toFixed(1)} s…`;
+  $("status").textContent = gone ? "ended" : "server away";
+  message(text);
+});
+
+on("notice", ({ text }) => message(text));
+
+on("hover", ({ target, thumb, x, y }) => {
+  const zoom = $("zoom");
+  zoom.hidden = !thumb;
+  if (!thumb) return;
+  const c = zoom.getContext("2d");
+  c.imageSmoothingEnabled = false;
+  c.drawImage(thumb, 0, 0, zoom.width, zoom.height);
+  zoom.style.left = `${x}px`;
+  zoom.style.top = `${y}px`;
+  zoom.dataset.node = `${target.layer},${target.j}`;
+});
+
+on("pick", async ({ target }) => {
+  page.target = target;
+  page.check = null;
+  view.select(target);
+  await refreshFull();
+  if (target && target.kind !== "node" && page.full && page.full.record) {
+    const q = { kind: target.kind, layer: target.layer, i: target.kind === "W" ? target.i : target.j };
+    if (target.kind === "W") q.j = target.j;
+    const id = readonly ? root.dataset.session : page.session.id;
+    page.check = await sessionApi({ id }).gradcheck(q).catch(() => null);
+    if (page.full) inspector.draw(page.full, page.target, page.check);
+  }
+});
+
+on("edit-parameter", (edit) => call(() => page.api.parameter(edit)));
+
+on("setting-change", ({ key, value }) => {
+  if (readonly) return;
+  page.settings[key] = value;
+  const spec = BY_KEY[key];
+  if (key === "dataset" && value === "custom" && !page.ownData) page.ownData = pointsAsData(page.state);
+  if (spec.view) applyView();
+  if (spec.structural) return newSession();
+  history.replaceState(null, "", `/${toURL(page.settings)}`);
+  if (spec.live) call(() => page.api.patch(spec.live(page.settings)));
+});
+
+on("own-data", ({ data }) => {
+  page.ownData = data;
+  page.settings.dataset = "custom";
+  newSession();
+});
+
+on("plane-click", (click) => {
+  if (readonly) return;
+  if (page.settings.dataset !== "custom") page.ownData = pointsAsData(page.state);
+  const label = Number(document.querySelector('input[name="own_class"]:checked').value);
+  const data = editPoints(page.ownData, click, label);
+  if (data.inputs.length === 0) return message("data: keep at least one point");
+  page.ownData = data;
+  page.settings.dataset = "custom";
+  plane.setPoints({ train: { x: data.inputs, y: data.labels }, test: { x: [], y: [] } });
+  clearTimeout(page.pointsTimer);
+  page.pointsTimer = setTimeout(newSession, 400);
+});
+
+on("command", ({ name, layer, delta, value }) => {
+  if (readonly || !page.api) return;
+  const hidden = page.settings.hidden;
+  const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
+  const commands = {
+    play: () => call(() => (page.frame && page.frame.status === "playing" ? page.api.pause() : page.api.play())),
+    step: () => call(() => page.api.step(1)),
+    reset: () => call(() => page.api.reset()),
+    "phase-next": () => call(() => page.api.phase("next")),
+    "phase-prev": () => call(() => page.api.phase("prev")),
+    example: () => call(() => page.api.patch({ example: value })),
+    regenerate: () => structural("data_seed", page.settings.data_seed + 1),
+    "add-layer": () => (hidden.length < max.layers ? structural("hidden", [...hidden, 2])
+      : message(`hidden: at most ${max.layers} hidden layers`)),
+    "remove-layer": () => hidden.length && structural("hidden", hidden.slice(0, -1)),
+    neurons: () => {
+      const n = hidden[layer] + delta;
+      if (n < 1 || n > max.neurons) return message(`hidden: 1 to ${max.neurons} neurons a layer`);
+      structural("hidden", hidden.map((h, l) => (l === layer ? n : h)));
+    },
+  };
+  commands[name]();
+});
+
+function structural(key, value) {
+  document.dispatchEvent(new CustomEvent("setting-change", { detail: { key, value } }));
+}
+
+function applyView() {
+  view.setMode(page.settings.edge_mode);
+  plane.setOptions({ showTest: page.settings.show_test, discretize: page.settings.discretize });
+  if (page.frame) legend.draw(view.scale());
+}
+
+window.addEventListener("resize", () => {
+  view.resize();
+  plane.resize();
+  lossChart.resize();
+  gradChart.resize();
+});
+
+/** For tests and bench/page.py: the session, and a hook that times drawing the last frame. */
+window.backprop = {
+  page,
+  view,
+  redraw(times = 200, flush = false) {
+    const out = [];
+    const ctx = $("network").getContext("2d");
+    for (let i = 0; i < times; i++) {
+      const t0 = performance.now();
+      view.draw(page.frame);
+      if (flush) ctx.getImageData(0, 0, 1, 1);   // forces the raster work to finish inside the timing
+      out.push(performance.now() - t0);
+    }
+    return out;
+  },
+};
+
+controls.show(page.settings, null);
+applyView();
+if (readonly) follow(root.dataset.session);
+else newSession();

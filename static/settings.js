@@ -1,0 +1,101 @@
+// Draws nothing: the one table of settings that drives URL ⇄ controls ⇄ SessionConfig (as TFP's state.ts).
+// Reads no frame fields; `structural` settings need a new session, the others PATCH the live one.
+// Emits no events (controls.js and main.js do).
+
+const num = { parse: Number, show: String };
+const int = { parse: (s) => parseInt(s, 10), show: String };
+const str = { parse: String, show: String };
+const list = { parse: (s) => (s ? s.split(",") : []), show: (v) => v.join(",") };
+const ints = { parse: (s) => (s ? s.split(",").map((x) => parseInt(x, 10)) : []), show: (v) => v.join(",") };
+const bool = { parse: (s) => s === "1" || s === "true", show: (v) => (v ? "1" : "0") };
+
+/** key: URL name and control id; def: TensorFlow Playground's default; live: how to PATCH it. */
+export const SETTINGS = [
+  { key: "dataset", kind: str, def: "circle", structural: true },
+  { key: "noise", kind: num, def: 0, structural: true },
+  { key: "train_share", kind: num, def: 50, structural: true },
+  { key: "data_seed", kind: int, def: 0, structural: true },
+  { key: "seed", kind: int, def: 0, structural: true },
+  { key: "features", kind: list, def: ["x1", "x2"], structural: true },
+  { key: "hidden", kind: ints, def: [4, 2], structural: true },
+  { key: "loss", kind: str, def: "", structural: true },
+  { key: "batch_size", kind: int, def: 10, live: (s) => ({ batch_size: s.batch_size }) },
+  { key: "activation", kind: str, def: "tanh", live: (s) => ({ activation: s.activation }) },
+  { key: "learning_rate", kind: num, def: 0.03, live: (s) => ({ learning_rate: s.learning_rate }) },
+  { key: "optimizer", kind: str, def: "sgd", live: (s) => ({ optimizer: optimizer(s) }) },
+  { key: "regularization", kind: str, def: "none", live: regPatch },
+  { key: "reg_rate", kind: num, def: 0.001, live: regPatch },
+  { key: "edge_mode", kind: str, def: "gradient", view: true },
+  { key: "show_test", kind: bool, def: false, view: true },
+  { key: "discretize", kind: bool, def: false, view: true },
+];
+
+export const BY_KEY = Object.fromEntries(SETTINGS.map((s) => [s.key, s]));
+
+function optimizer(s) {
+  return { name: s.optimizer, learning_rate: s.learning_rate };
+}
+
+function regularization(s) {
+  return s.regularization === "none" ? null : { name: s.regularization, rate: s.reg_rate };
+}
+
+function regPatch(s) {
+  const r = regularization(s);
+  return r ? { regularization: r } : { regularization_off: true };
+}
+
+/** Settings from a query string; unknown or unparsable values fall back to the default. */
+export function fromURL(search) {
+  const params = new URLSearchParams(search);
+  const out = {};
+  for (const s of SETTINGS) {
+    const raw = params.get(s.key);
+    const value = raw === null ? null : s.kind.parse(raw);
+    const bad = value === null || (typeof value === "number" && Number.isNaN(value));
+    out[s.key] = bad ? structuredClone(s.def) : value;
+  }
+  return out;
+}
+
+/** The query string for these settings: only what differs from the defaults. */
+export function toURL(settings) {
+  const params = new URLSearchParams();
+  for (const s of SETTINGS) {
+    const shown = s.kind.show(settings[s.key]);
+    if (shown !== s.kind.show(s.def)) params.set(s.key, shown);
+  }
+  const q = params.toString();
+  return q ? `?${q}` : "";
+}
+
+/** The SessionConfig (docs/stream.md) these settings describe; `data` for the user's points. */
+export function toConfig(settings, data = null) {
+  const cfg = {
+    dataset: settings.dataset,
+    noise: settings.noise,
+    train_share: settings.train_share,
+    data_seed: settings.data_seed,
+    seed: settings.seed,
+    features: settings.features,
+    hidden: settings.hidden,
+    activation: settings.activation,
+    optimizer: optimizer(settings),
+    batch_size: settings.batch_size,
+    regularization: regularization(settings),
+  };
+  if (settings.loss) cfg.loss = settings.loss;
+  if (settings.dataset === "custom") cfg.data = data;
+  return cfg;
+}
+
+/** Settings that describe a resolved SessionConfig (for /watch, which has no URL of its own). */
+export function fromConfig(config) {
+  const s = fromURL("");
+  for (const key of Object.keys(s)) if (key in config && config[key] !== null) s[key] = config[key];
+  s.learning_rate = config.optimizer.learning_rate;
+  s.optimizer = config.optimizer.name;
+  s.regularization = config.regularization ? config.regularization.name : "none";
+  if (config.regularization) s.reg_rate = config.regularization.rate;
+  return s;
+}

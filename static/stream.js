@@ -1,0 +1,70 @@
+// Draws nothing: follows a session's WebSocket and reconnects with backoff while the server is away.
+// Reads every message type (state, frame, heatmaps, losses) and decodes frame arrays to Float32Array.
+// Emits on document: "stream-state", "frame", "heatmaps", "losses", "connection" {up, retryIn}.
+
+import { f32, u8 } from "./util.js";
+
+const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+
+/** Decode a frame in place: losses, input and every layer field become Float32Arrays. */
+export function decodeFrame(msg) {
+  msg.losses = f32(msg.losses);
+  msg.input = msg.input ? f32(msg.input) : null;
+  msg.layers = msg.layers.map((layer) => {
+    const out = {};
+    for (const [key, value] of Object.entries(layer)) out[key] = f32(value);
+    return out;
+  });
+  return msg;
+}
+
+/** Decode heatmap grids (uint8) in place. */
+export function decodeHeatmaps(msg) {
+  msg.nodes = msg.nodes.map((layer) => layer.map(u8));
+  msg.output = msg.output.map(u8);
+  return msg;
+}
+
+/** Open the stream of one session; returns {close()}. Reconnects 0.5 s, 1 s, 2 s … up to 10 s. */
+export function createStream(url, opts = {}) {
+  let socket = null;
+  let delay = 500;
+  let closed = false;
+  let timer = null;
+
+  function open() {
+    socket = new WebSocket(url);
+    socket.onopen = () => {
+      delay = 500;
+      emit("connection", { up: true });
+    };
+    socket.onmessage = (event) => {
+      const msg = JSON.parse(event.data);
+      if (msg.type === "frame") emit("frame", decodeFrame(msg));
+      else if (msg.type === "heatmaps") emit("heatmaps", decodeHeatmaps(msg));
+      else if (msg.type === "losses") emit("losses", { ...msg, values: f32(msg.values) });
+      else if (msg.type === "state") {
+        if (msg.history) msg.history.values = f32(msg.history.values);
+        emit("stream-state", msg);
+      }
+    };
+    socket.onclose = (event) => {
+      if (closed) return;
+      if (event.code === 4404) {
+        emit("connection", { up: false, gone: true });
+        return;
+      }
+      emit("connection", { up: false, retryIn: delay });
+      timer = setTimeout(open, delay);
+      delay = Math.min(delay * 2, opts.maxDelay || 10000);
+    };
+  }
+  open();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      if (socket) socket.close();
+    },
+  };
+}

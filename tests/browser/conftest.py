@@ -1,0 +1,102 @@
+"""Browser tests: a real uvicorn server in a thread and headless Chromium through Playwright."""
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.config import Settings
+from app.main import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+if not os.path.exists(CHROMIUM) and shutil.which("chromium") is None:
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+class ServerThread(threading.Thread):
+    """uvicorn on 127.0.0.1, port 0; the bound port is read from the listening socket."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        config = uvicorn.Config(
+            create_app(Settings()), host="127.0.0.1", port=0, log_level="warning",
+            ws_per_message_deflate=False, lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.port = 0
+
+    def run(self) -> None:
+        asyncio.run(self.server.serve())
+
+    def wait_started(self) -> None:
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    thread = ServerThread()
+    thread.start()
+    thread.wait_started()
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def api(base_url):
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def open_page(browser, base_url):
+    """Open a path in a fresh 1280×720 page; console errors are collected on page.errors."""
+    pages = []
+
+    def opener(path="/", width=1280, height=720):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.errors = []
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.goto(base_url + path)
+        pages.append(context)
+        return page
+
+    yield opener
+    for context in pages:
+        context.close()
+
+
+@pytest.fixture
+def shot():
+    """Save a screenshot under tests/browser/artifacts/ (gitignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return lambda page, name: page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

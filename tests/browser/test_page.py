@@ -1,0 +1,211 @@
+"""The playground page in headless Chromium: stream, controls, panels, step-through, own data."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+READY = (
+    "() => window.backprop && backprop.page.frame && backprop.page.state && backprop.page.session"
+)
+
+
+def ready(page):
+    page.wait_for_function(READY, timeout=15000)
+    return page.evaluate("backprop.page.session")
+
+
+def edge_pixels(page, k):
+    """RGBA at the midpoints of every edge into layer k, read from the canvas backing store."""
+    return page.evaluate(
+        """(k) => {
+          const c = document.getElementById('network'), dpr = devicePixelRatio;
+          const ctx = c.getContext('2d'), v = backprop.view;
+          const sizes = backprop.page.state.layers;
+          const out = [];
+          for (let i = 0; i < sizes[k - 1]; i++) for (let j = 0; j < sizes[k]; j++) {
+            const a = v.nodePosition(k - 1, i), b = v.nodePosition(k, j);
+            const x = (a.x + a.size + b.x) / 2, y = (a.y + b.y + a.size) / 2;
+            const px = ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1);
+            out.push(Array.from(px.data));
+          }
+          return out;
+        }""",
+        k,
+    )
+
+
+def test_the_page_loads_with_no_console_errors(open_page, shot):
+    for name, (w, h) in {"desktop-1280x720": (1280, 720), "desktop-1920x1080": (1920, 1080),
+                         "phone-390x844": (390, 844)}.items():
+        page = open_page("/", w, h)
+        ready(page)
+        page.wait_for_function("document.querySelector('#share a')")
+        page.wait_for_timeout(300)
+        shot(page, f"load-{name}")
+        assert page.errors == []
+
+
+def test_play_makes_the_loss_fall_and_the_edge_colours_change(open_page, shot):
+    page = open_page("/")
+    ready(page)
+    before = page.evaluate("backprop.page.frame.metrics.train_loss")
+    page.click("#play")
+    page.wait_for_function("backprop.page.frame.step > 200")
+    first = (page.evaluate("backprop.page.frame.step"), edge_pixels(page, 2))
+    page.wait_for_function(f"backprop.page.frame.step > {first[0] + 100}")
+    second = (page.evaluate("backprop.page.frame.step"), edge_pixels(page, 2))
+    page.wait_for_function("backprop.page.frame.step > 3000")
+    page.click("#play")
+    page.wait_for_function("backprop.page.frame.status === 'paused'")
+    after = page.evaluate("backprop.page.frame.metrics.train_loss")
+    shot(page, "after-play")
+    assert after < before * 0.5
+    assert first[1] != second[1]
+    assert page.errors == []
+
+
+def numbers(page, selector):
+    return page.eval_on_selector_all(
+        f"{selector} .num", "els => els.map(e => Number(e.dataset.value))"
+    )
+
+
+def test_the_step_through_keys_walk_the_phases_with_the_servers_numbers(open_page, api, shot):
+    page = open_page("/")
+    session = ready(page)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#inspector .phase h3:has-text('forward layer 1')")
+    state = api.get(f"/api/sessions/{session['id']}").json()
+    assert state["phase"]["name"] == "forward" and state["phase"]["layer"] == 1
+    assert numbers(page, "[data-field=a]") == state["record"]["layers"][0]["a"][0]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#inspector .phase h3:has-text('forward layer 2')")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector("#inspector .phase h3:has-text('forward layer 1')")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(150)
+    page.wait_for_selector("#inspector .phase h3:has-text('loss')")
+    state = api.get(f"/api/sessions/{session['id']}").json()
+    assert numbers(page, "[data-field=loss]") == [state["record"]["loss"]]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#inspector .phase h3:has-text('backward layer 3')")
+    state = api.get(f"/api/sessions/{session['id']}").json()
+    assert numbers(page, "[data-field=delta]") == state["record"]["layers"][2]["delta"][0]
+    shot(page, "step-through-backward")
+    assert page.evaluate("backprop.page.frame.phase.name") == "backward"
+    assert page.errors == []
+
+
+def click_edge(page, k, i, j):
+    x, y = page.evaluate(
+        """([k, i, j]) => {
+          const v = backprop.view, a = v.nodePosition(k - 1, i), b = v.nodePosition(k, j);
+          const r = document.getElementById('network').getBoundingClientRect();
+          return [r.left + a.x + a.size + (b.x - a.x - a.size) * 0.3,
+                  r.top + a.y + a.size / 2 + (b.y - a.y) * 0.3];
+        }""",
+        [k, i, j],
+    )
+    page.mouse.click(x, y)
+
+
+def test_editing_a_weight_changes_the_network(open_page, api, shot):
+    page = open_page("/")
+    session = ready(page)
+    page.click("#step")
+    page.wait_for_function("backprop.page.frame.step === 1")
+    click_edge(page, 2, 1, 1)
+    page.wait_for_selector("#inspector h3:has-text('w')")
+    page.wait_for_selector("#inspector .check")
+    target = page.evaluate("backprop.page.target")
+    assert target["kind"] == "W" and target["layer"] == 2
+    shot(page, "edge-selected")
+    page.fill("#edit-value", "1.2345")
+    page.press("#edit-value", "Enter")
+    k, i, j = target["layer"], target["i"], target["j"]
+    page.wait_for_timeout(400)
+    state = api.get(f"/api/sessions/{session['id']}").json()
+    assert state["network"]["weights"][k - 1][i][j] == 1.2345
+    assert page.errors == []
+
+
+def test_a_url_reproduces_the_set_up(open_page, api):
+    url = (
+        "/?dataset=xor&noise=10&features=x1,x2,x1_x2&hidden=3"
+        "&activation=relu&learning_rate=0.1&seed=7"
+    )
+    made = []
+    for _ in range(2):
+        page = open_page(url)
+        made.append(api.get(f"/api/sessions/{ready(page)['id']}").json())
+        assert page.input_value("#activation") == "relu"
+        assert page.input_value("#learning_rate") == "0.1"
+        assert page.is_checked("input[value=x1_x2]")
+    config = made[0]["config"]
+    assert (config["dataset"], config["noise"]) == ("xor", 10)
+    assert (config["hidden"], config["seed"]) == ([3], 7)
+    assert config["features"] == ["x1", "x2", "x1_x2"]
+    assert config["optimizer"]["learning_rate"] == 0.1
+    assert made[0]["network"] == made[1]["network"]
+
+
+def test_a_bad_control_value_shows_a_message_and_the_page_keeps_working(open_page):
+    page = open_page("/")
+    ready(page)
+    page.fill("#learning_rate", "-1")
+    page.press("#learning_rate", "Enter")
+    page.wait_for_selector("#message:not([hidden])")
+    assert "greater than 0" in page.inner_text("#message")
+    page.click("#step")
+    page.wait_for_function("backprop.page.frame.step === 1")
+    assert all("status of 422" in e for e in page.errors)  # Chromium logs the refused request
+
+
+def test_clicked_points_make_a_custom_session(open_page, api):
+    page = open_page("/")
+    ready(page)
+    box = page.locator("#points").bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + 10)
+    page.wait_for_function("backprop.page.state.config.dataset === 'custom'")
+    session_id = page.evaluate("backprop.page.session.id")
+    data = api.get(f"/api/sessions/{session_id}").json()["config"]["data"]
+    (x1, x2), label = data["inputs"][-1], data["labels"][-1]
+    assert x1 < -5 and x2 > 5 and label == 1
+    count = len(data["inputs"])
+    page.locator("#points").click(position={"x": 10, "y": 10}, modifiers=["Shift"])
+    page.wait_for_function(
+        "n => { const p = backprop.page.state.points;"
+        " return p.train.x.length + p.test.x.length === n; }",
+        arg=count - 1,
+    )
+    assert page.errors == []
+
+
+def test_a_bad_csv_gets_a_message_naming_the_line(open_page, shot):
+    page = open_page("/")
+    ready(page)
+    bad = b"x1,x2,label\n1,2,1\n3,oops,-1\n"
+    page.set_input_files("#csv", files=[{"name": "mine.csv", "mimeType": "text/csv",
+                                         "buffer": bad}])
+    page.wait_for_selector("#message:not([hidden])")
+    assert "line 3" in page.inner_text("#message")
+    good = b"x1,x2,label\n1,2,1\n-3,-1,0\n2,-2,1\n"
+    page.set_input_files("#csv", files=[{"name": "ok.csv", "mimeType": "text/csv", "buffer": good}])
+    page.wait_for_function("backprop.page.state.config.dataset === 'custom'")
+    assert page.evaluate("backprop.page.state.config.data.labels") == [1, -1, 1]
+    shot(page, "custom-csv")
+
+
+def test_watch_follows_the_session_read_only(open_page, api, shot):
+    teacher = open_page("/")
+    session = ready(teacher)
+    student = open_page(f"/watch/{session['id']}", 390, 844)
+    student.wait_for_function("window.backprop && backprop.page.frame")
+    assert not student.is_visible("#play")
+    headers = {"X-Control-Token": session["token"]}
+    answer = api.post(f"/api/sessions/{session['id']}/step", json={"steps": 5}, headers=headers)
+    assert answer.status_code == 200
+    student.wait_for_function("document.getElementById('step-count').textContent === '5'")
+    shot(student, "watch-phone-390x844")
+    assert student.errors == [] and teacher.errors == []
