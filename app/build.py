@@ -82,7 +82,9 @@ def build_trainer(cfg: SessionConfig, settings) -> tuple[SessionConfig, RunConfi
     check_limits(settings, layers=[len(cfg.features), *cfg.hidden, outputs], layers_at=("hidden",))
     rows = cfg.points if cfg.data is None else len(cfg.data.inputs)
     if rows is not None and rows > settings.max_points:
-        check_limits(settings, rows=rows)
+        check_limits(
+            settings, rows=rows, rows_at=("points",) if cfg.data is None else ("data", "inputs")
+        )
     run = run_config(cfg)
     trainer = Trainer(run, make_split(cfg))
     if cfg.network is not None and (cfg.network.weights or cfg.network.biases):

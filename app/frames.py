@@ -16,7 +16,9 @@ UNIT_RANGE = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0)}  # others are drawn 
 
 
 def f32(values) -> str:
-    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+    with np.errstate(over="ignore"):  # past float32's range is ±inf in the bytes, as documented
+        data = np.asarray(values, dtype="<f4")
+    return base64.b64encode(data.tobytes()).decode("ascii")
 
 
 def u8(values: np.ndarray) -> str:

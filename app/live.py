@@ -55,7 +55,7 @@ class Pump:
         self.sent_version = -1
         self.sent_structure = -1
         self.heatmap_version = -1
-        self.heatmap_at = 0.0
+        self.heatmap_due = 0.0  # when the next heatmap may go
         self.kick = asyncio.Event()
         self.task: asyncio.Task | None = None
 
@@ -119,12 +119,13 @@ class Pump:
         text, start, end = frames.frame(session, self.seq, *session.take_pending())
         for follower in self.followers:
             follower.offer("frame", text, (start, end))
-        now = time.perf_counter()
-        if (
-            self.heatmap_version != session.version
-            and now - self.heatmap_at >= 1.0 / self.settings.heatmap_rate
-        ):
-            self.heatmap_version, self.heatmap_at = session.version, now
+        now, interval = time.perf_counter(), 1.0 / self.settings.heatmap_rate
+        if self.heatmap_version != session.version and now >= self.heatmap_due:
+            # Keep the cadence from the due time, not from now: publishes come on frame ticks,
+            # and "40 ms since the last" rounds up to 3 ticks of 16.7 ms, i.e. 20/s, not 25.
+            on_time = now - self.heatmap_due < interval
+            self.heatmap_due = (self.heatmap_due if on_time else now) + interval
+            self.heatmap_version = session.version
             self.offer_all(
                 "heatmaps",
                 frames.heatmaps(

@@ -2,9 +2,12 @@
 
 import asyncio
 import contextlib
+import math
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -12,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from app.config import Settings
 from app.live import Pumps
 from app.routes import api, classroom, pages, sessions, stream
+from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedSessions
 from app.sessions import SessionStore, StoreFull
 from engine.errors import EngineError
@@ -45,7 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
     for module in (api, classroom, sessions, stream, pages):
-        app.include_router(module.router)
+        # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
+        extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
+        app.include_router(module.router, responses=extra)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(StoreFull, _store_full)
     return app
@@ -56,6 +63,24 @@ async def _sweep(app: FastAPI) -> None:
         await asyncio.sleep(EXPIRY_CHECK_SECONDS)
         with contextlib.suppress(Exception):
             app.state.store.expire()
+
+
+async def _invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
+    # FastAPI's own handler echoes each bad input; a NaN sent as `NaN` would then make the
+    # 422 itself invalid JSON (a 500). Non-finite numbers are echoed as null instead.
+    return JSONResponse(
+        status_code=422, content={"detail": _finite(jsonable_encoder(err.errors()))}
+    )
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 async def _engine_error(request: Request, err: EngineError) -> JSONResponse:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.deps import SettingsDep
+from app.routes.sessions import BAD_BODY
 from app.schemas.step import (
     GradcheckRequest,
     GradcheckResponse,
@@ -12,7 +13,7 @@ from app.schemas.step import (
 )
 from app.stepping import run_gradcheck, run_steps
 
-router = APIRouter(prefix="/api", tags=["stateless"])
+router = APIRouter(prefix="/api", tags=["stateless"], responses=BAD_BODY)
 
 
 @router.post("/step", response_model=StepResponse)

@@ -16,6 +16,7 @@ from app.schemas.session import (
     ParameterEdit,
     PhaseBody,
     PlayBody,
+    Problem,
     SessionConfig,
     SessionExport,
     StepBody,
@@ -23,7 +24,12 @@ from app.schemas.session import (
 from app.schemas.step import check_limits
 from app.state import session_state
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may have expired)"}}
+FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
+BAD_BODY = {400: {"model": Problem, "description": "the body could not be read as JSON"}}
+FULL = {503: {"model": Problem, "description": "the server has its maximum of sessions"}}
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND)
 
 
 def created(session) -> JSONResponse:
@@ -39,13 +45,13 @@ def created(session) -> JSONResponse:
     )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={**BAD_BODY, **FULL})
 async def create_session(cfg: SessionConfig, store: StoreDep, settings: SettingsDep):
     """Create a training session; the answer holds its control token and watch link."""
     return created(control.create(store, cfg, settings))
 
 
-@router.post("/import", status_code=201)
+@router.post("/import", status_code=201, responses={**BAD_BODY, **FULL})
 async def import_session(data: SessionExport, store: StoreDep, settings: SettingsDep):
     """Start a new session from an export; it continues exactly where the export stopped."""
     return created(control.import_session(store, data, settings))
@@ -57,7 +63,7 @@ async def read_session(session: SessionDep):
     return session_state(session)
 
 
-@router.post("/{session_id}/step")
+@router.post("/{session_id}/step", responses={**BAD_BODY, **FORBIDDEN})
 async def step_session(body: StepBody, session: ControlDep, settings: SettingsDep):
     """Take n training steps now (the session pauses)."""
     check_limits(settings, steps=body.steps)
@@ -67,7 +73,7 @@ async def step_session(body: StepBody, session: ControlDep, settings: SettingsDe
     return session_state(session)
 
 
-@router.post("/{session_id}/play")
+@router.post("/{session_id}/play", responses={**BAD_BODY, **FORBIDDEN})
 async def play_session(body: PlayBody, session: ControlDep):
     """Train continuously at `speed` steps a second, or as fast as it goes."""
     if session.status != "diverged":
@@ -76,7 +82,7 @@ async def play_session(body: PlayBody, session: ControlDep):
     return session_state(session)
 
 
-@router.post("/{session_id}/pause")
+@router.post("/{session_id}/pause", responses=FORBIDDEN)
 async def pause_session(session: ControlDep):
     """Stop training; the state is kept."""
     if session.status == "playing":
@@ -85,7 +91,7 @@ async def pause_session(session: ControlDep):
     return session_state(session)
 
 
-@router.post("/{session_id}/reset")
+@router.post("/{session_id}/reset", responses=FORBIDDEN)
 async def reset_session(session: ControlDep):
     """Back to step 0: the same seed gives the same start, bit for bit."""
     session.reset()
@@ -93,7 +99,7 @@ async def reset_session(session: ControlDep):
     return session_state(session)
 
 
-@router.post("/{session_id}/phase")
+@router.post("/{session_id}/phase", responses={**BAD_BODY, **FORBIDDEN})
 async def move_phase(body: PhaseBody, session: ControlDep):
     """Step-through: the next or previous phase of one training step."""
     session.status = "paused" if session.status == "playing" else session.status
@@ -102,7 +108,7 @@ async def move_phase(body: PhaseBody, session: ControlDep):
     return session_state(session)
 
 
-@router.patch("/{session_id}/config")
+@router.patch("/{session_id}/config", responses={**BAD_BODY, **FORBIDDEN})
 async def patch_config(patch: ConfigPatch, session: ControlDep):
     """Change hyper-parameters live: learning rate, optimizer, regularisation, batch…"""
     control.patch_config(session, patch)
@@ -110,7 +116,7 @@ async def patch_config(patch: ConfigPatch, session: ControlDep):
     return session_state(session)
 
 
-@router.put("/{session_id}/parameter")
+@router.put("/{session_id}/parameter", responses={**BAD_BODY, **FORBIDDEN})
 async def set_parameter(edit: ParameterEdit, session: ControlDep):
     """Set one weight w_ij^k or bias b_i^k by hand."""
     control.set_parameter(session, edit)
@@ -132,7 +138,7 @@ async def export_session(session: SessionDep):
     return control.export(session)
 
 
-@router.delete("/{session_id}", status_code=204)
+@router.delete("/{session_id}", status_code=204, responses=FORBIDDEN)
 async def delete_session(session: ControlDep, store: StoreDep, pumps: PumpsDep):
     """End the session and disconnect its followers."""
     pumps.discard(session)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.schemas.step import SGD, Finite, InitName, Matrix, Optimizer, Regularization, Strict
 from engine.activations import ACTIVATIONS
@@ -46,6 +46,14 @@ class HandSet(Strict):
 
 
 class SessionConfig(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"dataset": "xor", "hidden": [4, 2], "activation": "tanh", "batch_size": 10}
+            ]
+        }
+    )
+
     dataset: DatasetName = "circle"
     points: int | None = Field(None, ge=1, description="null: the data set's default")
     noise: Finite = Field(0.0, ge=0, le=50, description="percent")
@@ -59,7 +67,7 @@ class SessionConfig(Strict):
     loss: Literal["mse", "bce", "softmax_ce"] | None = Field(
         None, description="null: mse, or softmax_ce with a softmax output"
     )
-    optimizer: Optimizer = Field(default_factory=SGD)
+    optimizer: Optimizer = Field(default_factory=lambda: SGD(name="sgd"))
     batch_size: int = Field(10, ge=1)
     regularization: Regularization | None = None
     train_biases: bool = True
@@ -79,19 +87,27 @@ class SessionConfig(Strict):
 
 
 class StepBody(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"steps": 10}]})
+
     steps: int = Field(1, ge=1)
 
 
 class PlayBody(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"speed": 30}]})
+
     speed: Finite | None = Field(None, gt=0, description="steps a second; null: as fast as it goes")
 
 
 class PhaseBody(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"direction": "next"}]})
+
     direction: Literal["next", "prev"] = "next"
 
 
 class ConfigPatch(Strict):
     """Hyper-parameters that change live, between steps."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"learning_rate": 0.1}]})
 
     learning_rate: Finite | None = Field(None, gt=0)
     optimizer: Optimizer | None = None
@@ -104,6 +120,10 @@ class ConfigPatch(Strict):
 
 
 class ParameterEdit(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "W", "layer": 1, "i": 0, "j": 1, "value": 0.5}]}
+    )
+
     kind: Literal["W", "b"]
     layer: int = Field(ge=1, description="k = 1..L")
     i: int = Field(ge=0, description="W: source node in layer k−1; b: node in layer k")
@@ -117,8 +137,41 @@ class ParameterEdit(Strict):
         return self
 
 
+EXPORT_EXAMPLE = {  # three steps of a 2-2-1 network on the four points of XOR
+    "format": "backprop-playground/session@1",
+    "config": {
+        "dataset": "custom",
+        "data": {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "labels": [-1, 1, 1, -1]},
+        "hidden": [2],
+        "batch_size": 2,
+    },
+    "network": {
+        "weights": [[[0.44, -0.19], [0.22, -0.37]], [[-0.08], [0.15]]],
+        "biases": [[0.1, 0.1], [0.097]],
+    },
+    "optimizer_state": {"name": "sgd", "t": 3},
+    "step": 3,
+    "epoch": 1,
+    "status": "paused",
+    "history": {"stride": 1, "count": 3, "values": [0.532, 0.477, 0.476]},
+    "batch_order": [1, 3, 0, 2],
+    "batch_cursor": 2,
+    "rng_state": {
+        "bit_generator": "PCG64",
+        "state": {
+            "state": 66239232538628568488699163917982183798,
+            "inc": 329002041808208584022837328454739705169,
+        },
+        "has_uint32": 0,
+        "uinteger": 2627505498,
+    },
+}
+
+
 class SessionExport(Strict):
     """What GET /export returns and POST /import takes."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXPORT_EXAMPLE]})
 
     format: Literal["backprop-playground/session@1"]
     config: SessionConfig
@@ -131,3 +184,9 @@ class SessionExport(Strict):
     batch_order: list[int]
     batch_cursor: int = Field(ge=0)
     rng_state: dict
+
+
+class Problem(BaseModel):
+    """An error answer that is not a validation error (403, 404, 503)."""
+
+    detail: str

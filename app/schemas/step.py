@@ -21,7 +21,7 @@ Matrix = list[list[Finite]]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class NetworkSpec(Strict):
@@ -67,7 +67,7 @@ def _check_matrix(field: str, matrices: list, k: int, m: int, n: int, L: int) ->
 
 
 class SGD(Strict):
-    name: Literal["sgd"] = "sgd"
+    name: Literal["sgd"]  # required, as for the others: the union is told apart by name
     learning_rate: Finite = Field(0.03, gt=0, examples=[0.8])
 
 
@@ -108,10 +108,27 @@ class OptimizerState(Strict):
     v: Params | None = None
 
 
+DESIGN_EXAMPLE = {  # design.md's worked example: loss 0.4223039553650916 before the update
+    "network": {
+        "layers": [2, 2, 1],
+        "activations": ["sigmoid", "linear"],
+        "weights": [[[0.5, -0.3], [0.8, 0.2]], [[1.0], [-1.2]]],
+        "biases": [[0.1, -0.1], [0.0]],
+    },
+    "loss": "mse",
+    "optimizer": {"name": "sgd", "learning_rate": 0.8},
+    "inputs": [[0, 1]],
+    "targets": [[1]],
+    "steps": 1,
+}
+
+
 class StepRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [DESIGN_EXAMPLE]})
+
     network: NetworkSpec
     loss: LossName = "mse"
-    optimizer: Optimizer = Field(default_factory=SGD)
+    optimizer: Optimizer = Field(default_factory=lambda: SGD(name="sgd"))
     optimizer_state: OptimizerState | None = None
     regularization: Regularization | None = None
     train_biases: bool = True
@@ -153,6 +170,12 @@ def _check_batch(request) -> None:
 
 
 class GradcheckRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{k: DESIGN_EXAMPLE[k] for k in ("network", "loss", "inputs", "targets")}]
+        }
+    )
+
     network: NetworkSpec
     loss: LossName = "mse"
     regularization: Regularization | None = None
@@ -225,6 +248,7 @@ def check_limits(
     steps: int | None = None,
     where: tuple = ("body",),
     layers_at: tuple = ("network", "layers"),
+    rows_at: tuple = ("inputs",),
 ) -> None:
     """Raise a 422 naming the field when a request is over the configured limits."""
     errors = []
@@ -241,7 +265,7 @@ def check_limits(
                 (layers_at, f"at most {settings.max_neurons} neurons a layer, got {max(layers)}")
             )
     if rows is not None and rows > settings.max_points:
-        errors.append((("inputs",), f"at most {settings.max_points} rows, got {rows}"))
+        errors.append((rows_at, f"at most {settings.max_points} rows, got {rows}"))
     if steps is not None and steps > settings.max_steps:
         errors.append((("steps",), f"at most {settings.max_steps} steps a request, got {steps}"))
     if errors:

@@ -1,0 +1,50 @@
+"""Helpers for the server tests: design.md's example, strict JSON, stream array decoding."""
+
+import base64
+import copy
+import json
+
+import numpy as np
+
+# design.md's worked /api/step request; its loss is 0.4223039553650916…
+DESIGN_STEP = {
+    "network": {
+        "layers": [2, 2, 1],
+        "activations": ["sigmoid", "linear"],
+        "weights": [[[0.5, -0.3], [0.8, 0.2]], [[1.0], [-1.2]]],
+        "biases": [[0.1, -0.1], [0.0]],
+    },
+    "loss": "mse",
+    "optimizer": {"name": "sgd", "learning_rate": 0.8},
+    "inputs": [[0, 1]],
+    "targets": [[1]],
+    "steps": 1,
+}
+
+# A network that overflows: relu hidden layer, linear output, a huge learning rate.
+DIVERGING = {
+    "dataset": "plane",
+    "activation": "relu",
+    "output_activation": "linear",
+    "optimizer": {"name": "sgd", "learning_rate": 1e6},
+}
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(text: str):
+    """Parse JSON the way a strict parser does: NaN and ±Infinity are refused."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
+def f32(text: str) -> np.ndarray:
+    """Decode a stream array: base64 of little-endian float32."""
+    return np.frombuffer(base64.b64decode(text), dtype="<f4")
+
+
+def design_step(**changes) -> dict:
+    body = copy.deepcopy(DESIGN_STEP)
+    body.update(changes)
+    return body

@@ -1,0 +1,176 @@
+"""The WebSocket stream: what a follower receives while a session plays (docs/stream.md)."""
+
+import base64
+
+import numpy as np
+import pytest
+from starlette.websockets import WebSocketDisconnect
+from support import f32, strict_json
+
+
+def play(client, session_id, control, speed=None):
+    response = client.post(
+        f"/api/sessions/{session_id}/play", json={"speed": speed}, headers=control
+    )
+    assert response.status_code == 200
+
+
+def pause(client, session_id, control) -> int:
+    return client.post(f"/api/sessions/{session_id}/pause", headers=control).json()["step"]
+
+
+def follow_until(websocket, done) -> list[dict]:
+    """Every message (parsed strictly) up to and including the first for which done(m)."""
+    messages = []
+    while True:
+        message = strict_json(websocket.receive_text())
+        messages.append(message)
+        if done(message):
+            return messages
+
+
+def paused_at(step):
+    return lambda m: m["type"] == "frame" and m["status"] == "paused" and m["step"] == step
+
+
+def played_past(step):
+    return lambda m: m["type"] == "frame" and m["step"] >= step
+
+
+def record_play(client, session_id, control, websockets, steps=300):
+    """Play until the first follower has seen `steps` steps, pause; each follower's messages."""
+    first = websockets[0]
+    play(client, session_id, control)
+    seen = [follow_until(first, played_past(steps))]
+    final = pause(client, session_id, control)
+    seen[0] += follow_until(first, paused_at(final))
+    seen += [follow_until(ws, paused_at(final)) for ws in websockets[1:]]
+    return final, seen
+
+
+def loss_series(messages) -> dict[int, np.float32]:
+    """Loss by step index from frames' `losses` and any `losses` gap messages."""
+    series = {}
+    for m in messages:
+        if m["type"] == "frame":
+            for i, value in enumerate(f32(m["losses"])):
+                series[m["loss_start"] + i] = value
+        elif m["type"] == "losses":
+            for i, value in enumerate(f32(m["values"])):
+                series[m["start"] + i * m["stride"]] = value
+        elif m["type"] == "state":
+            for i, value in enumerate(f32(m["history"]["values"])):
+                series[i * m["history"]["stride"]] = value
+    return series
+
+
+def stream_url(session_id):
+    return f"/api/sessions/{session_id}/stream"
+
+
+def test_the_first_message_is_the_state_with_points_and_history(client, new_session):
+    session_id, _, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        first = strict_json(ws.receive_text())
+    assert first["type"] == "state" and first["id"] == session_id
+    assert len(first["points"]["train"]["x"]) == 250
+    assert first["history"] == {"stride": 1, "values": ""}
+
+
+def test_a_follower_receives_state_heatmaps_and_frames_while_the_session_plays(client, new_session):
+    session_id, control, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        _, (messages,) = record_play(client, session_id, control, [ws])
+    kinds = {m["type"] for m in messages}
+    assert {"state", "frame", "heatmaps"} <= kinds
+    frames = [m for m in messages if m["type"] == "frame"]
+    assert any(m["status"] == "playing" for m in frames)
+    assert [m["seq"] for m in frames] == sorted(m["seq"] for m in frames)
+
+
+def test_heatmap_grids_have_the_documented_sizes(client, new_session):
+    session_id, control, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        _, (messages,) = record_play(client, session_id, control, [ws], steps=50)
+    heatmap = next(m for m in messages if m["type"] == "heatmaps")
+    resolution, thumb = heatmap["resolution"], heatmap["thumb"]
+    assert [len(layer) for layer in heatmap["nodes"]] == [2, 4, 2, 1]
+    assert len(heatmap["ranges"]) == 4
+    assert all(len(base64.b64decode(g)) == thumb * thumb for g in heatmap["nodes"][1])
+    assert [len(base64.b64decode(g)) for g in heatmap["output"]] == [resolution * resolution]
+
+
+def test_the_loss_series_has_every_step_and_equals_the_export_history(client, new_session):
+    session_id, control, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        final, (messages,) = record_play(client, session_id, control, [ws])
+    series = loss_series(messages)
+    assert sorted(series) == list(range(final))
+    history = client.get(f"/api/sessions/{session_id}/export").json()["history"]
+    assert history["stride"] == 1 and len(history["values"]) == final
+    expected = np.array(history["values"], dtype=np.float32)
+    np.testing.assert_array_equal([series[i] for i in range(final)], expected)
+
+
+def test_a_follower_joining_late_gets_the_earlier_losses_from_the_state(client, new_session):
+    session_id, control, _ = new_session()
+    client.post(f"/api/sessions/{session_id}/step", json={"steps": 40}, headers=control)
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        final, (messages,) = record_play(client, session_id, control, [ws], steps=100)
+    assert sorted(loss_series(messages)) == list(range(final))
+
+
+def test_two_followers_see_the_same_steps(client, new_session):
+    session_id, control, _ = new_session()
+    with (
+        client.websocket_connect(stream_url(session_id)) as one,
+        client.websocket_connect(stream_url(session_id)) as two,
+    ):
+        final, (first, second) = record_play(client, session_id, control, [one, two])
+    series_one, series_two = loss_series(first), loss_series(second)
+    assert sorted(series_one) == sorted(series_two) == list(range(final))
+    assert all(series_one[i] == series_two[i] for i in range(final))
+    assert first[-1]["layers"] == second[-1]["layers"]
+
+
+def test_a_frames_arrays_decode_to_the_sessions_weights(client, new_session):
+    session_id, control, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        _, (messages,) = record_play(client, session_id, control, [ws], steps=30)
+    frame = messages[-1]
+    state = client.get(f"/api/sessions/{session_id}").json()
+    sizes = state["layers"]
+    for k, layer in enumerate(frame["layers"], start=1):
+        W = f32(layer["W"]).reshape(sizes[k - 1], sizes[k])
+        np.testing.assert_array_equal(W, np.float32(state["network"]["weights"][k - 1]))
+        np.testing.assert_array_equal(
+            f32(layer["b"]), np.float32(state["network"]["biases"][k - 1])
+        )
+        np.testing.assert_array_equal(
+            f32(layer["dE_dW"]).reshape(W.shape),
+            np.float32(state["record"]["gradients"]["weights"][k - 1]),
+        )
+
+
+def test_a_frames_grad_norms_are_the_rms_of_the_last_gradients(client, new_session):
+    session_id, control, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        _, (messages,) = record_play(client, session_id, control, [ws], steps=30)
+    state = client.get(f"/api/sessions/{session_id}").json()
+    for k, norm in enumerate(messages[-1]["grad_norms"]):
+        gradient = np.array(state["record"]["gradients"]["weights"][k])
+        assert norm == np.sqrt(np.mean(gradient**2))
+
+
+def test_a_stream_of_an_unknown_session_is_closed(client):
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with client.websocket_connect("/api/sessions/nope/stream"):
+            pass
+    assert closed.value.code == 4404
+
+
+def test_followers_are_counted_while_connected(client, new_session):
+    session_id, _, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        ws.receive_text()
+        assert client.get(f"/api/sessions/{session_id}").json()["followers"] == 1
