@@ -6,7 +6,7 @@ import io
 import segno
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from app import control
+from app import control, encode
 from app.deps import ControlDep, SessionDep, SettingsDep, StoreDep
 from app.presets import PRESETS, preset_config
 from app.routes.sessions import created
@@ -42,8 +42,11 @@ async def join(code: str, store: StoreDep):
 async def qr_code(session: SessionDep, request: Request):
     """A QR code of the session's watch link, made here: the hall needs no internet."""
     url = str(request.base_url).rstrip("/") + f"/watch/{session.id}"
-    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
-    return Response(svg, media_type="image/svg+xml")
+    out = io.BytesIO()  # save(), not svg_inline(): an <img> needs the SVG namespace declared
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False
+    )
+    return Response(out.getvalue(), media_type="image/svg+xml")
 
 
 @router.post("/sessions/{session_id}/copy", status_code=201)
@@ -87,7 +90,7 @@ async def history_json(session: SessionDep):
     return {
         "stride": log.stride,
         "steps": list(range(0, len(log.values) * log.stride, log.stride)),
-        "loss": [v if v == v else None for v in log.values],
+        "loss": [encode.number(v) for v in log.values],
     }
 
 
