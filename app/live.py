@@ -6,11 +6,13 @@ of each type, so a slow one skips frames and never makes memory grow.
 """
 
 import asyncio
+import logging
 import time
 
 from app import frames, state
 from app.sessions import Session
 
+log = logging.getLogger(__name__)
 ORDER = ("state", "losses", "heatmaps", "frame", "end")
 END = frames.dumps({"type": "end", "reason": "the session has ended"})
 
@@ -70,6 +72,20 @@ class Pump:
         self.offer_all("end", END)   # followers hear it and close
 
     async def run(self) -> None:
+        """Play and publish until cancelled; a failure pauses the session, it never ends the
+        pump silently (followers would otherwise wait for frames that never come)."""
+        while True:
+            try:
+                await self._play()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("session %s: training or publishing failed", self.session.id)
+                self.session.status = "paused"
+                self.session.changed()
+                await asyncio.sleep(0.1)
+
+    async def _play(self) -> None:
         interval = 1.0 / self.settings.frame_rate
         played_steps, played_since = 0, time.perf_counter()
         while True:
@@ -86,8 +102,6 @@ class Pump:
                         self._train_until(tick + 0.75 * interval, limit=due)
                         played_steps += session.trainer.step_count - before
                 session.changed()
-            else:
-                played_steps, played_since = 0, time.perf_counter()
             if self.followers:
                 self.publish()
             if session.status != "playing":
