@@ -13,6 +13,7 @@ import time
 
 import uvicorn
 
+from app.__main__ import WEBSOCKET_OPTIONS
 from app.config import Settings
 from app.main import create_app
 
@@ -24,7 +25,7 @@ SIZES = {"1280×720": (1280, 720), "1920×1080": (1920, 1080)}
 
 def serve() -> tuple[uvicorn.Server, int]:
     config = uvicorn.Config(create_app(Settings()), host="127.0.0.1", port=0, log_level="warning",
-                            ws_per_message_deflate=False)
+                            **WEBSOCKET_OPTIONS)
     server = uvicorn.Server(config)
     threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True).start()
     while not server.started:

@@ -29,13 +29,14 @@ def serve(profile: str | None) -> None:
     """The server process: uvicorn on an ephemeral port, printed on stdout once bound."""
     import uvicorn
 
+    from app.__main__ import WEBSOCKET_OPTIONS
+
     config = uvicorn.Config(
         "app.main:create_app",
         factory=True,
         host="127.0.0.1",
         port=0,
-        ws="websockets",
-        ws_per_message_deflate=False,
+        **WEBSOCKET_OPTIONS,
         log_level="warning",
     )
     server = uvicorn.Server(config)

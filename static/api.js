@@ -38,7 +38,17 @@ export function sessionApi(session) {
     parameter: (edit) => send("PUT", `${base}/parameter`, edit, session.token),
     remove: () => send("DELETE", base, undefined, session.token),
     gradcheck: (q) => send("GET", `${base}/gradcheck?${new URLSearchParams(q)}`),
+    save: () => send("POST", `${base}/save`, {}, session.token),
+    copy: () => send("POST", `${base}/copy`, {}),
   };
 }
 
 export const createSession = (config) => send("POST", "/api/sessions", config);
+export const openPreset = (name) => send("POST", `/api/presets/${encodeURIComponent(name)}`, {});
+export const openSaved = (code) => send("POST", `/api/saved/${encodeURIComponent(code)}/open`, {});
+
+/** Control tokens live in sessionStorage (this tab only), never in the URL. */
+export const tokens = {
+  put: (id, token) => sessionStorage.setItem(`backprop-token:${id}`, token),
+  get: (id) => sessionStorage.getItem(`backprop-token:${id}`),
+};

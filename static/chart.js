@@ -9,8 +9,9 @@ export function createChart(canvas, opts = {}) {
   let ctx = null;
   let width = 0;
   let height = 0;
-  const log = !!opts.log;
-  const pad = { l: 44, r: 8, t: 6, b: 14 };
+  let log = !!opts.log;
+  let z = 1;                 // projector: bigger type and lines
+  let pad = { l: 44, r: 8, t: 6, b: 14 };
 
   function resize() {
     width = Math.max(120, canvas.parentElement.getBoundingClientRect().width - 4);
@@ -42,18 +43,18 @@ export function createChart(canvas, opts = {}) {
     ctx.lineWidth = 1;
     ctx.strokeRect(pad.l, pad.t, width - pad.l - pad.r, height - pad.t - pad.b);
     ctx.fillStyle = INK;
-    ctx.font = "10px system-ui, sans-serif";
+    ctx.font = `${z > 1 ? "600 " : ""}${10 * z}px system-ui, sans-serif`;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     ctx.fillText(log ? `1e${y1}` : fmt(y1), pad.l - 3, pad.t + 4);
     ctx.fillText(log ? `1e${y0}` : fmt(y0), pad.l - 3, height - pad.b - 2);
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
-    ctx.fillText(`step ${x1}`, width - 70, height - pad.b + 2);
+    ctx.fillText(`step ${x1}`, width - 70 * z, height - pad.b + 2);
     let lx = pad.l + 4;
     for (const s of series) {
       ctx.strokeStyle = s.color;
-      ctx.lineWidth = s.width || 1.5;
+      ctx.lineWidth = (s.width || 1.5) * (z > 1 ? 2 : 1);
       ctx.beginPath();
       let pen = false;
       const every = Math.max(1, Math.floor(s.ys.length / (width * 2)));
@@ -72,5 +73,14 @@ export function createChart(canvas, opts = {}) {
     }
   }
 
-  return { draw, resize };
+  /** {log, big}: log y scale; projector scale. Takes effect at the next resize / draw. */
+  function setOptions(o) {
+    if (o.log !== undefined) log = !!o.log;
+    if (o.big !== undefined) {
+      z = o.big ? 1.7 : 1;
+      pad = { l: 44 * z, r: 8, t: 6 * z, b: 14 * z };
+    }
+  }
+
+  return { draw, resize, setOptions };
 }

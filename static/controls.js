@@ -90,11 +90,14 @@ export function createControls(root, opts = {}) {
       root.querySelectorAll("[data-dataset]").forEach((b) => {
         b.classList.toggle("chosen", b.dataset.dataset === settings.dataset);
       });
+      root.querySelectorAll("[data-for-optimizer]").forEach((label) => {
+        label.hidden = label.dataset.forOptimizer !== settings.optimizer;
+      });
       const hidden = settings.hidden;
-      q("#neuron-controls").innerHTML = hidden.map((h, l) => `<span class="layer-ctl">L${l + 1}: 
+      if (q("#neuron-controls")) q("#neuron-controls").innerHTML = hidden.map((h, l) => `<span class="layer-ctl">L${l + 1}: 
         <button data-layer="${l}" data-delta="-1" aria-label="fewer neurons in layer ${l + 1}">−</button>${h}<button
         data-layer="${l}" data-delta="1" aria-label="more neurons in layer ${l + 1}">+</button></span>`).join("");
-      if (state) {
+      if (state && q("#example")) {
         const N = Math.min(settings.batch_size, 64);
         const sel = q("#example");
         if (sel.options.length !== N + 1) {
@@ -104,7 +107,7 @@ export function createControls(root, opts = {}) {
       }
     },
     setPlaying(playing) {
-      q("#play").textContent = playing ? "❚❚ pause" : "▶ play";
+      if (q("#play")) q("#play").textContent = playing ? "❚❚ pause" : "▶ play";
     },
   };
 }

@@ -20,7 +20,7 @@ export function createInspector(el, opts = {}) {
   function row(state) {
     const N = state.record.inputs.length;
     const d = state.example !== null && state.example >= 0 && state.example < N ? state.example : 0;
-    return { d, N, note: `example d = ${d} of the batch of ${N}${state.example === null ? " (pick one with “example”)" : ""}` };
+    return { d, N, note: `example d = ${d} of the batch of ${N}${state.example === null && !readonly ? " (pick one with “example”)" : ""}` };
   }
 
   function edge(state, t, check) {

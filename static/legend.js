@@ -9,29 +9,36 @@ const NAMES = { gradient: "∂E/∂w", weight: "w", update: "Δw" };
 
 export function createLegend(canvas) {
   let ctx = null;
-  const width = 320;
-  const height = 30;
+  let z = 1;                 // projector: 1.6
+  let width = 320;
+  let height = 30;
   return {
+    setOptions({ big }) {
+      z = big ? 1.8 : 1;
+      [width, height] = [320 * z, 30 * z];
+      ctx = null;
+    },
     resize() {
       ctx = fitCanvas(canvas, width, height);
     },
     draw({ top, decades, mode }) {
       if (!ctx) this.resize();
       ctx.clearRect(0, 0, width, height);
-      const half = (width - 90) / 2;
+      const half = (width - 90 * z) / 2;
       for (let x = 0; x < half * 2; x++) {
         const t = (x - half) / half;        // −1 … 1: −10^top … −10^(top−decades) | … +10^top
         ctx.fillStyle = diverging(t);
-        ctx.fillRect(60 + x, 2, 1, 10);
+        ctx.fillRect(60 * z + x, 2, 1, 10 * z);
       }
       ctx.fillStyle = INK;
-      ctx.font = "10px system-ui, sans-serif";
+      ctx.font = `${z > 1 ? "600 " : ""}${10 * z}px system-ui, sans-serif`;
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
       for (let d = 0; d <= decades; d += 2) {
         const label = `1e${top - decades + d}`;
-        ctx.fillText(d === 0 ? `<1e${top - decades}` : `+${label}`, 60 + half + (d / decades) * half, 14);
-        if (d > 0) ctx.fillText(`−${label}`, 60 + half - (d / decades) * half, 14);
+        const mid = 60 * z + half;
+        ctx.fillText(d === 0 ? `<1e${top - decades}` : `+${label}`, mid + (d / decades) * half, 14 * z);
+        if (d > 0) ctx.fillText(`−${label}`, mid - (d / decades) * half, 14 * z);
       }
       ctx.textAlign = "left";
       ctx.fillText(`|${NAMES[mode]}|`, 0, 2);

@@ -2,8 +2,9 @@
 // state and frame, the selection) and routes events between the stream, the views and the API.
 // Reads every message; emits nothing but listens to "frame", "heatmaps", "command", "setting-change"…
 
-import { createSession, sessionApi } from "./api.js";
+import { openPreset, sessionApi } from "./api.js";
 import { createChart } from "./chart.js";
+import { createClassroom } from "./classroom.js";
 import { PALETTE_NAME } from "./colors.js";
 import { createControls } from "./controls.js";
 import { createHeatmap } from "./heatmap.js";
@@ -12,7 +13,8 @@ import { createLegend } from "./legend.js";
 import { createNetworkView } from "./network-view.js";
 import { editPoints, pointsAsData } from "./owndata.js";
 import { createSeries } from "./series.js";
-import { BY_KEY, fromConfig, fromURL, toConfig, toURL } from "./settings.js";
+import { createSessions } from "./sessions.js";
+import { BY_KEY, fromConfig, fromURL } from "./settings.js";
 import { createStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,7 +24,7 @@ const on = (name, fn) => document.addEventListener(name, (e) => fn(e.detail));
 
 const page = {
   settings: fromURL(location.search),
-  session: null, api: null, stream: null,
+  session: null, api: null, stream: null, origin: null,
   state: null, full: null, frame: null, ownData: null,
   target: null, check: null, drawTimes: [], timer: null,
 };
@@ -30,12 +32,14 @@ const page = {
 const view = createNetworkView($("network"), { mode: page.settings.edge_mode });
 const legend = createLegend($("legend"));
 const plane = createHeatmap($("boundary"), { overlay: $("points"), classes: () => classes(),
-  maxSize: () => (window.innerWidth >= 1800 ? 400 : window.innerHeight < 800 ? 230 : 300) });
-const chartHeight = () => (window.innerHeight < 800 ? 78 : 120);
+  maxSize: () => (page.settings.projector ? Math.round(Math.min(360, window.innerHeight * 0.3))
+    : window.innerWidth >= 1800 ? 400 : window.innerHeight < 800 ? 230 : 300) });
+const chartHeight = () => (window.innerHeight < 800 ? 78 : 120) * (page.settings.projector ? 1.15 : 1);
 const lossChart = createChart($("loss-chart"), { height: chartHeight });
 const gradChart = createChart($("grad-chart"), { log: true, height: chartHeight });
 const inspector = createInspector($("inspector"), { readonly });
 const controls = createControls(root, { readonly });
+const classroom = createClassroom(root, { step: () => (page.frame ? page.frame.step : 0) });
 const series = createSeries();
 $("legend").title = `palette: ${PALETTE_NAME}`;
 
@@ -49,29 +53,14 @@ function message(text) {
   if (text) page.timer = setTimeout(() => { box.hidden = true; }, 10000);
 }
 
+const sessions = createSessions(page, { root, readonly, controls, follow, message, call });
+const { showURL, adopt, newSession, start, copy } = sessions;
+
 function follow(id) {
   if (page.stream) page.stream.close();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   page.stream = createStream(`${scheme}://${location.host}/api/sessions/${id}/stream`);
   if (!readonly && window.htmx) window.htmx.ajax("GET", `/fragments/share/${id}`, "#share");
-}
-
-async function newSession() {
-  const old = page.session;
-  try {
-    const made = await createSession(toConfig(page.settings, page.ownData));
-    page.session = { id: made.id, token: made.token };
-    page.api = sessionApi(page.session);
-    page.good = structuredClone(page.settings);
-    page.target = null;
-    history.replaceState(null, "", `/${toURL(page.settings)}`);
-    follow(made.id);
-    if (old) sessionApi(old).remove().catch(() => {});
-  } catch (err) {
-    message(err.message);
-    if (page.good) page.settings = structuredClone(page.good);
-    controls.show(page.settings, page.state);
-  }
 }
 
 async function call(fn) {
@@ -108,13 +97,13 @@ function drawFrame(frame) {
 
 on("stream-state", (state) => {
   page.state = state;
-  if (readonly) page.settings = fromConfig(state.config);
+  if (readonly) page.settings = fromConfig(state.config, page.settings);
   view.setStructure(state);
   plane.resize();
   plane.setPoints(state.points, state.extent);
   series.reset(state.history);
   controls.show(page.settings, state);
-  $("problem").textContent = state.config.dataset === "three_class" ? "3 classes (softmax)"
+  if ($("problem")) $("problem").textContent = state.config.dataset === "three_class" ? "3 classes (softmax)"
     : state.activations[state.activations.length - 1] === "linear" ? "regression" : "classification";
   showFull(state);
 });
@@ -150,10 +139,19 @@ on("losses", (msg) => series.addLosses(msg.start, msg.stride, msg.values));
 
 on("connection", ({ up, retryIn, gone }) => {
   if (up) { $("status").textContent = page.frame ? page.frame.status : "connected"; message(""); return; }
-  if (gone && !readonly) { message("The session is gone (the server restarted?); starting a new one."); newSession(); return; }
+  const id = readonly ? root.dataset.session : page.session && page.session.id;
+  if (gone && page.stream) page.stream.close();
+  if (gone && !readonly) {
+    message("The session is gone (the server restarted?); starting a new one.");
+    return page.settings.preset ? start() : newSession();
+  }
   const text = gone ? "This session has ended." : `The server is away — reconnecting in ${(retryIn / 1000).toFixed(1)} s…`;
   $("status").textContent = gone ? "ended" : "server away";
   message(text);
+  // A refused WebSocket looks the same whether the server is down or the session unknown (a restart):
+  // ask the REST API, which says 404 for a session that is gone.
+  if (!gone && id) sessionApi({ id }).state().catch((err) => err.status === 404 && (readonly || page.session.id === id)
+    && document.dispatchEvent(new CustomEvent("connection", { detail: { up: false, gone: true } })));
 });
 
 on("notice", ({ text }) => message(text));
@@ -187,13 +185,13 @@ on("pick", async ({ target }) => {
 on("edit-parameter", (edit) => call(() => page.api.parameter(edit)));
 
 on("setting-change", ({ key, value }) => {
-  if (readonly) return;
-  page.settings[key] = value;
   const spec = BY_KEY[key];
+  if (readonly && !spec.view) return;
+  page.settings[key] = value;
   if (key === "dataset" && value === "custom" && !page.ownData) page.ownData = pointsAsData(page.state);
   if (spec.view) applyView();
   if (spec.structural) return newSession();
-  history.replaceState(null, "", `/${toURL(page.settings)}`);
+  showURL();
   if (spec.live) call(() => page.api.patch(spec.live(page.settings)));
 });
 
@@ -217,6 +215,7 @@ on("plane-click", (click) => {
 });
 
 on("command", ({ name, layer, delta, value }) => {
+  if (readonly && name === "copy") return copy();
   if (readonly || !page.api) return;
   const hidden = page.settings.hidden;
   const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
@@ -227,6 +226,8 @@ on("command", ({ name, layer, delta, value }) => {
     "phase-next": () => call(() => page.api.phase("next")),
     "phase-prev": () => call(() => page.api.phase("prev")),
     example: () => call(() => page.api.patch({ example: value })),
+    preset: () => openPreset(value).then((made) => adopt(made, { key: "preset", value }), (err) => message(err.message)),
+    save: () => page.api.save().then((saved) => classroom.showSaved(saved.url), (err) => message(err.message)),
     regenerate: () => structural("data_seed", page.settings.data_seed + 1),
     "add-layer": () => (hidden.length < max.layers ? structural("hidden", [...hidden, 2])
       : message(`hidden: at most ${max.layers} hidden layers`)),
@@ -245,17 +246,27 @@ function structural(key, value) {
 }
 
 function applyView() {
-  view.setMode(page.settings.edge_mode);
+  const big = page.settings.projector;
+  document.body.classList.toggle("projector", big);
+  view.setOptions({ mode: page.settings.edge_mode, big });
+  for (const chart of [lossChart, gradChart, legend]) chart.setOptions({ big });
+  lossChart.setOptions({ log: page.settings.loss_log });
   plane.setOptions({ showTest: page.settings.show_test, discretize: page.settings.discretize });
-  if (page.frame) legend.draw(view.scale());
+  resize();
 }
 
-window.addEventListener("resize", () => {
+function resize() {
   view.resize();
   plane.resize();
   lossChart.resize();
   gradChart.resize();
-});
+  if (page.frame) {
+    lossChart.draw(series.lossSeries());
+    gradChart.draw(series.gradSeries());
+    legend.draw(view.scale());
+  }
+}
+window.addEventListener("resize", resize);
 
 /** For tests and bench/page.py: the session, and a hook that times drawing the last frame. */
 window.backprop = {
@@ -276,5 +287,7 @@ window.backprop = {
 
 controls.show(page.settings, null);
 applyView();
-if (readonly) follow(root.dataset.session);
-else newSession();
+if (readonly) {
+  showURL();
+  follow(root.dataset.session);
+} else start();

@@ -20,6 +20,7 @@ export function createNetworkView(canvas, opts = {}) {
   let thumbs = [];     // thumbs[k][j] = offscreen canvas
   let last = null;
   let mode = opts.mode || "gradient";
+  let z = 1;            // projector: 1.8 — bigger nodes, type and lines
   let selected = null;
   let hovered = null;
   let top = 0;
@@ -34,11 +35,17 @@ export function createNetworkView(canvas, opts = {}) {
     ctx = fitCanvas(canvas, width, height);
     const cols = sizes.length;
     const most = Math.max(...sizes) + 1;
-    S = Math.max(10, Math.min(height > 500 ? 60 : 44, (height - 16) / (most * 1.45), (width - 40) / (cols * 2.2)));
-    const gapX = (width - 24 - 78 - S) / Math.max(1, cols - 1);   // 78 px for the output's o and δ
-    roomy = gapX - S >= 74;
+    S = Math.max(10, Math.min((height > 500 ? 60 : 44) * z, (height - 16) / (most * 1.45), (width - 40) / (cols * 2.2)));
+    const label = 78 * z;                                         // room for the output's o and δ
+    ctx.font = font();
+    const need = Math.max(60, ctx.measureText("δ -0.0000").width + 8 * z);
+    const left = Math.max(24 * z, ...labels.map((t) => ctx.measureText(t).width + 6));  // input names
+    const fit = (width - left - label - need * (cols - 1)) / cols;   // largest S that leaves room
+    if (z > 1 && fit < S && fit >= S * 0.75) S = fit;             // projector: keep every o and δ
+    const gapX = (width - left - label - S) / Math.max(1, cols - 1);
+    roomy = gapX - S >= need - 0.5;
     nodes = sizes.map((n, k) => {
-      const x = 24 + k * gapX;
+      const x = left + k * gapX;
       const step = Math.min(S * 1.6, (height - 16) / (n + 1));
       const y0 = (height - step * (n + (k < cols - 1 ? 1 : 0)) + (step - S)) / 2;
       return Array.from({ length: n }, (_, j) => ({ x, y: y0 + j * step }));
@@ -52,10 +59,14 @@ export function createNetworkView(canvas, opts = {}) {
     });
   }
 
+  const font = () => `${z > 1 ? "600 " : ""}${Math.max(9 * z, Math.min(12 * z, S / 3.2))}px system-ui, sans-serif`;
+
+  const biasRadius = () => (z > 1 ? Math.max(S * 0.2, 11) : S * 0.2);
+
   function edgeEnds(k, i, j) {
     const from = i === -1 ? bias[k] : { x: nodes[k - 1][i].x + S, y: nodes[k - 1][i].y + S / 2 };
     const to = nodes[k][j];
-    return [from.x + (i === -1 ? S * 0.2 : 0), from.y, to.x, to.y + S / 2];
+    return [from.x + (i === -1 ? biasRadius() : 0), from.y, to.x, to.y + S / 2];
   }
 
   function edgeValue(layer, k, i, j, field) {
@@ -74,19 +85,37 @@ export function createNetworkView(canvas, opts = {}) {
           const v = edgeValue(layer, k, i, j, i === -1 ? bField : wField);
           const w = edgeValue(layer, k, i, j, i === -1 ? "b" : "W");
           const [x0, y0, x1, y1] = edgeEnds(k, i, j);
-          ctx.strokeStyle = Number.isFinite(v) ? diverging(logStrength(v, top, DECADES)) : "#ddd";
-          ctx.lineWidth = Math.min(6, 0.6 + Math.abs(w) * 2);
+          const thick = Math.min(6, 0.6 + Math.abs(w) * 2);
           ctx.beginPath();
           ctx.moveTo(x0, y0);
           ctx.lineTo(x1, y1);
+          const big = (2 + 2 * thick) * Math.max(0.45, Math.min(1, S / 80));   // thinner when crowded
+          if (z > 1) {                 // projector: thick, with a grey rim so pale edges still show
+            ctx.strokeStyle = "#666";
+            ctx.lineWidth = big + (S >= 60 ? 2 : 1);
+            ctx.stroke();
+          }
+          ctx.strokeStyle = Number.isFinite(v) ? diverging(logStrength(v, top, DECADES)) : "#ddd";
+          ctx.lineWidth = z > 1 ? big : thick;
           ctx.stroke();
         }
       }
     }
   }
 
+  /** A label; on a projector with a white halo so that edges under it do not cut it. */
+  function text(s, x, y) {
+    if (z > 1) {
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = 5;
+      ctx.lineJoin = "round";
+      ctx.strokeText(s, x, y);
+    }
+    ctx.fillText(s, x, y);
+  }
+
   function drawNodes(frame) {
-    ctx.font = `${Math.max(9, Math.min(12, S / 3.2))}px system-ui, sans-serif`;
+    ctx.font = font();
     ctx.textBaseline = "top";
     for (let k = 0; k < sizes.length; k++) {
       const layer = k === 0 ? null : frame.layers[k - 1];
@@ -100,28 +129,32 @@ export function createNetworkView(canvas, opts = {}) {
           ctx.fillRect(p.x, p.y, S, S);
         }
         ctx.strokeStyle = INK;
-        ctx.lineWidth = 1;
-        ctx.strokeRect(p.x + 0.5, p.y + 0.5, S - 1, S - 1);
+        ctx.lineWidth = z > 1 ? 2.5 : 1;
+        ctx.strokeRect(p.x + ctx.lineWidth / 2, p.y + ctx.lineWidth / 2, S - ctx.lineWidth, S - ctx.lineWidth);
         ctx.fillStyle = INK;
         if (k === 0) {
           ctx.textAlign = "right";
           ctx.fillText(labels[j] || `x${j + 1}`, p.x - 3, p.y + S / 3);
           ctx.textAlign = "left";
         } else if ((roomy || k === sizes.length - 1) && S >= 18 && layer && layer.o && layer.o.length) {
-          ctx.fillText(`o ${fmt(layer.o[j])}`, p.x + S + 3, p.y);
-          if (layer.delta && layer.delta.length) ctx.fillText(`δ ${fmt(layer.delta[j])}`, p.x + S + 3, p.y + S / 2);
+          text(`o ${fmt(layer.o[j])}`, p.x + S + 3 * z, p.y);
+          if (layer.delta && layer.delta.length) text(`δ ${fmt(layer.delta[j])}`, p.x + S + 3 * z, p.y + S / 2);
         }
       });
       if (bias[k + 1]) {
         const b = bias[k + 1];
+        ctx.strokeStyle = INK;
+        ctx.lineWidth = z > 1 ? 2.5 : 1;
         ctx.beginPath();
-        ctx.arc(b.x, b.y, S * 0.2, 0, 2 * Math.PI);
+        ctx.arc(b.x, b.y, biasRadius(), 0, 2 * Math.PI);
         ctx.fillStyle = "#fff";
         ctx.fill();
         ctx.stroke();
         ctx.fillStyle = INK;
         ctx.textAlign = "center";
-        ctx.fillText("1", b.x, b.y - S * 0.15);
+        ctx.textBaseline = "middle";
+        ctx.fillText("1", b.x, b.y + 1);
+        ctx.textBaseline = "top";
         ctx.textAlign = "left";
       }
     }
@@ -233,6 +266,11 @@ export function createNetworkView(canvas, opts = {}) {
     setMode(m) {
       mode = m;
       if (last) draw(last);
+    },
+    /** {mode, big}: the edge quantity, and projector scale (bigger nodes, type and lines). */
+    setOptions(o) {
+      if (o.mode) mode = o.mode;
+      if (o.big !== undefined) z = o.big ? 1.8 : 1;
     },
     select(target) {
       selected = target;

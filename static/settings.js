@@ -1,6 +1,7 @@
 // Draws nothing: the one table of settings that drives URL ⇄ controls ⇄ SessionConfig (as TFP's state.ts).
-// Reads no frame fields; `structural` settings need a new session, the others PATCH the live one.
-// Emits no events (controls.js and main.js do).
+// Reads no frame fields; `structural` settings need a new session, `live` ones PATCH it, `view` ones
+// only change the page. A preset (?preset=) or an adopted session (?session=) stands for the
+// structural ones. Emits no events (controls.js and main.js do).
 
 const num = { parse: Number, show: String };
 const int = { parse: (s) => parseInt(s, 10), show: String };
@@ -23,17 +24,28 @@ export const SETTINGS = [
   { key: "activation", kind: str, def: "tanh", live: (s) => ({ activation: s.activation }) },
   { key: "learning_rate", kind: num, def: 0.03, live: (s) => ({ learning_rate: s.learning_rate }) },
   { key: "optimizer", kind: str, def: "sgd", live: (s) => ({ optimizer: optimizer(s) }) },
+  { key: "momentum", kind: num, def: 0.9, live: (s) => ({ optimizer: optimizer(s) }) },
+  { key: "beta1", kind: num, def: 0.9, live: (s) => ({ optimizer: optimizer(s) }) },
+  { key: "beta2", kind: num, def: 0.999, live: (s) => ({ optimizer: optimizer(s) }) },
+  { key: "epsilon", kind: num, def: 1e-8, live: (s) => ({ optimizer: optimizer(s) }) },
+  { key: "train_biases", kind: bool, def: true, live: (s) => ({ train_biases: s.train_biases }) },
   { key: "regularization", kind: str, def: "none", live: regPatch },
   { key: "reg_rate", kind: num, def: 0.001, live: regPatch },
   { key: "edge_mode", kind: str, def: "gradient", view: true },
   { key: "show_test", kind: bool, def: false, view: true },
   { key: "discretize", kind: bool, def: false, view: true },
+  { key: "loss_log", kind: bool, def: false, view: true },
+  { key: "projector", kind: bool, def: false, view: true },
+  { key: "preset", kind: str, def: "" },
 ];
 
 export const BY_KEY = Object.fromEntries(SETTINGS.map((s) => [s.key, s]));
 
 function optimizer(s) {
-  return { name: s.optimizer, learning_rate: s.learning_rate };
+  const out = { name: s.optimizer, learning_rate: s.learning_rate };
+  if (s.optimizer === "momentum") out.momentum = s.momentum;
+  if (s.optimizer === "adam") Object.assign(out, { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon });
+  return out;
 }
 
 function regularization(s) {
@@ -58,12 +70,19 @@ export function fromURL(search) {
   return out;
 }
 
-/** The query string for these settings: only what differs from the defaults. */
-export function toURL(settings) {
+/**
+ * The query string for these settings: only what differs from the defaults. With an `origin`
+ * ({key: "preset"|"session"|"watch", value, base}) that key stands for the structural settings; a
+ * preset adds the live settings changed since it opened (`base`), the others only view settings.
+ */
+export function toURL(settings, origin = null) {
   const params = new URLSearchParams();
+  if (origin && origin.value) params.set(origin.key, origin.value);
   for (const s of SETTINGS) {
+    if (origin && (s.structural || s.key === "preset" || (origin.key !== "preset" && s.live))) continue;
     const shown = s.kind.show(settings[s.key]);
-    if (shown !== s.kind.show(s.def)) params.set(s.key, shown);
+    const ref = origin && s.live ? origin.base[s.key] : s.def;
+    if (shown !== s.kind.show(ref)) params.set(s.key, shown);
   }
   const q = params.toString();
   return q ? `?${q}` : "";
@@ -83,16 +102,20 @@ export function toConfig(settings, data = null) {
     optimizer: optimizer(settings),
     batch_size: settings.batch_size,
     regularization: regularization(settings),
+    train_biases: settings.train_biases,
   };
   if (settings.loss) cfg.loss = settings.loss;
   if (settings.dataset === "custom") cfg.data = data;
   return cfg;
 }
 
-/** Settings that describe a resolved SessionConfig (for /watch, which has no URL of its own). */
-export function fromConfig(config) {
+/** Settings that describe a resolved SessionConfig (a watched, preset or adopted session); `view`
+ * settings are taken from `current`. */
+export function fromConfig(config, current = null) {
   const s = fromURL("");
   for (const key of Object.keys(s)) if (key in config && config[key] !== null) s[key] = config[key];
+  for (const key of ["momentum", "beta1", "beta2", "epsilon"]) if (key in config.optimizer) s[key] = config.optimizer[key];
+  if (current) for (const spec of SETTINGS) if (spec.view) s[spec.key] = current[spec.key];
   s.learning_rate = config.optimizer.learning_rate;
   s.optimizer = config.optimizer.name;
   s.regularization = config.regularization ? config.regularization.name : "none";

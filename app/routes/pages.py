@@ -4,7 +4,7 @@ from functools import lru_cache
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from engine.datasets import DATASETS
 
@@ -34,6 +34,7 @@ def dataset_thumbs() -> list[dict]:
 def page(request: Request, **ctx) -> HTMLResponse:
     ctx.setdefault("readonly", False)
     ctx.setdefault("session_id", "")
+    ctx.setdefault("saved_code", "")
     ctx["datasets"] = dataset_thumbs()
     ctx["settings"] = request.app.state.settings
     return request.app.state.templates.TemplateResponse(request, "index.html", ctx)
@@ -45,12 +46,42 @@ def index(request: Request):
     return page(request)
 
 
+def not_found(request: Request, message: str) -> HTMLResponse:
+    ctx = {"message": message}
+    return request.app.state.templates.TemplateResponse(
+        request, "notfound.html", ctx, status_code=404
+    )
+
+
 @router.get("/watch/{session_id}", response_class=HTMLResponse)
 def watch(request: Request, session_id: str):
     """The playground page, read-only, following someone's session."""
     if request.app.state.store.get(session_id) is None:
-        raise HTTPException(404, "no such session")
+        return not_found(request, "There is no session here: it has ended or the link is wrong.")
     return page(request, readonly=True, session_id=session_id)
+
+
+@router.get("/join", response_class=HTMLResponse)
+def join_form(request: Request, code: str = ""):
+    """The join-code box without JavaScript: on to /join/{code}."""
+    return RedirectResponse(f"/join/{code.strip()}", status_code=303)
+
+
+@router.get("/join/{code}", response_class=HTMLResponse)
+def join(request: Request, code: str):
+    """Follow the session with this join code (a redirect to its watch page)."""
+    session = request.app.state.store.by_code(code)
+    if session is None:
+        return not_found(request, f"No session has the join code “{code}”. Check it on the screen.")
+    return RedirectResponse(f"/watch/{session.id}", status_code=303)
+
+
+@router.get("/s/{code}", response_class=HTMLResponse)
+def saved(request: Request, code: str):
+    """A saved session: the page opens it as a new live session and continues there."""
+    if request.app.state.saved.load(code) is None:
+        return not_found(request, f"No saved session has the link /s/{code}.")
+    return page(request, saved_code=code)
 
 
 @router.get("/fragments/share/{session_id}", response_class=HTMLResponse)
@@ -59,5 +90,5 @@ def share(request: Request, session_id: str):
     session = request.app.state.store.get(session_id)
     if session is None:
         raise HTTPException(404, "no such session")
-    ctx = {"watch_url": f"/watch/{session.id}", "join_code": session.join_code}
+    ctx = {"id": session.id, "watch_url": f"/watch/{session.id}", "join_code": session.join_code}
     return request.app.state.templates.TemplateResponse(request, "share.html", ctx)

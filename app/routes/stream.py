@@ -14,6 +14,7 @@ async def stream(websocket: WebSocket, session_id: str):
     """Follow a session: state, frames, heatmaps (see docs/stream.md)."""
     app = websocket.app
     session = app.state.store.get(session_id)
+    await websocket.accept()   # before any close: a browser sees a refused handshake as 1006
     if session is None:
         await websocket.close(code=4404, reason="no such session")
         return
@@ -21,7 +22,6 @@ async def stream(websocket: WebSocket, session_id: str):
     if len(pump.followers) >= app.state.settings.max_followers:
         await websocket.close(code=4429, reason="this session has its maximum of followers")
         return
-    await websocket.accept()
     follower = pump.join()
     receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
     try:

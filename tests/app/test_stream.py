@@ -163,9 +163,9 @@ def test_a_frames_grad_norms_are_the_rms_of_the_last_gradients(client, new_sessi
 
 
 def test_a_stream_of_an_unknown_session_is_closed(client):
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with client.websocket_connect("/api/sessions/nope/stream"):
-            pass
+    with client.websocket_connect("/api/sessions/nope/stream") as websocket:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_text()
     assert closed.value.code == 4404
 
 
@@ -174,3 +174,15 @@ def test_followers_are_counted_while_connected(client, new_session):
     with client.websocket_connect(stream_url(session_id)) as ws:
         ws.receive_text()
         assert client.get(f"/api/sessions/{session_id}").json()["followers"] == 1
+
+
+def test_a_follower_over_the_limit_is_closed_with_a_reason(make_client):
+    client = make_client(max_followers=1)
+    created = client.post("/api/sessions", json={}).json()
+    url = stream_url(created["id"])
+    with client.websocket_connect(url) as first:
+        first.receive_text()
+        with client.websocket_connect(url) as second:
+            with pytest.raises(WebSocketDisconnect) as closed:
+                second.receive_text()
+    assert closed.value.code == 4429

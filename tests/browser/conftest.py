@@ -11,6 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
+from app.__main__ import WEBSOCKET_OPTIONS
 from app.config import Settings
 from app.main import create_app
 
@@ -26,13 +27,13 @@ if not os.path.exists(CHROMIUM) and shutil.which("chromium") is None:
 
 
 class ServerThread(threading.Thread):
-    """uvicorn on 127.0.0.1, port 0; the bound port is read from the listening socket."""
+    """uvicorn on 127.0.0.1, port 0 (or a given one); the bound port is read from the socket."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         super().__init__(daemon=True)
         config = uvicorn.Config(
-            create_app(Settings()), host="127.0.0.1", port=0, log_level="warning",
-            ws_per_message_deflate=False, lifespan="on",
+            create_app(Settings()), host="127.0.0.1", port=port, log_level="warning",
+            lifespan="on", **WEBSOCKET_OPTIONS,
         )
         self.server = uvicorn.Server(config)
         self.port = 0

@@ -1,0 +1,83 @@
+// Draws the classroom parts: the lecture-preset menu (GET /api/presets), the share panel (join code,
+// QR code, save link, exports, PNG downloads of the canvases). Reads no frame fields; the step
+// number names the PNGs. Emits "command" {name: "preset", value} | {name: "save"} | {name: "copy"}.
+
+const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+/** A canvas (or several stacked, the first scaled to the last's size) as a PNG download. */
+function downloadPNG(canvases, name) {
+  const base = canvases[canvases.length - 1];
+  const out = document.createElement("canvas");
+  out.width = base.width;
+  out.height = base.height;
+  const c = out.getContext("2d");
+  c.fillStyle = "#fff";
+  c.fillRect(0, 0, out.width, out.height);
+  for (const canvas of canvases) c.drawImage(canvas, 0, 0, out.width, out.height);
+  out.toBlob((blob) => {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 5000);
+  }, "image/png");
+}
+
+export function createClassroom(root, opts = {}) {
+  const q = (sel) => root.querySelector(sel);
+  const panel = q("#share-panel");
+
+  async function loadPresets() {
+    const list = q("#preset-list");
+    if (!list) return;
+    try {
+      const res = await fetch("/api/presets");
+      const presets = await res.json();
+      list.innerHTML = presets.map((p) => `<button type="button" class="preset" data-preset="${esc(p.name)}">
+        <b>${esc(p.title)}</b><span>${esc(p.description)}</span></button>`).join("");
+    } catch {
+      list.innerHTML = `<p class="hint">The presets could not be loaded.</p>`;
+    }
+  }
+
+  root.addEventListener("click", (e) => {
+    const preset = e.target.closest("[data-preset]");
+    if (preset) {
+      q("#presets").open = false;
+      emit("command", { name: "preset", value: preset.dataset.preset });
+      return;
+    }
+    const id = e.target.closest("button") && e.target.closest("button").id;
+    const step = opts.step ? opts.step() : 0;
+    if (id === "share-toggle") panel.hidden = !panel.hidden;
+    else if (id === "share-close") panel.hidden = true;
+    else if (id === "save" || id === "copy") emit("command", { name: id });
+    else if (id === "png-network") downloadPNG([q("#network")], `network-step-${step}.png`);
+    else if (id === "png-plane") downloadPNG([q("#boundary"), q("#points")], `output-step-${step}.png`);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && panel) panel.hidden = true;
+  });
+
+  loadPresets();
+  return {
+    /** Show the short link of a saved session, selected for copying. */
+    showSaved(url) {
+      const box = q("#saved-link");
+      if (!box) return;
+      const full = `${location.origin}${url}`;
+      box.innerHTML = `<input id="saved-url" readonly value="${esc(full)}" size="${full.length}">
+        <button type="button" id="copy-link">copy link</button>`;
+      const input = q("#saved-url");
+      input.select();
+      q("#copy-link").onclick = () => {
+        input.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(full).catch(() => document.execCommand("copy"));
+        else document.execCommand("copy");
+      };
+    },
+  };
+}
