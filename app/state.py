@@ -5,7 +5,7 @@ from dataclasses import asdict
 import numpy as np
 
 from app import encode
-from app.frames import f32
+from app.frames import bf16
 from app.sessions import Session
 from engine.features import FEATURE_LABELS
 
@@ -71,7 +71,7 @@ HISTORY_POINTS = 2000  # a loss chart is a few hundred pixels wide
 
 
 def history(session: Session) -> dict:
-    """The loss history thinned for a chart: float32 base64, every stride-th step from 0."""
+    """The loss history thinned for a chart: bfloat16 base64, every stride-th step from 0."""
     log = session.log
     thin = -(-len(log.values) // HISTORY_POINTS) or 1
-    return {"stride": log.stride * thin, "values": f32(log.values[::thin])}
+    return {"stride": log.stride * thin, "values": bf16(log.values[::thin])}

@@ -1,14 +1,14 @@
 // Draws nothing: follows a session's WebSocket and reconnects with backoff while the server is away.
-// Reads every message type (state, frame, heatmaps, losses) and decodes frame arrays to Float32Array.
+// Reads every message type (state, frame, heatmaps, losses); decodes arrays to Float32Array.
 // Emits on document: "stream-state", "frame", "heatmaps", "losses", "connection" {up, retryIn}.
 
-import { f32, u8 } from "./util.js";
+import { bf16, f32, u8 } from "./util.js";
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
 /** Decode a frame in place: losses, input and every layer field become Float32Arrays. */
 export function decodeFrame(msg) {
-  msg.losses = f32(msg.losses);
+  msg.losses = bf16(msg.losses);
   msg.input = msg.input ? f32(msg.input) : null;
   msg.layers = msg.layers.map((layer) => {
     const out = {};
@@ -42,9 +42,9 @@ export function createStream(url, opts = {}) {
       const msg = JSON.parse(event.data);
       if (msg.type === "frame") emit("frame", decodeFrame(msg));
       else if (msg.type === "heatmaps") emit("heatmaps", decodeHeatmaps(msg));
-      else if (msg.type === "losses") emit("losses", { ...msg, values: f32(msg.values) });
+      else if (msg.type === "losses") emit("losses", { ...msg, values: bf16(msg.values) });
       else if (msg.type === "state") {
-        if (msg.history) msg.history.values = f32(msg.history.values);
+        if (msg.history) msg.history.values = bf16(msg.history.values);
         emit("stream-state", msg);
       }
     };

@@ -30,6 +30,16 @@ export function f32(b64) {
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
 
+/** base64 of little-endian bfloat16 (a float32's top 16 bits) → Float32Array. */
+export function bf16(b64) {
+  if (!b64) return new Float32Array(0);
+  const bytes = u8(b64);
+  const half = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  const bits = new Uint32Array(half.length);
+  for (let i = 0; i < half.length; i++) bits[i] = half[i] << 16;
+  return new Float32Array(bits.buffer);
+}
+
 /** base64 → Uint8Array. */
 export function u8(b64) {
   const s = atob(b64);

@@ -44,6 +44,12 @@ def f32(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f4")
 
 
+def bf16(text: str) -> np.ndarray:
+    """Decode a stream loss series: base64 of little-endian bfloat16 (float32's top half)."""
+    half = np.frombuffer(base64.b64decode(text), dtype="<u2").astype("<u4")
+    return (half << 16).view("<f4")
+
+
 def design_step(**changes) -> dict:
     body = copy.deepcopy(DESIGN_STEP)
     body.update(changes)
