@@ -3,13 +3,18 @@
 Starts the app on a free port, opens the page for each network, trains a little so every field of
 the frame (gradients, updates, heatmaps) is present, then times the network view's draw of the
 last real frame 200 times in-page with performance.now() (window.backprop.redraw).
-Run: .venv/bin/python -m bench.page   (as a module: bench/engine.py would shadow the engine)
+Run: .venv/bin/python bench/page.py
 """
 
 import asyncio
 import statistics
+import sys
 import threading
 import time
+from pathlib import Path
+
+# bench/engine.py would shadow the engine package: put the repository first on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import uvicorn
 
