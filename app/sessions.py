@@ -70,19 +70,18 @@ class Session:
             self.on_change(self)
 
     def step(self, n: int) -> None:
-        """Take n steps, log their losses and keep the pre-step parameters of the last."""
+        """Take n steps, log their losses and keep the parameters the last step started from
+        (the update phase and the gradient check need them)."""
         trainer = self.trainer
-        if n == 1 or self.status != "playing":
-            for _ in range(n - 1):
-                self._absorb(trainer.step(1))
-            self.before = trainer.net.theta.copy()
-            self._absorb(trainer.step(1))
-        else:
-            self._absorb(trainer.step(n))
-            self.before = None
+        if n > 1:
+            trainer.step(n - 1)
+        self.before = trainer.net.theta.copy()
+        trainer.step(1)
+        self._absorb()
         self.phase_index = None
 
-    def _absorb(self, record) -> None:
+    def _absorb(self) -> None:
+        """Move the trainer's new losses into the log and the not-yet-streamed list."""
         losses = self.trainer.losses
         if losses:
             self.trainer.losses = []
