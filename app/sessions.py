@@ -137,7 +137,12 @@ class SessionStore:
     def create(self, config: dict, run: RunConfig, trainer: Trainer) -> Session:
         self.expire()
         if len(self.sessions) >= self.max_sessions:
-            raise StoreFull(f"at most {self.max_sessions} sessions at once; try again later")
+            self._evict_one()
+        if len(self.sessions) >= self.max_sessions:
+            raise StoreFull(
+                f"at most {self.max_sessions} sessions at once, all in use (playing "
+                "or followed); try again later"
+            )
         session = Session(
             id=secrets.token_urlsafe(12),
             token=secrets.token_urlsafe(24),
@@ -170,6 +175,13 @@ class SessionStore:
             self.codes.pop(session.join_code, None)
             if self.on_remove is not None:
                 self.on_remove(session)
+
+    def _evict_one(self) -> None:
+        """Make room by ending the least recently used session nobody watches or plays: a
+        page reloaded again and again must not lock everyone else out for an hour."""
+        unused = [s for s in self.sessions.values() if s.followers == 0 and s.status != "playing"]
+        if unused:
+            self.remove(min(unused, key=lambda s: s.touched).id)
 
     def expire(self, now: float | None = None) -> list[str]:
         now = time.monotonic() if now is None else now

@@ -211,13 +211,31 @@ def test_sessions_in_use_do_not_expire(make_client):
     assert client.app.state.store.expire() == []
 
 
-def test_the_session_cap_refuses_another_with_a_clear_message(make_client):
+def test_the_session_cap_refuses_another_when_all_are_in_use(make_client):
     client = make_client(max_sessions=2)
     for _ in range(2):
-        assert client.post("/api/sessions", json={}).status_code == 201
+        made = client.post("/api/sessions", json={}).json()
+        client.post(
+            f"/api/sessions/{made['id']}/play",
+            json={"speed": 1},
+            headers={"X-Control-Token": made["token"]},
+        )
     refused = client.post("/api/sessions", json={})
     assert refused.status_code == 503
     assert "at most 2 sessions" in refused.json()["detail"]
+
+
+def test_at_the_cap_the_least_recently_used_idle_session_makes_room(make_client):
+    client = make_client(max_sessions=2)
+    first, second = (client.post("/api/sessions", json={}).json() for _ in range(2))
+    client.post(
+        f"/api/sessions/{first['id']}/step",
+        json={"steps": 1},
+        headers={"X-Control-Token": first["token"]},
+    )  # first is now the fresher
+    assert client.post("/api/sessions", json={}).status_code == 201
+    assert client.get(f"/api/sessions/{second['id']}").status_code == 404
+    assert client.get(f"/api/sessions/{first['id']}").status_code == 200
 
 
 def test_a_deleted_session_frees_its_place_under_the_cap(make_client):
