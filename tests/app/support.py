@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 # design.md's worked /api/step request, as the README's curl sends it; its loss is 0.42230395…
-DESIGN_STEP = json.loads((Path(__file__).resolve().parents[2] / "docs" / "example.json").read_text())
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example.json"
+DESIGN_STEP = json.loads(EXAMPLE.read_text())
 
 # A network that overflows: relu hidden layer, linear output, a huge learning rate.
 DIVERGING = {
