@@ -1,0 +1,39 @@
+"""The Dockerfile and the package list stay true to the tree (Docker can't be built here)."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_every_python_package_is_in_the_distribution():
+    packages = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("engine", "app")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert on_disk == packages
+
+
+def test_everything_the_dockerfile_copies_exists():
+    for sources in re.findall(r"^COPY (.+) \S+$", DOCKERFILE, flags=re.M):
+        for source in sources.split():
+            assert (ROOT / source).exists(), source
+
+
+def test_the_container_runs_the_console_command_as_a_non_root_user_on_all_interfaces():
+    assert re.search(r"^USER (?!root)\w+", DOCKERFILE, flags=re.M)
+    command = re.search(r'^CMD \["([^"]+)"', DOCKERFILE, flags=re.M).group(1)
+    assert command in PYPROJECT["project"]["scripts"]
+    assert '"--host", "0.0.0.0", "--port", "8000"' in DOCKERFILE
+    assert "EXPOSE 8000" in DOCKERFILE
+
+
+def test_the_container_finds_templates_and_static_files_where_it_copies_them():
+    workdir = re.search(r"^WORKDIR (\S+)", DOCKERFILE, flags=re.M).group(1)
+    for name in ("templates", "static"):
+        assert f"BACKPROP_{name.upper()}_DIR={workdir}/{name}" in DOCKERFILE
