@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.config import Settings
 from app.live import Pumps
-from app.routes import api, classroom, pages, sessions, stream
+from app.routes import api, classroom, docs, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedSessions
 from app.sessions import SessionStore, StoreFull
@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pumps.stop_all()
 
     app = FastAPI(
+        docs_url=None,  # routes/docs.py serves Swagger UI from static/vendor, not a CDN
+        redoc_url=None,
         title="Backprop Playground",
         summary="Watch backpropagation: single steps, training sessions and a live stream.",
         version="0.1.0",
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
-    for module in (api, classroom, sessions, stream, pages):
+    for module in (api, classroom, sessions, stream, pages, docs):
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
         app.include_router(module.router, responses=extra)

@@ -1,0 +1,42 @@
+"""Nothing any page loads comes from outside the server: no CDN, the hall has no internet."""
+
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def requests_made(browser, url: str, ready: str) -> list[str]:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    seen = []
+    page.on("request", lambda request: seen.append(request.url))
+    page.goto(url)
+    page.wait_for_selector(ready)
+    page.wait_for_load_state("networkidle")
+    context.close()
+    return seen
+
+
+@pytest.mark.parametrize(("path", "ready"), [("/", "canvas"), ("/docs", ".swagger-ui .info")])
+def test_a_page_loads_everything_from_its_own_server(browser, base_url, path, ready):
+    seen = requests_made(browser, base_url + path, ready)
+    server = urlparse(base_url).netloc
+    outside = [
+        u
+        for u in seen
+        if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).netloc != server
+    ]
+    assert seen and not outside
+
+
+def test_the_api_docs_render_every_endpoint_offline(browser, base_url, api):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base_url + "/docs")
+    page.wait_for_selector(".opblock")
+    shown = page.locator(".opblock-summary-path").all_inner_texts()
+    context.close()
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {p.replace("\u200b", "") for p in shown} == set(paths)
