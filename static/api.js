@@ -30,7 +30,7 @@ export function sessionApi(session) {
   return {
     state: () => send("GET", base),
     step: (steps = 1) => send("POST", `${base}/step`, { steps }, session.token),
-    play: () => send("POST", `${base}/play`, { speed: null }, session.token),
+    play: (speed = null) => send("POST", `${base}/play`, { speed }, session.token),
     pause: () => send("POST", `${base}/pause`, {}, session.token),
     reset: () => send("POST", `${base}/reset`, {}, session.token),
     phase: (direction) => send("POST", `${base}/phase`, { direction }, session.token),

@@ -1,6 +1,6 @@
-// Draws the classroom parts: the lecture-preset menu (GET /api/presets), the share panel (join code,
-// QR code, save link, exports, PNG downloads of the canvases). Reads no frame fields; the step
-// number names the PNGs. Emits "command" {name: "preset", value} | {name: "save"} | {name: "copy"}.
+// Draws the classroom parts around the server's fragments: opens the presets and share panels (htmx
+// loads them), the save link, PNG downloads of the canvases. Reads no frame fields; the step number
+// names the PNGs. Emits "share-open", "command" {name: "preset", value} | {name: "save"} | {name: "copy"}.
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
@@ -30,19 +30,6 @@ export function createClassroom(root, opts = {}) {
   const q = (sel) => root.querySelector(sel);
   const panel = q("#share-panel");
 
-  async function loadPresets() {
-    const list = q("#preset-list");
-    if (!list) return;
-    try {
-      const res = await fetch("/api/presets");
-      const presets = await res.json();
-      list.innerHTML = presets.map((p) => `<button type="button" class="preset" data-preset="${esc(p.name)}">
-        <b>${esc(p.title)}</b><span>${esc(p.description)}</span></button>`).join("");
-    } catch {
-      list.innerHTML = `<p class="hint">The presets could not be loaded.</p>`;
-    }
-  }
-
   root.addEventListener("click", (e) => {
     const preset = e.target.closest("[data-preset]");
     if (preset) {
@@ -52,7 +39,10 @@ export function createClassroom(root, opts = {}) {
     }
     const id = e.target.closest("button") && e.target.closest("button").id;
     const step = opts.step ? opts.step() : 0;
-    if (id === "share-toggle") panel.hidden = !panel.hidden;
+    if (id === "share-toggle") {
+      panel.hidden = !panel.hidden;
+      if (!panel.hidden) emit("share-open", {});
+    }
     else if (id === "share-close") panel.hidden = true;
     else if (id === "save" || id === "copy") emit("command", { name: id });
     else if (id === "png-network") downloadPNG([q("#network")], `network-step-${step}.png`);
@@ -62,8 +52,11 @@ export function createClassroom(root, opts = {}) {
     if (e.key === "Escape" && panel) panel.hidden = true;
   });
 
-  loadPresets();
   return {
+    /** The session changed: an open share panel loads again for the new one. */
+    sessionChanged() {
+      if (panel && !panel.hidden) emit("share-open", {});
+    },
     /** Show the short link of a saved session, selected for copying. */
     showSaved(url) {
       const box = q("#saved-link");

@@ -1,9 +1,11 @@
 // Draws the controls' values (data set, sliders, selects, per-layer neuron buttons) from the settings.
-// Reads SessionState.layers / config; turns input into settings and commands.
-// Emits "setting-change" {key, value}, "command" {name, …}, "own-data" {data} and "notice" {text}.
+// Reads SessionState.layers / config; turns input into settings and commands (the live controls
+// PATCH the session through htmx themselves). Emits "setting-change" {key, value}, "command" {name, …},
+// "own-data" {data} and "notice" {text}.
 
-import { BY_KEY } from "./settings.js";
+import { read } from "./hyper.js";
 import { parseCSV } from "./owndata.js";
+import { BY_KEY } from "./settings.js";
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 const KEYS = { ArrowRight: "phase-next", ArrowLeft: "phase-prev", " ": "play", s: "step", r: "reset" };
@@ -11,17 +13,6 @@ const BUTTONS = ["play", "step", "reset", "phase-next", "phase-prev", "add-layer
 
 export function createControls(root, opts = {}) {
   const q = (sel) => root.querySelector(sel);
-
-  function read(el) {
-    const spec = BY_KEY[el.name];
-    if (el.type === "checkbox") return el.checked;
-    if (spec && spec.kind.parse === Number) {
-      if (el.value.trim() === "" || !Number.isFinite(Number(el.value))) return null;
-      return Number(el.value);
-    }
-    if (spec && el.type === "number") return Number.isInteger(Number(el.value)) ? Number(el.value) : null;
-    return el.value;
-  }
 
   root.addEventListener("change", (e) => {
     const el = e.target;
@@ -33,8 +24,6 @@ export function createControls(root, opts = {}) {
         return;
       }
       emit("setting-change", { key: "features", value: on });
-    } else if (el.name === "example") {
-      emit("command", { name: "example", value: Number(el.value) });
     } else if (el.id === "csv" && el.files.length) {
       el.files[0].text().then((text) => {
         try {
@@ -45,9 +34,11 @@ export function createControls(root, opts = {}) {
         el.value = "";
       });
     } else if (BY_KEY[el.name]) {
-      const value = read(el);
-      if (value === null) emit("notice", { text: `${el.name}: “${el.value}” is not a valid number` });
-      else emit("setting-change", { key: el.name, value });
+      // A value its kind cannot round-trip (text for a number, 2.5 for an int) stays out of the
+      // settings; for a live control the server's 422 says why, beside it (hyper.js).
+      const spec = BY_KEY[el.name];
+      const value = spec.play ? spec.kind.parse(el.value) : read(el);
+      if (Object.is(spec.kind.parse(spec.kind.show(value)), value)) emit("setting-change", { key: el.name, value });
     }
   });
   root.addEventListener("input", (e) => {
@@ -80,7 +71,7 @@ export function createControls(root, opts = {}) {
         const el = q(`[name="${key}"]:not([type=radio]):not([type=checkbox])`) || q(`#${key}`);
         if (!el || el.name === "features") continue;
         if (el.type === "checkbox") el.checked = !!value;
-        else if (document.activeElement !== el) el.value = String(value);
+        else if (document.activeElement !== el) el.value = BY_KEY[key].kind.show(value);
         const out = el.parentElement.querySelector("output");
         if (out && el.type === "range") out.textContent = el.value;
       }

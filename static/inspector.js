@@ -1,5 +1,5 @@
 // Draws (as HTML) the numbers of one edge, one node, or the current step-through phase, each with its
-// equation filled in with the server's float64 values. Reads SessionState.record, .network, .phase,
+// equation filled in with the server's float64 values. Reads SessionState.record (targets too), .network, .phase,
 // .example, .config (GET /api/sessions/{id}). Emits "edit-parameter" {kind, layer, i, j, value}.
 
 import { fmt } from "./util.js";
@@ -9,6 +9,10 @@ const n = (v, signed = false) => `<span class="num" data-value="${v}">${fmt(v, s
 const vec = (arr) => `(${arr.map((v) => n(v)).join(", ")})`;
 const sup = (s) => `<sup>${s}</sup>`;
 const sub = (s) => `<sub>${s}</sub>`;
+
+/** Losses whose output delta is fused with the output activation (engine/losses.py). */
+const FUSED = ["bce", "softmax_ce"];
+const LOSS_EQ = { mse: "(1/N) Σ ½(ŷ − y)²", bce: "−(1/N) Σ [y log ŷ + (1 − y) log(1 − ŷ)]", softmax_ce: "−(1/N) Σ y log ŷ" };
 
 /** o^{k} of example d: layer 0 is the input row. */
 const outputs = (rec, k, d) => (k === 0 ? rec.inputs[d] : rec.layers[k - 1].o[d]);
@@ -78,7 +82,7 @@ export function createInspector(el, opts = {}) {
     const p = state.phase;
     const rec = state.record;
     if (!p || !rec) return "";
-    const { d, note } = row(state);
+    const { d, N, note } = row(state);
     const k = p.layer;
     const head = `<h3>Phase ${p.index + 1} of ${p.count}: ${p.name}${k ? ` layer ${k}` : ""}</h3><p class="hint">${note}</p>`;
     if (p.name === "forward") {
@@ -90,19 +94,41 @@ export function createInspector(el, opts = {}) {
     }
     if (p.name === "loss") {
       const L = state.layers.length - 1;
-      return `${head}<p class="eq">ŷ = o${sup(L)} = ${vec(rec.layers[L - 1].o[d])}</p>
-        <p class="eq" data-field="loss">E = ${state.config.loss}(ŷ, y) over the batch = ${n(rec.loss)}</p>`;
+      const y = rec.targets ? rec.targets[d] : null;
+      return `${head}<p class="eq" data-field="yhat">ŷ = o${sup(L)} = ${vec(rec.layers[L - 1].o[d])}</p>
+        <p class="eq" data-field="y">y = ${y ? vec(y) : "—"}</p>
+        <p class="eq" data-field="loss">E = ${LOSS_EQ[state.config.loss] || state.config.loss} over the batch of ${N} = ${n(rec.loss)}</p>`;
     }
     if (p.name === "backward") {
       const lay = rec.layers[k - 1];
       const L = state.layers.length - 1;
-      const eq = k === L ? `δ${sup(L)} = ∂E/∂a${sup(L)}` : `δ${sup(k)} = ${state.activations[k - 1]}′(a${sup(k)}) ⊙ δ${sup(k + 1)} W${sup(k + 1)}ᵀ`;
-      const from = k === L ? "" : `<p class="eq">δ${sup(k + 1)} = ${vec(rec.layers[k].delta[d])}, a${sup(k)} = ${vec(lay.a[d])}</p>`;
+      const eq = k === L ? `δ${sup(L)}` : `δ${sup(k)} = ${state.activations[k - 1]}′(a${sup(k)}) ⊙ δ${sup(k + 1)} W${sup(k + 1)}ᵀ`;
+      const from = k === L ? outputDelta(state, d, N)
+        : `<p class="eq">δ${sup(k + 1)} = ${vec(rec.layers[k].delta[d])}, a${sup(k)} = ${vec(lay.a[d])}</p>`;
       return `${head}${from}<p class="eq" data-field="delta">${eq} = ${vec(lay.delta[d])}</p>
         <p class="eq">∂E/∂W${sup(k)} = o${sup(k - 1)}ᵀ δ${sup(k)}: first row ${vec(rec.gradients.weights[k - 1][0])}</p>`;
     }
     const rows = rec.updates.weights.map((U, m) => `<p class="eq">ΔW${sup(m + 1)} first row ${vec(U[0])}</p>`).join("");
     return `${head}<p class="eq">W ← W + ΔW, ΔW = −lr · ∂E/∂W for sgd (${state.config.optimizer.name}, lr ${n(state.config.optimizer.learning_rate)})</p>${rows}`;
+  }
+
+  /** δ^L of example d with its factors, all from the record: the fused (ŷ−y)/N for bce and
+   * softmax_ce, else (ŷ−y)·g′(a^L)/N (g′ named, not evaluated: the view never recomputes). */
+  function outputDelta(state, d, N) {
+    const rec = state.record;
+    const L = state.layers.length - 1;
+    const out = rec.layers[L - 1];
+    const y = rec.targets ? rec.targets[d] : [];
+    const g = state.activations[L - 1];
+    const fused = FUSED.includes(state.config.loss);
+    const rows = out.delta[d].map((delta, j) => {
+      const diff = `(${n(out.o[d][j])} − ${n(y[j])})`;
+      const terms = fused ? `${diff} / ${N}` : `${diff} · ${g}′(${n(out.a[d][j])}) / ${N}`;
+      return `<li>δ${sub(j)}${sup(L)} = ${terms} = ${n(delta)}</li>`;
+    }).join("");
+    const eq = fused ? `δ${sup(L)} = (ŷ − y) / N <span class="hint">(${state.config.loss} fused with ${g})</span>`
+      : `δ${sup(L)} = (ŷ − y) · ${g}′(a${sup(L)}) / N`;
+    return `<p class="eq">${eq}, N = ${N}:</p><ul class="eq terms" data-field="delta-terms">${rows}</ul>`;
   }
 
   el.addEventListener("change", (e) => {

@@ -2,20 +2,24 @@
 // state and frame, the selection) and routes events between the stream, the views and the API.
 // Reads every message; emits nothing but listens to "frame", "heatmaps", "command", "setting-change"…
 
-import { openPreset, sessionApi } from "./api.js";
+import { sessionApi } from "./api.js";
 import { createChart } from "./chart.js";
 import { createClassroom } from "./classroom.js";
 import { PALETTE_NAME } from "./colors.js";
+import { createCommands } from "./commands.js";
 import { createControls } from "./controls.js";
 import { createHeatmap } from "./heatmap.js";
+import { installHyper } from "./hyper.js";
 import { createInspector } from "./inspector.js";
 import { createLegend } from "./legend.js";
 import { createNetworkView } from "./network-view.js";
 import { editPoints, pointsAsData } from "./owndata.js";
+import { createReadouts } from "./readouts.js";
 import { createSeries } from "./series.js";
 import { createSessions } from "./sessions.js";
 import { BY_KEY, fromConfig, fromURL } from "./settings.js";
 import { createStream } from "./stream.js";
+import { createZoom } from "./zoom.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("app");
@@ -41,6 +45,9 @@ const inspector = createInspector($("inspector"), { readonly });
 const controls = createControls(root, { readonly });
 const classroom = createClassroom(root, { step: () => (page.frame ? page.frame.step : 0) });
 const series = createSeries();
+const readouts = createReadouts(root);
+createZoom($("zoom"));
+installHyper(() => page.session);
 $("legend").title = `palette: ${PALETTE_NAME}`;
 
 const classes = () => (page.state && page.state.config.dataset === "three_class" ? 3 : 2);
@@ -55,12 +62,13 @@ function message(text) {
 
 const sessions = createSessions(page, { root, readonly, controls, follow, message, call });
 const { showURL, adopt, newSession, start, copy } = sessions;
+const run = createCommands(page, { root, call, message, adopt, saved: (url) => classroom.showSaved(url) });
 
 function follow(id) {
   if (page.stream) page.stream.close();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   page.stream = createStream(`${scheme}://${location.host}/api/sessions/${id}/stream`);
-  if (!readonly && window.htmx) window.htmx.ajax("GET", `/fragments/share/${id}`, "#share");
+  if (!readonly) classroom.sessionChanged();
 }
 
 async function call(fn) {
@@ -115,15 +123,7 @@ on("frame", (frame) => {
   series.addFrame(frame);
   lossChart.draw(series.lossSeries());
   gradChart.draw(series.gradSeries());
-  $("epoch").textContent = frame.epoch;
-  $("step-count").textContent = frame.step;
-  $("status").textContent = frame.diverged ? "diverged — lower the learning rate and reset" : frame.status;
-  const m = frame.metrics;
-  const show = (v, pct) => (v === null || v === undefined ? "–" : pct ? `${(v * 100).toFixed(1)} %` : v.toFixed(4));
-  $("train-loss").textContent = show(m.train_loss);
-  $("test-loss").textContent = show(m.test_loss);
-  $("train-acc").textContent = show(m.train_accuracy, true);
-  $("test-acc").textContent = show(m.test_accuracy, true);
+  readouts.draw(frame);
   controls.setPlaying(frame.status === "playing");
   const moved = !prev || prev.step !== frame.step || JSON.stringify(prev.phase) !== JSON.stringify(frame.phase)
     || prev.example !== frame.example;
@@ -156,18 +156,6 @@ on("connection", ({ up, retryIn, gone }) => {
 
 on("notice", ({ text }) => message(text));
 
-on("hover", ({ target, thumb, x, y }) => {
-  const zoom = $("zoom");
-  zoom.hidden = !thumb;
-  if (!thumb) return;
-  const c = zoom.getContext("2d");
-  c.imageSmoothingEnabled = false;
-  c.drawImage(thumb, 0, 0, zoom.width, zoom.height);
-  zoom.style.left = `${x}px`;
-  zoom.style.top = `${y}px`;
-  zoom.dataset.node = `${target.layer},${target.j}`;
-});
-
 on("pick", async ({ target }) => {
   page.target = target;
   page.check = null;
@@ -191,8 +179,8 @@ on("setting-change", ({ key, value }) => {
   if (key === "dataset" && value === "custom" && !page.ownData) page.ownData = pointsAsData(page.state);
   if (spec.view) applyView();
   if (spec.structural) return newSession();
-  showURL();
-  if (spec.live) call(() => page.api.patch(spec.live(page.settings)));
+  showURL();                      // live settings: the control's own hx-patch sends them (hyper.js)
+  if (spec.play) run({ name: "speed" });
 });
 
 on("own-data", ({ data }) => {
@@ -214,36 +202,10 @@ on("plane-click", (click) => {
   page.pointsTimer = setTimeout(newSession, 400);
 });
 
-on("command", ({ name, layer, delta, value }) => {
-  if (readonly && name === "copy") return copy();
-  if (readonly || !page.api) return;
-  const hidden = page.settings.hidden;
-  const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
-  const commands = {
-    play: () => call(() => (page.frame && page.frame.status === "playing" ? page.api.pause() : page.api.play())),
-    step: () => call(() => page.api.step(1)),
-    reset: () => call(() => page.api.reset()),
-    "phase-next": () => call(() => page.api.phase("next")),
-    "phase-prev": () => call(() => page.api.phase("prev")),
-    example: () => call(() => page.api.patch({ example: value })),
-    preset: () => openPreset(value).then((made) => adopt(made, { key: "preset", value }), (err) => message(err.message)),
-    save: () => page.api.save().then((saved) => classroom.showSaved(saved.url), (err) => message(err.message)),
-    regenerate: () => structural("data_seed", page.settings.data_seed + 1),
-    "add-layer": () => (hidden.length < max.layers ? structural("hidden", [...hidden, 2])
-      : message(`hidden: at most ${max.layers} hidden layers`)),
-    "remove-layer": () => hidden.length && structural("hidden", hidden.slice(0, -1)),
-    neurons: () => {
-      const n = hidden[layer] + delta;
-      if (n < 1 || n > max.neurons) return message(`hidden: 1 to ${max.neurons} neurons a layer`);
-      structural("hidden", hidden.map((h, l) => (l === layer ? n : h)));
-    },
-  };
-  commands[name]();
+on("command", (command) => {
+  if (readonly && command.name === "copy") return copy();
+  if (!readonly && page.api) run(command);
 });
-
-function structural(key, value) {
-  document.dispatchEvent(new CustomEvent("setting-change", { detail: { key, value } }));
-}
 
 function applyView() {
   const big = page.settings.projector;

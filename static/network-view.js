@@ -3,6 +3,7 @@
 // {W, dE_dW, update_W, b, dE_db, update_b, o, delta}, frame.phase. Emits "hover", "pick".
 
 import { ACTIVE, INK, diverging, divergingTable, logStrength, topDecade } from "./colors.js";
+import { biasRadius, edgeEnds, hitTest, layoutNetwork } from "./network-layout.js";
 import { fitCanvas, fmt } from "./util.js";
 
 const DECADES = 4;
@@ -14,7 +15,8 @@ export function createNetworkView(canvas, opts = {}) {
   let ctx = null;
   let sizes = [2, 1];
   let labels = [];
-  let nodes = [];      // nodes[k][j] = {x, y} top-left; bias[k] = {x, y} centre, feeding layer k
+  let geo = null;       // network-layout.js: {nodes, bias, S, roomy, …}
+  let nodes = [];       // nodes[k][j] = {x, y} top-left; bias[k] = {x, y} centre, feeding layer k
   let bias = [];
   let S = 30;
   let thumbs = [];     // thumbs[k][j] = offscreen canvas
@@ -33,41 +35,11 @@ export function createNetworkView(canvas, opts = {}) {
     width = Math.max(240, rect.width);
     height = Math.max(180, rect.height);
     ctx = fitCanvas(canvas, width, height);
-    const cols = sizes.length;
-    const most = Math.max(...sizes) + 1;
-    S = Math.max(10, Math.min((height > 500 ? 60 : 44) * z, (height - 16) / (most * 1.45), (width - 40) / (cols * 2.2)));
-    const label = 78 * z;                                         // room for the output's o and δ
-    ctx.font = font();
-    const need = Math.max(60, ctx.measureText("δ -0.0000").width + 8 * z);
-    const left = Math.max(24 * z, ...labels.map((t) => ctx.measureText(t).width + 6));  // input names
-    const fit = (width - left - label - need * (cols - 1)) / cols;   // largest S that leaves room
-    if (z > 1 && fit < S && fit >= S * 0.75) S = fit;             // projector: keep every o and δ
-    const gapX = (width - left - label - S) / Math.max(1, cols - 1);
-    roomy = gapX - S >= need - 0.5;
-    nodes = sizes.map((n, k) => {
-      const x = left + k * gapX;
-      const step = Math.min(S * 1.6, (height - 16) / (n + 1));
-      const y0 = (height - step * (n + (k < cols - 1 ? 1 : 0)) + (step - S)) / 2;
-      return Array.from({ length: n }, (_, j) => ({ x, y: y0 + j * step }));
-    });
-    bias = sizes.map((n, k) => {
-      if (k === 0) return null;
-      const col = nodes[k - 1];
-      const lastNode = col[col.length - 1];
-      const step = col.length > 1 ? col[1].y - col[0].y : S * 1.6;
-      return { x: lastNode.x + S / 2, y: lastNode.y + step + S / 2 };
-    });
+    geo = layoutNetwork(ctx, { sizes, labels, width, height, z, font: (size) => font(size) });
+    ({ nodes, bias, S, roomy } = geo);
   }
 
-  const font = () => `${z > 1 ? "600 " : ""}${Math.max(9 * z, Math.min(12 * z, S / 3.2))}px system-ui, sans-serif`;
-
-  const biasRadius = () => (z > 1 ? Math.max(S * 0.2, 11) : S * 0.2);
-
-  function edgeEnds(k, i, j) {
-    const from = i === -1 ? bias[k] : { x: nodes[k - 1][i].x + S, y: nodes[k - 1][i].y + S / 2 };
-    const to = nodes[k][j];
-    return [from.x + (i === -1 ? biasRadius() : 0), from.y, to.x, to.y + S / 2];
-  }
+  const font = (size = S) => `${z > 1 ? "600 " : ""}${Math.max(9 * z, Math.min(12 * z, size / 3.2))}px system-ui, sans-serif`;
 
   function edgeValue(layer, k, i, j, field) {
     const arr = layer[field];
@@ -84,7 +56,7 @@ export function createNetworkView(canvas, opts = {}) {
         for (let j = 0; j < sizes[k]; j++) {
           const v = edgeValue(layer, k, i, j, i === -1 ? bField : wField);
           const w = edgeValue(layer, k, i, j, i === -1 ? "b" : "W");
-          const [x0, y0, x1, y1] = edgeEnds(k, i, j);
+          const [x0, y0, x1, y1] = edgeEnds(geo, k, i, j);
           const thick = Math.min(6, 0.6 + Math.abs(w) * 2);
           ctx.beginPath();
           ctx.moveTo(x0, y0);
@@ -146,7 +118,7 @@ export function createNetworkView(canvas, opts = {}) {
         ctx.strokeStyle = INK;
         ctx.lineWidth = z > 1 ? 2.5 : 1;
         ctx.beginPath();
-        ctx.arc(b.x, b.y, biasRadius(), 0, 2 * Math.PI);
+        ctx.arc(b.x, b.y, biasRadius(geo), 0, 2 * Math.PI);
         ctx.fillStyle = "#fff";
         ctx.fill();
         ctx.stroke();
@@ -176,7 +148,7 @@ export function createNetworkView(canvas, opts = {}) {
       const q = nodes[target.layer][target.j];
       ctx.strokeRect(q.x - 3, q.y - 3, S + 6, S + 6);
     } else {
-      const [x0, y0, x1, y1] = edgeEnds(target.layer, target.kind === "b" ? -1 : target.i, target.j);
+      const [x0, y0, x1, y1] = edgeEnds(geo, target.layer, target.kind === "b" ? -1 : target.i, target.j);
       ctx.beginPath();
       ctx.moveTo(x0, y0);
       ctx.lineTo(x1, y1);
@@ -194,27 +166,7 @@ export function createNetworkView(canvas, opts = {}) {
     drawNodes(frame);
   }
 
-  function hit(x, y) {
-    for (let k = 0; k < sizes.length; k++) {
-      const j = nodes[k].findIndex((p) => x >= p.x && x <= p.x + S && y >= p.y && y <= p.y + S);
-      if (j >= 0) return { kind: "node", layer: k, j };
-    }
-    let best = null;
-    let bestD = 5;
-    for (let k = 1; k < sizes.length; k++) {
-      for (let i = -1; i < sizes[k - 1]; i++) {
-        for (let j = 0; j < sizes[k]; j++) {
-          const d = segmentDistance(x, y, ...edgeEnds(k, i, j));
-          if (d < bestD) {
-            bestD = d;
-            best = i === -1 ? { kind: "b", layer: k, i: j } : { kind: "W", layer: k, i, j };
-          }
-        }
-      }
-    }
-    if (best && best.kind === "b") best.j = best.i;
-    return best;
-  }
+  const hit = (x, y) => (geo ? hitTest(geo, x, y) : null);
 
   function setHeatmaps(hm) {
     thumbs = hm.nodes.map((layer) =>
@@ -280,11 +232,4 @@ export function createNetworkView(canvas, opts = {}) {
     scale: () => ({ top, decades: DECADES, mode }),
     nodePosition: (k, j) => ({ ...nodes[k][j], size: S }),
   };
-}
-
-function segmentDistance(px, py, x0, y0, x1, y1) {
-  const dx = x1 - x0;
-  const dy = y1 - y0;
-  const t = Math.max(0, Math.min(1, ((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy || 1)));
-  return Math.hypot(px - (x0 + t * dx), py - (y0 + t * dy));
 }

@@ -8,9 +8,11 @@ const int = { parse: (s) => parseInt(s, 10), show: String };
 const str = { parse: String, show: String };
 const list = { parse: (s) => (s ? s.split(",") : []), show: (v) => v.join(",") };
 const ints = { parse: (s) => (s ? s.split(",").map((x) => parseInt(x, 10)) : []), show: (v) => v.join(",") };
+const speed = { parse: (s) => (s === "" ? null : Number(s)), show: (v) => (v === null ? "" : String(v)) };
 const bool = { parse: (s) => s === "1" || s === "true", show: (v) => (v ? "1" : "0") };
 
-/** key: URL name and control id; def: TensorFlow Playground's default; live: how to PATCH it. */
+/** key: URL name and control id; def: TensorFlow Playground's default; live: how to PATCH it (the
+ * ConfigPatch body, also sent by the controls' hx-vals); play: sent with POST /play (steps/s). */
 export const SETTINGS = [
   { key: "dataset", kind: str, def: "circle", structural: true },
   { key: "noise", kind: num, def: 0, structural: true },
@@ -36,6 +38,7 @@ export const SETTINGS = [
   { key: "discretize", kind: bool, def: false, view: true },
   { key: "loss_log", kind: bool, def: false, view: true },
   { key: "projector", kind: bool, def: false, view: true },
+  { key: "speed", kind: speed, def: null, play: true },
   { key: "preset", kind: str, def: "" },
 ];
 
@@ -54,7 +57,7 @@ function regularization(s) {
 
 function regPatch(s) {
   const r = regularization(s);
-  return r ? { regularization: r } : { regularization_off: true };
+  return r ? { regularization: r } : { regularization: null, regularization_off: true };
 }
 
 /** Settings from a query string; unknown or unparsable values fall back to the default. */
@@ -110,12 +113,12 @@ export function toConfig(settings, data = null) {
 }
 
 /** Settings that describe a resolved SessionConfig (a watched, preset or adopted session); `view`
- * settings are taken from `current`. */
+ * settings and the speed are taken from `current`. */
 export function fromConfig(config, current = null) {
   const s = fromURL("");
   for (const key of Object.keys(s)) if (key in config && config[key] !== null) s[key] = config[key];
   for (const key of ["momentum", "beta1", "beta2", "epsilon"]) if (key in config.optimizer) s[key] = config.optimizer[key];
-  if (current) for (const spec of SETTINGS) if (spec.view) s[spec.key] = current[spec.key];
+  if (current) for (const spec of SETTINGS) if (spec.view || spec.play) s[spec.key] = current[spec.key];
   s.learning_rate = config.optimizer.learning_rate;
   s.optimizer = config.optimizer.name;
   s.regularization = config.regularization ? config.regularization.name : "none";

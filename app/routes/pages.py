@@ -6,6 +6,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.presets import PRESETS
 from engine.datasets import DATASETS
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +30,13 @@ def dataset_thumbs() -> list[dict]:
             dots.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="1.3" fill="{fill}"/>')
         thumbs.append({"name": name, "kind": ds.kind, "svg": "".join(dots)})
     return thumbs
+
+
+def render_block(request: Request, name: str, block: str, ctx: dict) -> HTMLResponse:
+    """One named block of a template, rendered alone: the htmx fragment of that part of the page."""
+    template = request.app.state.templates.get_template(name)
+    context = template.new_context({"request": request, **ctx})
+    return HTMLResponse("".join(template.blocks[block](context)))
 
 
 def page(request: Request, **ctx) -> HTMLResponse:
@@ -86,9 +94,20 @@ def saved(request: Request, code: str):
 
 @router.get("/fragments/share/{session_id}", response_class=HTMLResponse)
 def share(request: Request, session_id: str):
-    """The share panel (watch link and join code) as an htmx fragment."""
+    """The share panel (watch link and join code): the block for htmx, else the watch page."""
     session = request.app.state.store.get(session_id)
     if session is None:
         raise HTTPException(404, "no such session")
     ctx = {"id": session.id, "watch_url": f"/watch/{session.id}", "join_code": session.join_code}
-    return request.app.state.templates.TemplateResponse(request, "share.html", ctx)
+    if request.headers.get("HX-Request"):
+        return render_block(request, "index.html", "share", {"share": True, **ctx})
+    return page(request, readonly=True, session_id=session.id, share=True, **ctx)
+
+
+@router.get("/fragments/presets", response_class=HTMLResponse)
+def presets(request: Request):
+    """The lecture-preset menu: the block for htmx, else the page with the menu filled in."""
+    ctx = {"presets": list(PRESETS.values())}
+    if request.headers.get("HX-Request"):
+        return render_block(request, "index.html", "presets", ctx)
+    return page(request, **ctx)

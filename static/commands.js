@@ -1,0 +1,34 @@
+// Draws nothing: the buttons' and keys' commands (play with its speed, step, phases, reset, presets,
+// save, layers and neurons) as calls to the session API. Reads frame.status (play or pause).
+// Emits "setting-change" {key, value} for the structural ones (layers, neurons, regenerate).
+
+import { openPreset } from "./api.js";
+
+/** page: main.js's state; hooks: {root, call, message, adopt, saved}. Returns run({name, …}). */
+export function createCommands(page, { root, call, message, adopt, saved }) {
+  const structural = (key, value) => document.dispatchEvent(new CustomEvent("setting-change", { detail: { key, value } }));
+  const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
+  const playing = () => page.frame && page.frame.status === "playing";
+
+  const commands = {
+    play: () => call(() => (playing() ? page.api.pause() : page.api.play(page.settings.speed))),
+    speed: () => playing() && call(() => page.api.play(page.settings.speed)),   // a new speed, at once
+    step: () => call(() => page.api.step(1)),
+    reset: () => call(() => page.api.reset()),
+    "phase-next": () => call(() => page.api.phase("next")),
+    "phase-prev": () => call(() => page.api.phase("prev")),
+    preset: ({ value }) => openPreset(value).then((made) => adopt(made, { key: "preset", value }), (err) => message(err.message)),
+    save: () => page.api.save().then((s) => saved(s.url), (err) => message(err.message)),
+    regenerate: () => structural("data_seed", page.settings.data_seed + 1),
+    "add-layer": () => (page.settings.hidden.length < max.layers ? structural("hidden", [...page.settings.hidden, 2])
+      : message(`hidden: at most ${max.layers} hidden layers`)),
+    "remove-layer": () => page.settings.hidden.length && structural("hidden", page.settings.hidden.slice(0, -1)),
+    neurons: ({ layer, delta }) => {
+      const hidden = page.settings.hidden;
+      const n = hidden[layer] + delta;
+      if (n < 1 || n > max.neurons) return message(`hidden: 1 to ${max.neurons} neurons a layer`);
+      structural("hidden", hidden.map((h, l) => (l === layer ? n : h)));
+    },
+  };
+  return (command) => commands[command.name](command);
+}

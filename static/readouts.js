@@ -1,0 +1,21 @@
+// Draws the text readouts: epoch and step counters, the status line, train/test loss and accuracy.
+// Reads frame.epoch, .step, .status, .diverged, .metrics {train_loss, test_loss, train_accuracy,
+// test_accuracy}. Emits no events.
+
+const show = (v, pct) => (v === null || v === undefined ? "–" : pct ? `${(v * 100).toFixed(1)} %` : v.toFixed(4));
+
+export function createReadouts(root) {
+  const $ = (id) => root.querySelector(`#${id}`);
+  return {
+    draw(frame) {
+      $("epoch").textContent = frame.epoch;
+      $("step-count").textContent = frame.step;
+      $("status").textContent = frame.diverged ? "diverged — lower the learning rate and reset" : frame.status;
+      const m = frame.metrics;
+      $("train-loss").textContent = show(m.train_loss);
+      $("test-loss").textContent = show(m.test_loss);
+      $("train-acc").textContent = show(m.train_accuracy, true);
+      $("test-acc").textContent = show(m.test_accuracy, true);
+    },
+  };
+}
