@@ -5,7 +5,6 @@ import numpy as np
 from app.schemas.session import SessionConfig
 from app.schemas.step import check_limits
 from engine.datasets import DATASETS, Split, make_dataset, split
-from engine.errors import EngineError
 from engine.network import make_network
 from engine.optimizers import OptimizerConfig
 from engine.train import StepConfig
@@ -98,5 +97,3 @@ def build_trainer(cfg: SessionConfig, settings) -> tuple[SessionConfig, RunConfi
         trainer = Trainer(run, trainer.split, initial_theta=hand.theta)
     return cfg, run, trainer
 
-
-__all__ = ["EngineError", "build_trainer", "resolve"]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app import encode, state
+from app import encode
 from app.build import build_trainer
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
 from app.sessions import Session, SessionStore
@@ -159,5 +159,3 @@ def import_session(store: SessionStore, data: SessionExport, settings) -> Sessio
     session.status = data.status if data.status != "playing" else "paused"
     return session
 
-
-__all__ = ["create", "export", "import_session", "patch_config", "set_parameter", "state"]
