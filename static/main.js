@@ -46,7 +46,7 @@ const controls = createControls(root, { readonly });
 const classroom = createClassroom(root, { step: () => (page.frame ? page.frame.step : 0) });
 const series = createSeries();
 const readouts = createReadouts(root);
-createZoom($("zoom"));
+createZoom($("zoom"), $("edge-tip"));
 installHyper(() => page.session);
 $("legend").title = `palette: ${PALETTE_NAME}`;
 

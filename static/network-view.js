@@ -1,6 +1,7 @@
 // Draws the network: input, hidden and output nodes with a heatmap each, bias nodes, and edges
 // coloured by |∂E/∂w| (log scale, hue = sign) or w or Δw, thick by |w|. Reads frame.layers[k−1]
-// {W, dE_dW, update_W, b, dE_db, update_b, o, delta}, frame.phase. Emits "hover", "pick".
+// {W, dE_dW, update_W, b, dE_db, update_b, o, delta}, frame.phase. Emits "hover" (a node's
+// thumbnail, or an edge's numbers), "pick".
 
 import { ACTIVE, INK, diverging, divergingTable, logStrength, topDecade } from "./colors.js";
 import { biasRadius, edgeEnds, hitTest, layoutNetwork } from "./network-layout.js";
@@ -45,6 +46,15 @@ export function createNetworkView(canvas, opts = {}) {
     const arr = layer[field];
     if (!arr || arr.length === 0) return NaN;
     return i === -1 ? arr[j] : arr[i * sizes[k] + j];
+  }
+
+  /** The server's w, ∂E/∂w and Δw of one edge (a weight, or a bias b_j^k) in a frame. */
+  function edgeNumbers(frame, { kind, layer: k, i, j }) {
+    const at = kind === "b" ? -1 : i;
+    const [w, grad, update] = kind === "b" ? ["b", "dE_db", "update_b"] : ["W", "dE_dW", "update_W"];
+    const layer = frame.layers[k - 1];
+    return { w: edgeValue(layer, k, at, j, w), grad: edgeValue(layer, k, at, j, grad),
+      update: edgeValue(layer, k, at, j, update) };
   }
 
   function drawEdges(frame) {
@@ -193,8 +203,9 @@ export function createNetworkView(canvas, opts = {}) {
     hovered = target;
     canvas.style.cursor = target ? "pointer" : "default";
     const node = target && target.kind === "node" ? nodes[target.layer][target.j] : null;
+    const [x, y] = node ? [node.x + S + 6, node.y] : pos(e);
     emit("hover", { target, thumb: node ? thumbs[target.layer] && thumbs[target.layer][target.j] : null,
-      x: node ? node.x + S + 6 : 0, y: node ? node.y : 0 });
+      edge: target && !node && last ? edgeNumbers(last, target) : null, x, y });
   });
   canvas.addEventListener("mouseleave", () => {
     hovered = null;

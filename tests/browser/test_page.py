@@ -96,8 +96,8 @@ def test_the_step_through_keys_walk_the_phases_with_the_servers_numbers(open_pag
     assert page.errors == []
 
 
-def click_edge(page, k, i, j):
-    x, y = page.evaluate(
+def edge_point(page, k, i, j):
+    return page.evaluate(
         """([k, i, j]) => {
           const v = backprop.view, a = v.nodePosition(k - 1, i), b = v.nodePosition(k, j);
           const r = document.getElementById('network').getBoundingClientRect();
@@ -106,7 +106,29 @@ def click_edge(page, k, i, j):
         }""",
         [k, i, j],
     )
-    page.mouse.click(x, y)
+
+
+def click_edge(page, k, i, j):
+    page.mouse.click(*edge_point(page, k, i, j))
+
+
+def test_hovering_an_edge_shows_the_servers_weight_gradient_and_update(open_page, api, shot):
+    page = open_page("/")
+    session = ready(page)
+    page.click("#step")
+    page.wait_for_function("backprop.page.frame.step === 1")
+    page.mouse.move(*edge_point(page, 2, 1, 1))
+    tip = page.wait_for_selector("#edge-tip:not([hidden])")
+    text = tip.inner_text()
+    state = api.get(f"/api/sessions/{session['id']}").json()
+    w = state["network"]["weights"][1][1][1]
+    grad = state["record"]["gradients"]["weights"][1][1][1]
+    assert text.startswith("w₂₂² = ")
+    assert f"{w:.4f}" in text and f"{grad:.4f}" in text
+    shot(page, "edge-hover")
+    page.mouse.move(2, 2)
+    page.wait_for_selector("#edge-tip", state="hidden")
+    assert page.errors == []
 
 
 def test_editing_a_weight_changes_the_network(open_page, api, shot):
