@@ -69,6 +69,15 @@ class Session:
         if self.on_change is not None:
             self.on_change(self)
 
+    def play(self, speed: float | None) -> None:
+        """Train continuously at `speed` steps a second (None: as fast as it goes)."""
+        if self.status != "diverged":
+            self.status, self.speed, self.phase_index = "playing", speed, None
+
+    def pause(self) -> None:
+        if self.status == "playing":
+            self.status = "paused"
+
     def step(self, n: int) -> None:
         """Take n steps, log their losses and keep the parameters the last step started from
         (the update phase and the gradient check need them)."""

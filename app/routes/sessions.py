@@ -67,7 +67,7 @@ async def read_session(session: SessionDep):
 async def step_session(body: StepBody, session: ControlDep, settings: SettingsDep):
     """Take n training steps now (the session pauses)."""
     check_limits(settings, steps=body.steps)
-    session.status = "paused" if session.status == "playing" else session.status
+    session.pause()
     session.step(body.steps)
     session.changed()
     return session_state(session)
@@ -76,8 +76,7 @@ async def step_session(body: StepBody, session: ControlDep, settings: SettingsDe
 @router.post("/{session_id}/play", responses={**BAD_BODY, **FORBIDDEN})
 async def play_session(body: PlayBody, session: ControlDep):
     """Train continuously at `speed` steps a second, or as fast as it goes."""
-    if session.status != "diverged":
-        session.status, session.speed, session.phase_index = "playing", body.speed, None
+    session.play(body.speed)
     session.changed()
     return session_state(session)
 
@@ -85,8 +84,7 @@ async def play_session(body: PlayBody, session: ControlDep):
 @router.post("/{session_id}/pause", responses=FORBIDDEN)
 async def pause_session(session: ControlDep):
     """Stop training; the state is kept."""
-    if session.status == "playing":
-        session.status = "paused"
+    session.pause()
     session.changed()
     return session_state(session)
 
@@ -102,7 +100,7 @@ async def reset_session(session: ControlDep):
 @router.post("/{session_id}/phase", responses={**BAD_BODY, **FORBIDDEN})
 async def move_phase(body: PhaseBody, session: ControlDep):
     """Step-through: the next or previous phase of one training step."""
-    session.status = "paused" if session.status == "playing" else session.status
+    session.pause()
     session.move_phase(body.direction)
     session.changed()
     return session_state(session)
