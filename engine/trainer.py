@@ -150,9 +150,7 @@ class Trainer:
 
     @property
     def extent(self) -> tuple[float, float]:
-        """The square of the input plane drawn: the truth table's unit square, else [−6, 6]."""
-        X = self.split.X_train
-        return (-0.5, 1.5) if X.min() >= 0 and X.max() <= 1 else (-6.0, 6.0)
+        return plane_extent(self.split.X_train)
 
     def set_step_config(self, **changes) -> None:
         """Change loss, learning rate, regularisation… between steps (optimizer kept if same)."""
@@ -225,6 +223,12 @@ class Snapshot:
     order: np.ndarray
     cursor: int
     diverged: bool
+
+
+def plane_extent(X: np.ndarray) -> tuple[float, float]:
+    """The square of the input plane to draw for points X: (N, 2) — the truth table's unit
+    square with a margin, else TensorFlow Playground's [−6, 6]."""
+    return (-0.5, 1.5) if X.min() >= 0 and X.max() <= 1 else (-6.0, 6.0)
 
 
 def _make_split(cfg: RunConfig) -> Split:

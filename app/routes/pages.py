@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.presets import PRESETS
 from engine.datasets import DATASETS
+from engine.trainer import plane_extent
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,13 +22,15 @@ def dataset_thumbs() -> list[dict]:
     thumbs = []
     for name, ds in DATASETS.items():
         X, y = ds.make(THUMB_POINTS, 0.0, np.random.default_rng(0))
+        lo, hi = plane_extent(X)
+        r = 1.3 if len(X) > 20 else 3.5   # the truth table's four points must still show
         dots = []
         for (x1, x2), label in zip(X[:THUMB_POINTS], y[:THUMB_POINTS], strict=True):
             fill = CLASS_FILL.get(float(label)) if ds.classes else None
             if fill is None:  # regression: the sign of the target picks the hue
                 fill = CLASS_FILL[1.0 if label >= 0 else -1.0]
-            cx, cy = (x1 + 6) / 12 * 40, (6 - x2) / 12 * 40
-            dots.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="1.3" fill="{fill}"/>')
+            cx, cy = (x1 - lo) / (hi - lo) * 40, (hi - x2) / (hi - lo) * 40
+            dots.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{fill}"/>')
         thumbs.append({"name": name, "kind": ds.kind, "svg": "".join(dots)})
     return thumbs
 
