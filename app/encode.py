@@ -25,6 +25,11 @@ def array(values: np.ndarray) -> list:
     return np.where(np.isfinite(values), values, None).tolist()
 
 
+def metrics(values) -> dict:
+    """Engine Metrics -> JSON: None where a set is empty or a loss overflowed."""
+    return {name: None if v is None else number(v) for name, v in vars(values).items()}
+
+
 def per_layer(values: list) -> list:
     """Engine lists (slot 0 unused) -> API lists for k = 1..L."""
     return [array(v) for v in values[1:]]

@@ -86,9 +86,7 @@ def frame(session: Session, seq: int, loss_start: int, losses: list) -> tuple[st
         "diverged": trainer.diverged,
         "loss_start": loss_start,
         "losses": bf16(losses),
-        "metrics": {
-            name: encode.number(v) if v is not None else None for name, v in vars(metrics).items()
-        },
+        "metrics": encode.metrics(metrics),
         "grad_norms": grad_norms,
         "phase": None if phase is None else vars(phase),
         "example": session.example,

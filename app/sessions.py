@@ -59,6 +59,11 @@ class Session:
 
     followers: int = 0
 
+    @property
+    def watch_url(self) -> str:
+        """The read-only page that follows this session."""
+        return f"/watch/{self.id}"
+
     def touch(self) -> None:
         self.touched = time.monotonic()
 

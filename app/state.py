@@ -2,8 +2,6 @@
 
 from dataclasses import asdict
 
-import numpy as np
-
 from app import encode
 from app.frames import bf16
 from app.sessions import Session
@@ -32,8 +30,6 @@ def record_json(session: Session) -> dict | None:
 def session_state(session: Session) -> dict:
     trainer = session.trainer
     phase = session.phase()
-    with np.errstate(all="ignore"):
-        metrics = trainer.metrics()
     return {
         "id": session.id,
         "status": session.status,
@@ -47,14 +43,12 @@ def session_state(session: Session) -> dict:
         "extent": list(trainer.extent),
         "network": encode.network(trainer.net),
         "optimizer_state": encode.optimizer_state(trainer.state, trainer.net.layout),
-        "metrics": {
-            k: (encode.number(v) if v is not None else None) for k, v in asdict(metrics).items()
-        },
+        "metrics": encode.metrics(trainer.metrics()),  # the trainer guards its own overflow
         "record": record_json(session),
         "phase": None if phase is None else asdict(phase),
         "example": session.example,
         "followers": session.followers,
-        "watch_url": f"/watch/{session.id}",
+        "watch_url": session.watch_url,
         "join_code": session.join_code,
     }
 

@@ -35,13 +35,13 @@ async def join(code: str, store: StoreDep):
     session = store.by_code(code)
     if session is None:
         raise HTTPException(404, f"no session with join code {code!r}")
-    return {"id": session.id, "watch_url": f"/watch/{session.id}"}
+    return {"id": session.id, "watch_url": session.watch_url}
 
 
 @router.get("/sessions/{session_id}/qr.svg")
 async def qr_code(session: SessionDep, request: Request):
     """A QR code of the session's watch link, made here: the hall needs no internet."""
-    url = str(request.base_url).rstrip("/") + f"/watch/{session.id}"
+    url = str(request.base_url).rstrip("/") + session.watch_url
     out = io.BytesIO()  # save(), not svg_inline(): an <img> needs the SVG namespace declared
     segno.make(url, error="m").save(
         out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False

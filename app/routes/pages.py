@@ -84,7 +84,7 @@ def join(request: Request, code: str):
     session = request.app.state.store.by_code(code)
     if session is None:
         return not_found(request, f"No session has the join code “{code}”. Check it on the screen.")
-    return RedirectResponse(f"/watch/{session.id}", status_code=303)
+    return RedirectResponse(session.watch_url, status_code=303)
 
 
 @router.get("/s/{code}", response_class=HTMLResponse)
@@ -101,7 +101,7 @@ def share(request: Request, session_id: str):
     session = request.app.state.store.get(session_id)
     if session is None:
         raise HTTPException(404, "no such session")
-    ctx = {"id": session.id, "watch_url": f"/watch/{session.id}", "join_code": session.join_code}
+    ctx = {"id": session.id, "watch_url": session.watch_url, "join_code": session.join_code}
     if request.headers.get("HX-Request"):
         return render_block(request, "index.html", "share", {"share": True, **ctx})
     return page(request, readonly=True, session_id=session.id, share=True, **ctx)

@@ -38,7 +38,7 @@ def created(session) -> JSONResponse:
         content={
             "id": session.id,
             "token": session.token,
-            "watch_url": f"/watch/{session.id}",
+            "watch_url": session.watch_url,
             "join_code": session.join_code,
             "state": session_state(session),
         },
