@@ -5,6 +5,7 @@ import numpy as np
 from app import encode
 from app.build import build_trainer
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
+from app.schemas.step import OPTIMIZER_MODELS
 from app.sessions import Session, SessionStore
 from engine.errors import EngineError
 from engine.gradcheck import numeric_gradient, relative_error
@@ -52,7 +53,7 @@ def _config_now(session: Session) -> dict:
     optimizer = {
         k: v
         for k, v in vars(step.optimizer).items()
-        if k in ("name", "learning_rate") or k in _OPTIMIZER_FIELDS[step.optimizer.name]
+        if k in OPTIMIZER_MODELS[step.optimizer.name].model_fields
     }
     reg = (
         None
@@ -68,8 +69,6 @@ def _config_now(session: Session) -> dict:
         "train_biases": step.train_biases,
     }
 
-
-_OPTIMIZER_FIELDS = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "beta2", "epsilon")}
 
 
 def set_parameter(session: Session, edit: ParameterEdit) -> None:

@@ -86,6 +86,7 @@ class Adam(Strict):
 
 
 Optimizer = Annotated[SGD | Momentum | Adam, Field(discriminator="name")]
+OPTIMIZER_MODELS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
 class Regularization(Strict):

@@ -243,3 +243,18 @@ def test_a_deleted_session_frees_its_place_under_the_cap(make_client):
     made = client.post("/api/sessions", json={}).json()
     client.delete(f"/api/sessions/{made['id']}", headers={"X-Control-Token": made["token"]})
     assert client.post("/api/sessions", json={}).status_code == 201
+
+
+def test_a_live_optimizer_change_shows_in_the_config_with_only_that_optimizers_fields(
+    client, new_session
+):
+    session_id, control, _ = new_session()
+    adam = {"name": "adam", "learning_rate": 0.01, "beta1": 0.8, "beta2": 0.999, "epsilon": 1e-8}
+    client.patch(f"/api/sessions/{session_id}/config", json={"optimizer": adam}, headers=control)
+    state = client.patch(
+        f"/api/sessions/{session_id}/config", json={"learning_rate": 0.05}, headers=control
+    ).json()
+    assert state["config"]["optimizer"] == {**adam, "learning_rate": 0.05}
+    exported = client.get(f"/api/sessions/{session_id}/export").json()
+    imported = client.post("/api/sessions/import", json=exported).json()
+    assert imported["state"]["config"]["optimizer"] == {**adam, "learning_rate": 0.05}
