@@ -9,41 +9,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import websockets
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "BACKPROP_DATA_DIR": tempfile.mkdtemp()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(base + "/api/presets", timeout=1.0)
-            return process, base
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the server did not start")
+from stream import start_server  # bench/stream.py, beside this file
 
 
 def rss_mib(pid: int) -> float:
@@ -142,7 +115,8 @@ def main() -> None:
         f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; server and followers are "
         "separate processes on loopback"
     )
-    process, base = start_server()
+    process, host = start_server(profile=None)   # bench/stream.py's: uvicorn on port 0
+    base = f"http://{host}"
     try:
         asyncio.run(measure(base, process.pid, args.followers, args.seconds))
     finally:
