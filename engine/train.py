@@ -95,11 +95,7 @@ def train_step(
         fwd = Forward(a, o)
         E = loss_value(net, a[net.L], o[net.L], Y, cfg)
         bwd = backward(net, fwd, Y, cfg)
-        g = bwd.grad
-        if not cfg.train_biases:
-            g = g.copy()
-            g[net.layout.n_weights :] = 0.0   # fixed biases: no update, no optimizer memory
-        update, new_state = OPTIMIZERS[cfg.optimizer.name].step(g, state, cfg.optimizer)
+        update, new_state = OPTIMIZERS[cfg.optimizer.name].step(bwd.grad, state, cfg.optimizer)
         if not cfg.train_biases:
             update, new_state = _keep_biases(update, new_state, state, net.layout.n_weights)
         theta = net.theta + update
@@ -112,8 +108,8 @@ def train_step(
 
 
 def _keep_biases(update, new_state, old_state, n_w):
-    # A zero gradient is not enough: velocity or m carried over from steps that did train
-    # biases would still move them. Zero their Δθ and keep their slots as they were.
+    # Fixed biases: zero their Δθ and keep their optimizer slots as they were. (Zeroing their
+    # gradient alone would not do: velocity or m from steps that trained them still moves them.)
     update = update.copy()   # momentum's update is its velocity slot
     update[n_w:] = 0.0
     for name, slot in new_state.slots.items():
