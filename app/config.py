@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     heatmap_rate: float = Field(25.0, description="heatmap refreshes per second, at most")
     heatmap_resolution: int = Field(100, description="cells per side of the decision boundary")
     thumbnail_stride: int = Field(4, description="every n-th boundary cell makes a neuron heatmap")
-    loss_history: int = Field(100_000, description="loss points kept per session before thinning")
+    workers: int | None = Field(
+        None, ge=1, description="worker processes that train sessions (default: one per core)"
+    )
+    unwatched_seconds: float = Field(
+        30.0, description="a playing session nobody follows for this long pauses"
+    )
     data_dir: Path = Field(ROOT / "data", description="where saved sessions (SQLite) live")
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"

@@ -4,9 +4,10 @@ import numpy as np
 
 from app import encode
 from app.build import build_trainer
+from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
 from app.schemas.step import OPTIMIZER_MODELS
-from app.sessions import Session, SessionStore
+from app.sessions import Session
 from engine.errors import EngineError
 from engine.gradcheck import numeric_gradient, relative_error
 from engine.network import Network
@@ -16,9 +17,11 @@ from engine.trainer import Snapshot
 EXPORT_FORMAT = "backprop-playground/session@1"
 
 
-def create(store: SessionStore, cfg: SessionConfig, settings) -> Session:
+def create(session_id: str, join_code: str, cfg: SessionConfig, settings) -> Session:
     cfg, run, trainer = build_trainer(cfg, settings)
-    return store.create(cfg.model_dump(mode="json"), run, trainer)
+    return Session(
+        session_id, join_code, cfg.model_dump(mode="json"), run, trainer, LossLog()
+    )
 
 
 def patch_config(session: Session, patch: ConfigPatch) -> None:
@@ -114,21 +117,17 @@ def export(session: Session) -> dict:
         "step": snap.step_count,
         "epoch": snap.epoch,
         "status": "diverged" if snap.diverged else "paused",
-        "history": {
-            "stride": session.log.stride,
-            "count": session.log.count,
-            "values": [encode.number(v) for v in session.log.values],
-        },
+        "history": session.log.to_json(),
         "batch_order": snap.order.tolist(),
         "batch_cursor": snap.cursor,
         "rng_state": snap.rng_state,
     }
 
 
-def import_session(store: SessionStore, data: SessionExport, settings) -> Session:
+def import_session(session_id: str, join_code: str, data: SessionExport, settings) -> Session:
     """A new session that continues exactly where the exported one stopped."""
-    session = create(store, data.config, settings)  # a hand-set start stays the reset point
-    trainer = session.trainer
+    session = create(session_id, join_code, data.config, settings)  # a hand-set start stays
+    trainer = session.trainer                                       # the reset point
     layout = trainer.net.layout
     try:
         theta = encode.flat_params(layout, data.network.weights, data.network.biases, "network")
@@ -148,13 +147,9 @@ def import_session(store: SessionStore, data: SessionExport, settings) -> Sessio
                 data.status == "diverged",
             )
         )
+        session.log = LossLog.from_json(data.history)
     except (EngineError, ValueError, TypeError, KeyError) as err:
-        store.remove(session.id)
         raise EngineError(f"import: {err}") from err
-    session.log.values = [v if v is not None else float("nan") for v in data.history["values"]]
-    session.log.stride = int(data.history["stride"])
-    session.log.count = int(data.history.get("count", data.step))
     session.pending_start = data.step
     session.status = data.status if data.status != "playing" else "paused"
     return session
-

@@ -1,12 +1,14 @@
-"""Dependencies: settings, the session store, a session by id, control by token."""
+"""Dependencies: settings, the session store, the hub, a session by id, control by token."""
 
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Request
+from fastapi.responses import Response
 
 from app.config import Settings
-from app.live import Pumps
-from app.sessions import Session, SessionStore
+from app.hub import Hub
+from app.store import Handle, SessionStore
+from app.worker import Outcome
 
 
 def get_settings(request: Request) -> Settings:
@@ -17,40 +19,43 @@ def get_store(request: Request) -> SessionStore:
     return request.app.state.store
 
 
-def get_pumps(request: Request) -> Pumps:
-    return request.app.state.pumps
+def get_hub(request: Request) -> Hub:
+    return request.app.state.hub
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[SessionStore, Depends(get_store)]
-PumpsDep = Annotated[Pumps, Depends(get_pumps)]
+HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 async def get_session(
     store: StoreDep,
-    pumps: PumpsDep,
     session_id: Annotated[str, Path(description="the session's id")],
-) -> Session:
-    session = store.get(session_id)
-    if session is None:
+) -> Handle:
+    handle = store.get(session_id)
+    if handle is None:
         raise HTTPException(404, f"no session {session_id!r} (it may have expired)")
-    pumps.of(session)
-    return session
+    return handle
 
 
 async def get_controlled(
-    session: Annotated[Session, Depends(get_session)],
+    handle: Annotated[Handle, Depends(get_session)],
     x_control_token: Annotated[
         str | None, Header(description="the session's control token")
     ] = None,
-) -> Session:
-    if not SessionStore.authorised(session, x_control_token):
+) -> Handle:
+    if not SessionStore.authorised(handle, x_control_token):
         raise HTTPException(
             403, "this session is read-only without its control token (header X-Control-Token)"
         )
-    session.touch()
-    return session
+    handle.touch()
+    return handle
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
-ControlDep = Annotated[Session, Depends(get_controlled)]
+SessionDep = Annotated[Handle, Depends(get_session)]
+ControlDep = Annotated[Handle, Depends(get_controlled)]
+
+
+def answer(outcome: Outcome, media_type: str = "application/json", **kwargs) -> Response:
+    """The worker's answer, as the bytes it made."""
+    return Response(outcome.body, media_type=media_type, **kwargs)

@@ -10,7 +10,10 @@ import json
 import numpy as np
 
 from app import encode
+from app.losslog import series_json, summarize
 from app.sessions import Session
+
+FRAME_LOSSES = 128  # a frame's loss series at most: a 2-8-8-1 frame stays within 4 KB
 
 UNIT_RANGE = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0)}  # others are drawn on [−1, 1]
 
@@ -49,8 +52,9 @@ def _shown(values: np.ndarray, example: int | None) -> np.ndarray:
     return values.mean(axis=0)
 
 
-def frame(session: Session, seq: int, loss_start: int, losses: list) -> tuple[str, int, int]:
-    """Encode the session's latest state once for every follower: (text, loss_start, loss_end)."""
+def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> str:
+    """Encode the session's latest state once for every follower; `losses` are the steps'
+    from `loss_start` on, summarised to at most FRAME_LOSSES points (docs/stream.md)."""
     trainer, record = session.trainer, session.trainer.last
     net = trainer.net
     layers = []
@@ -84,8 +88,7 @@ def frame(session: Session, seq: int, loss_start: int, losses: list) -> tuple[st
         "epoch": trainer.epoch,
         "status": session.status,
         "diverged": trainer.diverged,
-        "loss_start": loss_start,
-        "losses": bf16(losses),
+        **_frame_losses(loss_start, losses),
         "metrics": encode.metrics(metrics),
         "grad_norms": grad_norms,
         "phase": None if phase is None else vars(phase),
@@ -93,7 +96,18 @@ def frame(session: Session, seq: int, loss_start: int, losses: list) -> tuple[st
         "input": None if record is None else f32(_shown(record.o[0], session.example)),
         "layers": layers,
     }
-    return dumps(message), loss_start, loss_start + len(losses)
+    return dumps(message)
+
+
+def _frame_losses(start: int, losses: np.ndarray) -> dict:
+    series = series_json(summarize(start, losses, FRAME_LOSSES))
+    return {
+        "loss_start": series["start"],
+        "loss_stride": series["stride"],
+        "losses": series["values"],
+        "losses_min": series["min"],
+        "losses_max": series["max"],
+    }
 
 
 def heatmaps(session: Session, resolution: int, stride: int) -> str:
@@ -128,5 +142,6 @@ def heatmaps(session: Session, resolution: int, stride: int) -> str:
     )
 
 
-def losses(start: int, stride: int, values: list[float]) -> str:
-    return dumps({"type": "losses", "start": start, "stride": stride, "values": bf16(values)})
+def losses_message(start: int, losses: np.ndarray) -> str:
+    """The same steps as a frame's loss series, for a follower that skipped that frame."""
+    return dumps({"type": "losses", **series_json(summarize(start, losses, FRAME_LOSSES))})

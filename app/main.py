@@ -13,11 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.config import Settings
-from app.live import Pumps
+from app.hub import Hub
+from app.live import Feeds
 from app.routes import api, classroom, docs, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedSessions
-from app.sessions import SessionStore, StoreFull
+from app.store import SessionStore, StoreFull
 from engine.errors import EngineError
 
 EXPIRY_CHECK_SECONDS = 30.0
@@ -28,10 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await app.state.hub.start()
         sweeper = asyncio.get_running_loop().create_task(_sweep(app))
         yield
         sweeper.cancel()
-        app.state.pumps.stop_all()
+        app.state.feeds.end_all()
+        await app.state.hub.stop()
 
     app = FastAPI(
         docs_url=None,  # routes/docs.py serves Swagger UI from static/vendor, not a CDN
@@ -42,11 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.store = SessionStore(
-        settings.max_sessions, settings.session_idle_seconds, settings.loss_history
-    )
-    app.state.pumps = Pumps(settings)
-    app.state.store.on_remove = app.state.pumps.discard
+    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    app.state.feeds = Feeds()
+    app.state.hub = Hub(settings, app.state.store, app.state.feeds)
+    app.state.store.on_remove = _ending(app.state.feeds, app.state.hub)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
@@ -58,6 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(StoreFull, _store_full)
     return app
+
+
+def _ending(feeds: Feeds, hub: Hub):
+    def end(handle) -> None:   # a session that goes: its followers hear it, its worker drops it
+        feeds.discard(handle)
+        hub.drop(handle)
+
+    return end
 
 
 async def _sweep(app: FastAPI) -> None:

@@ -1,9 +1,11 @@
 """A session as JSON: what GET /api/sessions/{id} answers and the stream's `state` message."""
 
+import csv
+import io
 from dataclasses import asdict
 
 from app import encode
-from app.frames import bf16
+from app.losslog import series_json
 from app.sessions import Session
 from engine.features import FEATURE_LABELS
 
@@ -61,11 +63,37 @@ def points(session: Session) -> dict:
     }
 
 
-HISTORY_POINTS = 2000  # a loss chart is a few hundred pixels wide
+HISTORY_POINTS = 2048  # a loss chart is a few hundred pixels wide; the log keeps 2048 blocks
 
 
 def history(session: Session) -> dict:
-    """The loss history thinned for a chart: bfloat16 base64, every stride-th step from 0."""
-    log = session.log
-    thin = -(-len(log.values) // HISTORY_POINTS) or 1
-    return {"stride": log.stride * thin, "values": bf16(log.values[::thin])}
+    """The whole run's loss for a chart: at most HISTORY_POINTS of mean, min and max."""
+    return series_json(session.log.overview(HISTORY_POINTS))
+
+
+def history_json(session: Session) -> dict:
+    """The loss history: the whole run (every step while short, else blocks of `stride`
+    steps with their mean, min and max) and the last steps exactly."""
+    whole = session.log.since(0)
+    start, recent = session.log.exact()
+    return {
+        "stride": whole.stride,
+        "steps": list(range(whole.start, whole.start + len(whole.mean) * whole.stride,
+                            whole.stride)),
+        "loss": [encode.number(v) for v in whole.mean],
+        "min": [encode.number(v) for v in whole.min],
+        "max": [encode.number(v) for v in whole.max],
+        "recent": {"start": start, "loss": [encode.number(v) for v in recent]},
+    }
+
+
+def history_csv(session: Session) -> str:
+    """The whole run as CSV: step (a block's first), loss (its mean), min, max."""
+    whole = session.log.since(0)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["step", "loss", "min", "max"])
+    rows = zip(whole.mean.tolist(), whole.min.tolist(), whole.max.tolist(), strict=True)
+    for i, values in enumerate(rows):
+        writer.writerow([whole.start + i * whole.stride, *map(repr, values)])
+    return out.getvalue()

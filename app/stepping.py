@@ -1,13 +1,16 @@
 """Stateless stepping: a /api/step or /api/gradcheck request -> engine calls -> response dict."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from app import encode
 from app.schemas.step import GradcheckRequest, StepRequest
+from engine import compiled
 from engine.gradcheck import gradcheck, loss_at, relative_error
 from engine.network import Network, make_network
 from engine.optimizers import OptimizerConfig
-from engine.train import StepConfig, train_step
+from engine.train import StepConfig, record_step
 
 
 def build_network(spec, seed: int, init: str) -> Network:
@@ -34,20 +37,24 @@ def step_config(req: StepRequest | GradcheckRequest) -> StepConfig:
 
 
 def run_steps(req: StepRequest) -> dict:
-    """Take req.steps steps on the request's batch; stop early if a step diverges."""
+    """Take req.steps steps on the request's batch through the compiled loop, stopping early at
+    a diverged step; the last step is recorded by the NumPy engine from the same θ and state."""
     net = build_network(req.network, req.seed, req.init)
     cfg = step_config(req)
     state_in = req.optimizer_state.model_dump() if req.optimizer_state else None
     state = encode.parse_optimizer_state(state_in, cfg.optimizer.name, net.layout)
     X, Y = np.asarray(req.inputs, dtype=np.float64), np.asarray(req.targets, dtype=np.float64)
-    losses, taken = [], 0
-    for _ in range(req.steps):
-        net, state, record = train_step(net, state, X, Y, cfg)
-        losses.append(record.E)
-        if record.diverged:
-            break
-        taken += 1
-    return encode.step_response(record, net, state, losses, taken)
+    spec = compiled.make_spec(net, cfg)
+    chunk = compiled.train_fixed_steps(spec, net.theta, state, X, Y, req.steps - 1)
+    losses = chunk.losses.tolist()
+    record = record_step(net, chunk.state, X, Y, cfg)
+    if not chunk.diverged:                      # else the recorded step is the diverged one
+        chunk = compiled.train_fixed_steps(spec, net.theta, chunk.state, X, Y, 1)
+        losses += chunk.losses.tolist()
+    # The compiled step decided the state: its loss and verdict go in the record too, so that
+    # "loss" is "losses"[-1] (the arrays are train_step's, equal to about 1e-15).
+    record = replace(record, E=losses[-1], diverged=chunk.diverged)
+    return encode.step_response(record, net, chunk.state, losses, len(losses) - chunk.diverged)
 
 
 def run_gradcheck(req: GradcheckRequest) -> dict:

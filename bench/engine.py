@@ -1,7 +1,8 @@
-"""Engine speed: median µs per training step, one epoch, and the every-neuron grid pass.
+"""Engine speed: median µs per training step (NumPy engine and compiled loop), one epoch,
+and the every-neuron grid pass.
 
-Run from anywhere: `python bench/engine.py`. Prints a table; asserts nothing.
-Each figure is the median of REPEATS timed loops, each loop long enough to time well.
+Run from anywhere: `OPENBLAS_NUM_THREADS=1 python bench/engine.py`. Prints a table; asserts
+nothing. Each figure is the median of REPEATS timed loops, each loop long enough to time well.
 """
 
 import platform
@@ -14,7 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
+from engine import compiled
 from engine.network import make_network
 from engine.optimizers import OPTIMIZERS, OptimizerConfig
 from engine.train import StepConfig, train_step
@@ -22,6 +25,7 @@ from engine.trainer import RunConfig, Trainer
 
 REPEATS = 9
 MIN_LOOP_S = 0.02
+COMPILED_STEPS = 200                                   # steps per call of the compiled loop
 STEP_TARGET_US, GRID_TARGET_MS = 40.0, 5.0
 TFP = StepConfig(loss="mse", optimizer=OptimizerConfig("sgd", learning_rate=0.03))
 SOFTMAX = StepConfig(loss="softmax_ce", optimizer=OptimizerConfig("sgd", learning_rate=0.03))
@@ -75,6 +79,22 @@ def engine_step_seconds(sizes, hidden, output, batch, cfg):
     return median_seconds(run)
 
 
+def compiled_step_seconds(sizes, hidden, output, batch, cfg, steps=COMPILED_STEPS):
+    """Seconds per step of the compiled loop, `steps` steps a call, from the same start."""
+    rng = np.random.default_rng(0)
+    activations = [hidden] * (len(sizes) - 2) + [output]
+    net = make_network(sizes, activations, init="xavier", rng=rng)
+    X, Y = problem(sizes, output, batch, rng)
+    spec, start = compiled.make_spec(net, cfg), net.theta.copy()
+    state = OPTIMIZERS[cfg.optimizer.name].init_state(net.layout.n_params)
+
+    def run():
+        net.theta[...] = start                         # every call takes the same steps
+        compiled.train_fixed_steps(spec, net.theta, state, X, Y, steps)
+
+    return median_seconds(run, calls_per_run=steps)
+
+
 def straightforward_step_seconds(sizes, batch, lr=0.03):
     """The textbook loop with per-layer lists and separate W and b updates: a baseline."""
     rng = np.random.default_rng(0)
@@ -106,10 +126,12 @@ def straightforward_step_seconds(sizes, batch, lr=0.03):
     return median_seconds(run)
 
 
-def epoch_seconds():
+def epoch_seconds(take: str):
+    """One epoch of the default run by Trainer.step (last step recorded) or .advance."""
     trainer = Trainer(RunConfig())
     steps = -(-len(trainer.X_train) // trainer.cfg.batch_size)
-    return median_seconds(lambda: trainer.step(steps)), len(trainer.X_train), steps
+    run = getattr(trainer, take)
+    return median_seconds(lambda: run(steps)), len(trainer.X_train), steps
 
 
 def grid_seconds(hidden):
@@ -124,23 +146,49 @@ def row(label, value, unit, target=None):
     print(line)
 
 
+def pressure() -> str:
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0].split()
+    except OSError:
+        return "unavailable"
+    return " ".join(f for f in some if f.startswith(("avg10", "avg60")))
+
+
+def blas() -> str:
+    pools = [f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)"
+             for p in threadpool_info()]
+    return ", ".join(pools) or "none found"
+
+
 def main():
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, "
           f"{platform.system()} {platform.machine()}; median of {REPEATS} loops")
+    print(f"BLAS: {blas()}")
+    print(f"/proc/pressure/cpu some at start: {pressure()}")
+    print(f"compiled loop: warm_up (compile, or load numba's cache) {compiled.warm_up():.2f} s")
     print(f"{'case':<46}{'median':>10}      target")
-    print("train_step (µs per step, full record kept)")
+    print("train_step (µs per step, full record kept) | compiled loop "
+          f"({COMPILED_STEPS} steps a call, no record)")
     step_seconds = []
     for i, (label, sizes, hidden, output, batch, cfg) in enumerate(STEP_CASES):
         step_seconds.append(engine_step_seconds(sizes, hidden, output, batch, cfg))
+        fast = compiled_step_seconds(sizes, hidden, output, batch, cfg)
         row("  " + label, step_seconds[-1] * 1e6, "µs", STEP_TARGET_US if i == 0 else None)
+        row("    compiled loop", fast * 1e6, "µs")
+        print(f"    {'train_step / compiled':<42}{step_seconds[-1] / fast:>10.1f} ×")
+    one = compiled_step_seconds([2, 4, 2, 1], "tanh", "tanh", 10, TFP, steps=1)
+    row("  compiled, 1 step a call (call overhead in)", one * 1e6, "µs")
     baseline = straightforward_step_seconds([2, 4, 2, 1], 10)   # the same set-up as case 0
     row("  baseline: straightforward 2-4-2-1 b10", baseline * 1e6, "µs")
     print(f"  {'baseline / engine':<44}{baseline / step_seconds[0]:>10.2f} ×")
-    seconds, points, steps = epoch_seconds()
+    seconds, points, steps = epoch_seconds("step")
     print("Trainer")
-    row(f"  one epoch, default ({points} points, {steps} steps)", seconds * 1e6, "µs")
+    row(f"  one epoch by step(), default ({points} pts, {steps} steps)", seconds * 1e6, "µs")
+    row(f"  one epoch by advance(), default ({steps} steps)", epoch_seconds("advance")[0] * 1e6,
+        "µs")
     row("  grid_outputs(100), default 2-4-2-1", grid_seconds((4, 2)) * 1e3, "ms")
     row("  grid_outputs(100), hidden 6×8", grid_seconds((8,) * 6) * 1e3, "ms", GRID_TARGET_MS)
+    print(f"/proc/pressure/cpu some at end: {pressure()}")
 
 
 if __name__ == "__main__":

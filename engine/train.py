@@ -107,6 +107,14 @@ def train_step(
     return net, state, StepRecord(E, fwd, bwd, update, net.layout, diverged)
 
 
+def record_step(
+    net: Network, state: OptimizerState, X: np.ndarray, Y: np.ndarray, cfg: StepConfig
+) -> StepRecord:
+    """The record of train_step on X: (N, n_0), Y: (N, n_L), taken on copies of net and state."""
+    copy = OptimizerState(state.name, state.t, {k: v.copy() for k, v in state.slots.items()})
+    return train_step(net.copy(), copy, X, Y, cfg)[2]
+
+
 def _keep_biases(update, new_state, old_state, n_w):
     # Fixed biases: zero their Δθ and keep their optimizer slots as they were. (Zeroing their
     # gradient alone would not do: velocity or m from steps that trained them still moves them.)

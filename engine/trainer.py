@@ -1,13 +1,15 @@
 """A training run: network + data split + shuffled mini-batches + optimizer state + counters.
 
 One epoch = the training set once, in mini-batches of `batch_size` drawn from a fresh
-permutation per epoch; the permutation stream is seeded, so a run replays bit for bit.
+permutation per epoch; the permutation stream is seeded, and every step goes through the
+compiled loop (engine/compiled.py), so a run replays bit for bit however it is chunked.
 """
 
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from engine import compiled
 from engine.datasets import DATASETS, Split, make_dataset
 from engine.errors import EngineError
 from engine.features import feature_matrix
@@ -15,7 +17,7 @@ from engine.network import Network, forward, make_network
 from engine.optimizers import OPTIMIZERS, OptimizerConfig, OptimizerState
 from engine.targets import accuracy, output_size, targets
 from engine.trace import StepRecord
-from engine.train import StepConfig, check_config, loss_value, train_step
+from engine.train import StepConfig, check_config, loss_value, record_step
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Trainer:
         self.diverged = False
         self.last: StepRecord | None = None
         self.last_batch: tuple[np.ndarray, np.ndarray] | None = None
+        self.before: np.ndarray | None = None     # θ the last recorded step started from
         self._grid: tuple[int, np.ndarray] | None = None
         self._start_epoch()
 
@@ -89,29 +92,47 @@ class Trainer:
         self._X_epoch, self._Y_epoch = self.X_train[self._order], self.Y_train[self._order]
         self._cursor = cursor
 
-    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
-        start, self._cursor = self._cursor, self._cursor + self.cfg.batch_size
-        return self._X_epoch[start : self._cursor], self._Y_epoch[start : self._cursor]
+    def _batch(self) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self._cursor, self._cursor + self.cfg.batch_size
+        return self._X_epoch[start:end], self._Y_epoch[start:end]
+
+    def advance(self, n: int) -> None:
+        """Take up to n steps through the compiled loop, without records; stops at a diverged
+        step, whose loss is logged but whose batch stays next (θ and state are unchanged)."""
+        spec = compiled.make_spec(self.net, self.cfg.step)
+        while n > 0 and not self.diverged:
+            chunk = compiled.train_epoch_steps(
+                spec, self.net.theta, self.state, self._X_epoch, self._Y_epoch,
+                self._cursor, self.cfg.batch_size, n,
+            )
+            self.state, self._cursor, self.diverged = chunk.state, chunk.cursor, chunk.diverged
+            self.losses.extend(chunk.losses.tolist())
+            self.step_count += chunk.taken
+            n -= len(chunk.losses)
+            if not self.diverged:
+                self._next_epoch_if_done()
+
+    def _next_epoch_if_done(self) -> None:
+        if self._cursor >= len(self._X_epoch):
+            self.epoch += 1
+            self._start_epoch()
 
     def step(self, n: int = 1) -> StepRecord | None:
-        """Take up to n steps; stops early at a diverged step. Returns the last record."""
-        cfg, state = self.cfg.step, self.state
-        for _ in range(n):
-            if self.diverged:
-                break
-            X, Y = self.next_batch()
-            self.last_batch = (X, Y)
-            _, state, record = train_step(self.net, state, X, Y, cfg)
-            self.losses.append(record.E)
-            self.last = record
-            if record.diverged:
-                self.diverged = True
-                break
-            self.step_count += 1
-            if self._cursor >= len(self._X_epoch):
-                self.epoch += 1
-                self._start_epoch()
-        self.state = state
+        """Take up to n steps, stopping early at a diverged one; the last step is recorded.
+
+        The compiled loop decides every step; the record is train_step's on copies of the
+        θ, optimizer state and batch the last step started from (θ kept in self.before).
+        """
+        if n < 1 or self.diverged:
+            return self.last
+        self.advance(n - 1)
+        self.before, self.last_batch = self.net.theta.copy(), self._batch()
+        record = record_step(self.net, self.state, *self.last_batch, self.cfg.step)
+        if not self.diverged:                      # else advance stopped at the step to record
+            self.advance(1)
+        # The compiled step decided the state: its loss and verdict go in the record too, so the
+        # record agrees with the loss log (the arrays are train_step's, equal to about 1e-15).
+        self.last = replace(record, E=self.losses[-1], diverged=self.diverged)
         return self.last
 
     def metrics(self) -> Metrics:
@@ -209,7 +230,8 @@ class Trainer:
         self.losses = list(snap.losses)
         self.shuffle_rng.bit_generator.state = snap.rng_state
         self._start_epoch(np.asarray(snap.order, dtype=np.intp), snap.cursor)
-        self.last = None
+        self._next_epoch_if_done()      # a snapshot may stop at an epoch's end; batches never do
+        self.last, self.last_batch, self.before = None, None, None
 
 
 @dataclass(frozen=True)

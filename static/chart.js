@@ -1,6 +1,6 @@
-// Draws a line chart of several series over steps, linear or log y (the loss chart and the
-// gradient-size-per-layer chart). Reads whatever series main.js hands it (frame.losses, metrics,
-// grad_norms collected over frames). Emits no events.
+// Draws a line chart of several series over steps, linear or log y, with a light min–max band
+// behind a series that has one (the loss chart, the gradient-size-per-layer chart). Reads whatever
+// series main.js hands it (losses, metrics, grad_norms collected over frames). Emits no events.
 
 import { INK } from "./colors.js";
 import { fitCanvas, fmt } from "./util.js";
@@ -19,17 +19,50 @@ export function createChart(canvas, opts = {}) {
     ctx = fitCanvas(canvas, width, height);
   }
 
-  /** series: [{xs, ys, color, label, width}] with xs = step numbers. */
+  /** Fill each unbroken run of a series' [lo, hi] range, merged per pixel column so that a
+   * one-point spike among thousands still shows; a point with neither end finite breaks it. */
+  function band(s, X, Y, T) {
+    ctx.fillStyle = s.band;
+    const runs = [[]];
+    for (let i = 0; i < s.xs.length; i++) {
+      let l = T(s.lo[i]), h = T(s.hi[i]);
+      if (!Number.isFinite(l)) l = h;       // log of a zero minimum: keep the top
+      if (!Number.isFinite(h)) h = l;
+      const run = runs[runs.length - 1];
+      if (!Number.isFinite(l)) { if (run.length) runs.push([]); continue; }
+      const c = Math.round(X(s.xs[i]));
+      const end = run[run.length - 1];
+      if (end && end.c === c) { end.l = Math.min(end.l, l); end.h = Math.max(end.h, h); }
+      else run.push({ c, l, h });
+    }
+    ctx.strokeStyle = s.band;         // the outline, 1px: a lone point's range still shows
+    ctx.lineWidth = 1;
+    for (const run of runs) {
+      if (!run.length) continue;
+      ctx.beginPath();
+      run.forEach((p, k) => (k ? ctx.lineTo(p.c, Y(p.h)) : ctx.moveTo(p.c, Y(p.h))));
+      for (let k = run.length - 1; k >= 0; k--) ctx.lineTo(run[k].c, Y(run[k].l));
+      ctx.closePath();
+      ctx.fill();
+      ctx.stroke();
+    }
+  }
+
+  /** series: [{xs, ys, color, label, width, lo, hi, band}] with xs = step numbers; lo and hi
+   * (with band, a fill colour) give each point's range, drawn behind every line. */
   function draw(series) {
     if (!ctx) resize();
     ctx.clearRect(0, 0, width, height);
+    const T = (v) => (log ? Math.log10(v) : v);
     let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
     for (const s of series) {
-      for (let i = 0; i < s.ys.length; i++) {
-        const y = log ? Math.log10(s.ys[i]) : s.ys[i];
-        if (!Number.isFinite(y)) continue;
-        x0 = Math.min(x0, s.xs[i]); x1 = Math.max(x1, s.xs[i]);
-        y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      for (const ys of s.band ? [s.ys, s.lo, s.hi] : [s.ys]) {
+        for (let i = 0; i < ys.length; i++) {
+          const y = T(ys[i]);
+          if (!Number.isFinite(y)) continue;
+          x0 = Math.min(x0, s.xs[i]); x1 = Math.max(x1, s.xs[i]);
+          y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+        }
       }
     }
     if (!Number.isFinite(x0)) return;
@@ -51,6 +84,7 @@ export function createChart(canvas, opts = {}) {
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
     ctx.fillText(`step ${x1}`, width - 70 * z, height - pad.b + 2);
+    for (const s of series) if (s.band) band(s, X, Y, T);
     let lx = pad.l + 4;
     for (const s of series) {
       ctx.strokeStyle = s.color;
@@ -59,7 +93,7 @@ export function createChart(canvas, opts = {}) {
       let pen = false;
       const every = Math.max(1, Math.floor(s.ys.length / (width * 2)));
       for (let i = 0; i < s.ys.length; i += every) {
-        const y = log ? Math.log10(s.ys[i]) : s.ys[i];
+        const y = T(s.ys[i]);
         if (!Number.isFinite(y)) { pen = false; continue; }
         if (pen) ctx.lineTo(X(s.xs[i]), Y(y)); else ctx.moveTo(X(s.xs[i]), Y(y));
         pen = true;

@@ -135,7 +135,7 @@ on("heatmaps", (hm) => {
   plane.draw(hm);
 });
 
-on("losses", (msg) => series.addLosses(msg.start, msg.stride, msg.values));
+on("losses", (msg) => series.addLosses(msg.start, msg.stride, msg.values, msg.min, msg.max));
 
 on("connection", ({ up, retryIn, gone }) => {
   if (up) { $("status").textContent = page.frame ? page.frame.status : "connected"; message(""); return; }

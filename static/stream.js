@@ -9,6 +9,8 @@ const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { de
 /** Decode a frame in place: losses, input and every layer field become Float32Arrays. */
 export function decodeFrame(msg) {
   msg.losses = bf16(msg.losses);
+  msg.losses_min = orNull(msg.losses_min);   // null: the series is exact (one step a point)
+  msg.losses_max = orNull(msg.losses_max);
   msg.input = msg.input ? f32(msg.input) : null;
   msg.layers = msg.layers.map((layer) => {
     const out = {};
@@ -16,6 +18,16 @@ export function decodeFrame(msg) {
     return out;
   });
   return msg;
+}
+
+const orNull = (text) => (text == null ? null : bf16(text));
+
+/** A loss series piece {start, stride, values, min, max}: bfloat16 arrays decoded in place. */
+function decodeSeries(series) {
+  series.values = bf16(series.values);
+  series.min = orNull(series.min);
+  series.max = orNull(series.max);
+  return series;
 }
 
 /** Decode heatmap grids (uint8) in place. */
@@ -42,9 +54,9 @@ export function createStream(url, opts = {}) {
       const msg = JSON.parse(event.data);
       if (msg.type === "frame") emit("frame", decodeFrame(msg));
       else if (msg.type === "heatmaps") emit("heatmaps", decodeHeatmaps(msg));
-      else if (msg.type === "losses") emit("losses", { ...msg, values: bf16(msg.values) });
+      else if (msg.type === "losses") emit("losses", decodeSeries(msg));
       else if (msg.type === "state") {
-        if (msg.history) msg.history.values = bf16(msg.history.values);
+        if (msg.history) decodeSeries(msg.history);
         emit("stream-state", msg);
       }
     };

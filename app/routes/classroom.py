@@ -1,16 +1,13 @@
 """Classroom: lecture presets, join codes, QR codes, own copies, saved sessions, history."""
 
-import csv
 import io
 
 import segno
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from app import control, encode
-from app.deps import ControlDep, SessionDep, SettingsDep, StoreDep
+from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
-from app.routes.sessions import created
-from app.schemas.session import SessionExport
+from app.routes.sessions import open_session
 
 router = APIRouter(prefix="/api", tags=["classroom"])
 
@@ -22,11 +19,11 @@ async def list_presets():
 
 
 @router.post("/presets/{name}", status_code=201)
-async def open_preset(name: str, store: StoreDep, settings: SettingsDep):
+async def open_preset(name: str, store: StoreDep, hub: HubDep):
     """Start a session from a lecture preset."""
     if name not in PRESETS:
         raise HTTPException(404, f"no preset {name!r}; choose one of {sorted(PRESETS)}")
-    return created(control.create(store, preset_config(name), settings))
+    return await open_session(store, hub, "config", preset_config(name).model_dump(mode="json"))
 
 
 @router.get("/join/{code}")
@@ -50,16 +47,15 @@ async def qr_code(session: SessionDep, request: Request):
 
 
 @router.post("/sessions/{session_id}/copy", status_code=201)
-async def copy_session(session: SessionDep, store: StoreDep, settings: SettingsDep):
+async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep):
     """Make my own copy: a new session (with its own token) at this session's state."""
-    export = SessionExport.model_validate(control.export(session))
-    return created(control.import_session(store, export, settings))
+    return await open_session(store, hub, "export", await hub.export(session))
 
 
 @router.post("/sessions/{session_id}/save")
-async def save_session(session: ControlDep, request: Request):
+async def save_session(session: ControlDep, request: Request, hub: HubDep):
     """Save the session to disk under a short link that survives restarts."""
-    code = request.app.state.saved.save(control.export(session))
+    code = request.app.state.saved.save(await hub.export(session))
     return {"code": code, "url": f"/s/{code}"}
 
 
@@ -70,10 +66,9 @@ async def read_saved(code: str, request: Request):
 
 
 @router.post("/saved/{code}/open", status_code=201)
-async def open_saved(code: str, request: Request, store: StoreDep, settings: SettingsDep):
+async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
     """Open a saved session as a new live session, exactly as it was saved."""
-    export = SessionExport.model_validate(_saved(request, code))
-    return created(control.import_session(store, export, settings))
+    return await open_session(store, hub, "export", _saved(request, code))
 
 
 def _saved(request: Request, code: str) -> dict:
@@ -84,26 +79,16 @@ def _saved(request: Request, code: str) -> dict:
 
 
 @router.get("/sessions/{session_id}/history.json")
-async def history_json(session: SessionDep):
-    """The loss history: the loss before every stride-th step."""
-    log = session.log
-    return {
-        "stride": log.stride,
-        "steps": list(range(0, len(log.values) * log.stride, log.stride)),
-        "loss": [encode.number(v) for v in log.values],
-    }
+async def history_json(session: SessionDep, hub: HubDep):
+    """The loss history: the recent steps exactly, the whole run as blocks (docs/stream.md)."""
+    return answer(await hub.control(session, "history_json"))
 
 
 @router.get("/sessions/{session_id}/history.csv")
-async def history_csv(session: SessionDep):
+async def history_csv(session: SessionDep, hub: HubDep):
     """The loss history as CSV: step,loss."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["step", "loss"])
-    for i, value in enumerate(session.log.values):
-        writer.writerow([i * session.log.stride, repr(value)])
-    return Response(
-        out.getvalue(),
+    return answer(
+        await hub.control(session, "history_csv"),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="loss-{session.id}.csv"'},
     )

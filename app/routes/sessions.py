@@ -1,16 +1,14 @@
 """Training sessions: create, read, control (token holders only), export and import.
 
-Every handler is async so that it runs on the event loop, the one thread that also plays
-sessions: a session is never touched by two threads at once.
+Each handler parses, asks the session's worker through the hub, and answers with the bytes
+the worker made: the event loop never trains and never encodes a large answer.
 """
 
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
 
-from app import control
-from app.deps import ControlDep, PumpsDep, SessionDep, SettingsDep, StoreDep
+from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
 from app.schemas.session import (
     ConfigPatch,
     ParameterEdit,
@@ -22,7 +20,8 @@ from app.schemas.session import (
     StepBody,
 )
 from app.schemas.step import check_limits
-from app.state import session_state
+from app.store import Handle
+from app.worker import Outcome
 
 NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may have expired)"}}
 FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
@@ -32,113 +31,106 @@ FULL = {503: {"model": Problem, "description": "the server has its maximum of se
 router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND)
 
 
-def created(session) -> JSONResponse:
-    return JSONResponse(
-        status_code=201,
-        content={
-            "id": session.id,
-            "token": session.token,
-            "watch_url": session.watch_url,
-            "join_code": session.join_code,
-            "state": session_state(session),
-        },
+def created(handle: Handle, outcome: Outcome) -> Response:
+    """201 with the new session's id, token and links around the state its worker made."""
+    head = (
+        f'{{"id":"{handle.id}","token":"{handle.token}","watch_url":"{handle.watch_url}",'
+        f'"join_code":"{handle.join_code}","state":'
+    )
+    return Response(
+        head.encode() + outcome.body + b"}", status_code=201, media_type="application/json"
     )
 
 
+async def open_session(store, hub, source: str, data: dict) -> Response:
+    """A new session in the least loaded worker, built there from a config or an export."""
+    handle = store.create(hub.place())
+    return created(handle, await hub.open(handle, source, data))
+
+
 @router.post("", status_code=201, responses={**BAD_BODY, **FULL})
-async def create_session(cfg: SessionConfig, store: StoreDep, settings: SettingsDep):
+async def create_session(cfg: SessionConfig, store: StoreDep, hub: HubDep):
     """Create a training session; the answer holds its control token and watch link."""
-    return created(control.create(store, cfg, settings))
+    return await open_session(store, hub, "config", cfg.model_dump(mode="json"))
 
 
 @router.post("/import", status_code=201, responses={**BAD_BODY, **FULL})
-async def import_session(data: SessionExport, store: StoreDep, settings: SettingsDep):
+async def import_session(data: SessionExport, store: StoreDep, hub: HubDep):
     """Start a new session from an export; it continues exactly where the export stopped."""
-    return created(control.import_session(store, data, settings))
+    return await open_session(store, hub, "export", data.model_dump(mode="json"))
 
 
 @router.get("/{session_id}")
-async def read_session(session: SessionDep):
+async def read_session(session: SessionDep, hub: HubDep):
     """The session's state: network, metrics, the last step's every value, the phase."""
-    return session_state(session)
+    return answer(await hub.control(session, "read"))
 
 
 @router.post("/{session_id}/step", responses={**BAD_BODY, **FORBIDDEN})
-async def step_session(body: StepBody, session: ControlDep, settings: SettingsDep):
+async def step_session(body: StepBody, session: ControlDep, hub: HubDep, settings: SettingsDep):
     """Take n training steps now (the session pauses)."""
     check_limits(settings, steps=body.steps)
-    session.pause()
-    session.step(body.steps)
-    session.changed()
-    return session_state(session)
+    return answer(await hub.control(session, "step", steps=body.steps))
 
 
 @router.post("/{session_id}/play", responses={**BAD_BODY, **FORBIDDEN})
-async def play_session(body: PlayBody, session: ControlDep):
+async def play_session(body: PlayBody, session: ControlDep, hub: HubDep):
     """Train continuously at `speed` steps a second, or as fast as it goes."""
-    session.play(body.speed)
-    session.changed()
-    return session_state(session)
+    return answer(await hub.control(session, "play", speed=body.speed))
 
 
 @router.post("/{session_id}/pause", responses=FORBIDDEN)
-async def pause_session(session: ControlDep):
+async def pause_session(session: ControlDep, hub: HubDep):
     """Stop training; the state is kept."""
-    session.pause()
-    session.changed()
-    return session_state(session)
+    return answer(await hub.control(session, "pause"))
 
 
 @router.post("/{session_id}/reset", responses=FORBIDDEN)
-async def reset_session(session: ControlDep):
+async def reset_session(session: ControlDep, hub: HubDep):
     """Back to step 0: the same seed gives the same start, bit for bit."""
-    session.reset()
-    session.changed(structure=True)
-    return session_state(session)
+    return answer(await hub.control(session, "reset"))
 
 
 @router.post("/{session_id}/phase", responses={**BAD_BODY, **FORBIDDEN})
-async def move_phase(body: PhaseBody, session: ControlDep):
+async def move_phase(body: PhaseBody, session: ControlDep, hub: HubDep):
     """Step-through: the next or previous phase of one training step."""
-    session.pause()
-    session.move_phase(body.direction)
-    session.changed()
-    return session_state(session)
+    return answer(await hub.control(session, "phase", direction=body.direction))
 
 
 @router.patch("/{session_id}/config", responses={**BAD_BODY, **FORBIDDEN})
-async def patch_config(patch: ConfigPatch, session: ControlDep):
+async def patch_config(patch: ConfigPatch, session: ControlDep, hub: HubDep):
     """Change hyper-parameters live: learning rate, optimizer, regularisation, batch…"""
-    control.patch_config(session, patch)
-    session.changed(structure=True)
-    return session_state(session)
+    return answer(await hub.control(session, "config", patch=patch.model_dump(mode="json",
+                                                                               exclude_unset=True)))
 
 
 @router.put("/{session_id}/parameter", responses={**BAD_BODY, **FORBIDDEN})
-async def set_parameter(edit: ParameterEdit, session: ControlDep):
+async def set_parameter(edit: ParameterEdit, session: ControlDep, hub: HubDep):
     """Set one weight w_ij^k or bias b_i^k by hand."""
-    control.set_parameter(session, edit)
-    session.changed()
-    return session_state(session)
+    return answer(await hub.control(session, "parameter", edit=edit.model_dump(mode="json")))
 
 
 @router.get("/{session_id}/gradcheck")
 async def check_gradient(
-    session: SessionDep, kind: Literal["W", "b"], layer: int, i: int, j: int | None = None
+    session: SessionDep,
+    hub: HubDep,
+    kind: Literal["W", "b"],
+    layer: int,
+    i: int,
+    j: int | None = None,
 ):
     """Analytic against numeric gradient for one weight or bias, on the last step's batch."""
-    return control.check_one(session, kind, layer, i, j)
+    return answer(await hub.control(session, "gradcheck", kind=kind, layer=layer, i=i, j=j))
 
 
 @router.get("/{session_id}/export")
-async def export_session(session: SessionDep):
+async def export_session(session: SessionDep, hub: HubDep):
     """Config, network, optimizer state, batch order and loss history as JSON."""
-    return control.export(session)
+    return answer(await hub.control(session, "export"))
 
 
 @router.delete("/{session_id}", status_code=204, responses=FORBIDDEN)
-async def delete_session(session: ControlDep, store: StoreDep, pumps: PumpsDep):
+async def delete_session(session: ControlDep, store: StoreDep):
     """End the session and disconnect its followers."""
-    pumps.discard(session)
     store.remove(session.id)
     return Response(status_code=204)

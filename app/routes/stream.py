@@ -13,20 +13,23 @@ router = APIRouter()
 async def stream(websocket: WebSocket, session_id: str):
     """Follow a session: state, frames, heatmaps (see docs/stream.md)."""
     app = websocket.app
-    session = app.state.store.get(session_id)
+    store, hub, feeds = app.state.store, app.state.hub, app.state.feeds
+    handle = store.get(session_id)
     await websocket.accept()   # before any close: a browser sees a refused handshake as 1006
-    if session is None:
+    if handle is None:
         await websocket.close(code=4404, reason="no such session")
         return
-    pump = app.state.pumps.of(session)
-    if len(pump.followers) >= app.state.settings.max_followers:
+    feed = feeds.of(handle)
+    if handle.followers >= app.state.settings.max_followers:
         await websocket.close(code=4429, reason="this session has its maximum of followers")
         return
-    follower = pump.join()
+    handle.watched(handle.followers + 1)   # counted at once: two joins never both pass the cap
+    follower = None
     receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
     try:
+        follower = feed.join(await _joined(hub, handle, feed))
         while True:
-            taker = asyncio.ensure_future(follower.take(session))
+            taker = asyncio.ensure_future(follower.take(feed))
             done, _ = await asyncio.wait({taker, receiver}, return_when=asyncio.FIRST_COMPLETED)
             if receiver in done:
                 taker.cancel()
@@ -40,8 +43,17 @@ async def stream(websocket: WebSocket, session_id: str):
             if messages[-1] is END:
                 await websocket.close(code=1000, reason="the session has ended")
                 break
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass   # the follower went away mid-send: clean up below
+    except (WebSocketDisconnect, RuntimeError, OSError, KeyError):
+        pass   # the follower went away mid-send, or the session ended while it joined
     finally:
         receiver.cancel()
-        pump.leave(follower)
+        if follower is not None:
+            feed.leave(follower)
+        handle.watched(handle.followers - 1)
+
+
+async def _joined(hub, handle, feed):
+    """What a joining follower needs, made once for every follower joining at that moment."""
+    if feed.joining is None or feed.joining.done():
+        feed.joining = asyncio.ensure_future(hub.join(handle))
+    return await asyncio.shield(feed.joining)

@@ -125,10 +125,12 @@ def test_history_exports_as_csv_and_json(classroom):
     classroom.post(f"/api/sessions/{session_id}/step", json={"steps": 5}, headers=control)
     rows = list(csv.reader(io.StringIO(classroom.get(
         f"/api/sessions/{session_id}/history.csv").text)))
-    assert rows[0] == ["step", "loss"] and [r[0] for r in rows[1:]] == ["0", "1", "2", "3", "4"]
+    assert rows[0] == ["step", "loss", "min", "max"]
+    assert [r[0] for r in rows[1:]] == ["0", "1", "2", "3", "4"]
+    assert all(r[1] == r[2] == r[3] for r in rows[1:])   # a short run is exact: one step a row
     history = classroom.get(f"/api/sessions/{session_id}/history.json").json()
     assert history["steps"] == [0, 1, 2, 3, 4]
-    assert history["loss"] == [float(r[1]) for r in rows[1:]]
+    assert history["loss"] == [float(r[1]) for r in rows[1:]] == history["recent"]["loss"]
 
 
 def _serve(data_dir):

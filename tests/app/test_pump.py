@@ -5,18 +5,29 @@ import logging
 from test_stream import follow_until, play, stream_url
 
 
+def break_next_step(session_id: str) -> None:
+    """Run in the session's worker: its next step raises, once."""
+    from app.worker import SESSIONS
+
+    trainer = SESSIONS[session_id].trainer
+
+    def broken(n):
+        del trainer.advance, trainer.step
+        raise RuntimeError("boom")
+
+    trainer.advance = trainer.step = broken
+
+
 def test_a_failing_step_pauses_the_session_and_followers_still_hear_of_it(
     client, new_session, caplog
 ):
     session_id, control, _ = new_session()
-    session = client.app.state.store.get(session_id)
-
-    def broken(n):
-        raise RuntimeError("boom")
-
-    session.step = broken
+    handle = client.app.state.store.get(session_id)
+    client.app.state.hub.workers[handle.worker].executor.submit(
+        break_next_step, session_id
+    ).result()
     with (
-        caplog.at_level(logging.ERROR, logger="app.live"),
+        caplog.at_level(logging.ERROR, logger="app.hub"),
         client.websocket_connect(stream_url(session_id)) as websocket,
     ):
         play(client, session_id, control)
@@ -25,7 +36,6 @@ def test_a_failing_step_pauses_the_session_and_followers_still_hear_of_it(
         )
     assert messages[-1]["status"] == "paused"
     assert "training or publishing failed" in caplog.text
-    del session.step
     assert (
         client.post(f"/api/sessions/{session_id}/step", json={"steps": 2}, headers=control).json()[
             "step"

@@ -37,10 +37,10 @@ def played_past(step):
     return lambda m: m["type"] == "frame" and m["step"] >= step
 
 
-def record_play(client, session_id, control, websockets, steps=300):
+def record_play(client, session_id, control, websockets, steps=300, speed=None):
     """Play until the first follower has seen `steps` steps, pause; each follower's messages."""
     first = websockets[0]
-    play(client, session_id, control)
+    play(client, session_id, control, speed)
     seen = [follow_until(first, played_past(steps))]
     final = pause(client, session_id, control)
     seen[0] += follow_until(first, paused_at(final))
@@ -48,19 +48,27 @@ def record_play(client, session_id, control, websockets, steps=300):
     return final, seen
 
 
+# At this speed a frame (60 a second) carries about 25 steps: every one exactly.
+EXACT_SPEED = 1500
+
+
 def loss_series(messages) -> dict[int, np.float32]:
-    """Loss by step index from frames' `losses` and any `losses` gap messages."""
+    """Loss by step index from frames' `losses` and any `losses` gap messages (each exact)."""
     series = {}
     for m in messages:
         if m["type"] == "frame":
+            assert m["loss_stride"] == 1 and m["losses_min"] is None
             for i, value in enumerate(bf16(m["losses"])):
                 series[m["loss_start"] + i] = value
         elif m["type"] == "losses":
+            assert m["stride"] == 1
             for i, value in enumerate(bf16(m["values"])):
-                series[m["start"] + i * m["stride"]] = value
+                series[m["start"] + i] = value
         elif m["type"] == "state":
-            for i, value in enumerate(bf16(m["history"]["values"])):
-                series[i * m["history"]["stride"]] = value
+            history = m["history"]
+            assert history["stride"] == 1
+            for i, value in enumerate(bf16(history["values"])):
+                series[history["start"] + i] = value
     return series
 
 
@@ -74,7 +82,7 @@ def test_the_first_message_is_the_state_with_points_and_history(client, new_sess
         first = strict_json(ws.receive_text())
     assert first["type"] == "state" and first["id"] == session_id
     assert len(first["points"]["train"]["x"]) == 250
-    assert first["history"] == {"stride": 1, "values": ""}
+    assert first["history"] == {"start": 0, "stride": 1, "values": "", "min": None, "max": None}
 
 
 def test_a_follower_receives_state_heatmaps_and_frames_while_the_session_plays(client, new_session):
@@ -103,7 +111,7 @@ def test_heatmap_grids_have_the_documented_sizes(client, new_session):
 def test_the_loss_series_has_every_step_and_equals_the_export_history(client, new_session):
     session_id, control, _ = new_session()
     with client.websocket_connect(stream_url(session_id)) as ws:
-        final, (messages,) = record_play(client, session_id, control, [ws])
+        final, (messages,) = record_play(client, session_id, control, [ws], speed=EXACT_SPEED)
     series = loss_series(messages)
     assert sorted(series) == list(range(final))
     history = client.get(f"/api/sessions/{session_id}/export").json()["history"]
@@ -116,7 +124,9 @@ def test_a_follower_joining_late_gets_the_earlier_losses_from_the_state(client, 
     session_id, control, _ = new_session()
     client.post(f"/api/sessions/{session_id}/step", json={"steps": 40}, headers=control)
     with client.websocket_connect(stream_url(session_id)) as ws:
-        final, (messages,) = record_play(client, session_id, control, [ws], steps=100)
+        final, (messages,) = record_play(
+            client, session_id, control, [ws], steps=100, speed=EXACT_SPEED
+        )
     assert sorted(loss_series(messages)) == list(range(final))
 
 
@@ -126,7 +136,9 @@ def test_two_followers_see_the_same_steps(client, new_session):
         client.websocket_connect(stream_url(session_id)) as one,
         client.websocket_connect(stream_url(session_id)) as two,
     ):
-        final, (first, second) = record_play(client, session_id, control, [one, two])
+        final, (first, second) = record_play(
+            client, session_id, control, [one, two], speed=EXACT_SPEED
+        )
     series_one, series_two = loss_series(first), loss_series(second)
     assert sorted(series_one) == sorted(series_two) == list(range(final))
     assert all(series_one[i] == series_two[i] for i in range(final))

@@ -69,7 +69,10 @@ def test_epoch_counter_increments_after_ceil_train_over_batch_steps(batch_size):
 
 def test_every_training_point_is_used_once_per_epoch():
     trainer = Trainer(RunConfig(batch_size=30))
-    seen = [trainer.next_batch()[0] for _ in range(math.ceil(250 / 30))]
+    seen = []
+    for _ in range(math.ceil(250 / 30)):
+        trainer.step()
+        seen.append(trainer.last_batch[0])
     used = np.concatenate(seen)
     assert sorted(map(tuple, used)) == sorted(map(tuple, trainer.X_train))
 

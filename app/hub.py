@@ -1,0 +1,311 @@
+"""The hub: the event loop's side of the worker processes that train the sessions.
+
+Each worker is a ProcessPoolExecutor of one process (the standard library's tool: futures,
+pickling and death detection come with it), so a session stays in the one process that
+owns it. Per worker, two drivers hand out slices of training fairly: a session followed by
+several (the teacher's) whenever a frame of it is due, every other playing session in turn,
+least recently served first. Calls answer with finished bytes (app/worker.py); here they
+are only routed. A worker that dies is replaced and its sessions rebuilt from their last
+checkpoints, which every answer carries.
+"""
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from app import worker as work
+from app.live import Feeds
+from app.store import Handle, SessionStore
+
+log = logging.getLogger(__name__)
+
+DRIVERS_PER_WORKER = 2   # one slice runs while the loop takes in the other's result
+SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training: record, frame, transfer
+SHORTEST_SLICE = 0.0005
+LOADED_CYCLE = 1 / 30    # under load, every playing session gets a slice this often
+HEATMAP_SHARE = 0.01     # seconds of heatmap spacing per playing session of a worker
+SHARED = 2               # followers that make a session a shared view (the teacher's)
+
+
+def _context():
+    # A fork server, not fork: the event loop's threads must not be forked. Its preload
+    # loads the compiled loop once; every worker forked from it (a restart too) starts ready.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["app.warmed", "app.main"])
+    return context
+
+
+class Worker:
+    def __init__(self, index: int, settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.executor: ProcessPoolExecutor | None = None
+        self.wake = asyncio.Event()
+        self.generation = 0
+        self.reviving: asyncio.Task | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            1, mp_context=_context(), initializer=work.start, initargs=(self.settings, self.index)
+        )
+
+    async def run(self, fn, *args):
+        """fn(*args) in this worker, after any restart under way has rebuilt its sessions."""
+        if self.reviving is not None and not self.reviving.done():
+            await asyncio.shield(self.reviving)
+        return await self.submit(fn, *args)
+
+    async def submit(self, fn, *args):
+        if self.executor is None:   # the first call, or one after a stop
+            self.executor = self._executor()
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = None
+
+
+class Hub:
+    def __init__(self, settings, store: SessionStore, feeds: Feeds) -> None:
+        self.settings, self.store, self.feeds = settings, store, feeds
+        count = settings.workers or os.cpu_count() or 1
+        self.workers = [Worker(i, settings) for i in range(count)]
+        self.tasks: list[asyncio.Task] = []
+
+    # --- lifetime --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await asyncio.gather(*(w.run(work.pid) for w in self.workers))
+        loop = asyncio.get_running_loop()
+        self.tasks = [
+            loop.create_task(self._drive(w))
+            for w in self.workers
+            for _ in range(DRIVERS_PER_WORKER)
+        ]
+        self.tasks.append(loop.create_task(self._watch_unwatched()))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for w in self.workers:
+            w.shutdown()
+
+    def pids(self) -> list[int]:
+        return [
+            p.pid for w in self.workers if w.executor for p in w.executor._processes.values()
+        ]
+
+    # --- calls -----------------------------------------------------------------------
+
+    def place(self) -> int:
+        """The worker for a new session: fewest playing, then fewest sessions."""
+        def load(w: Worker):
+            handles = self.store.on_worker(w.index)
+            return sum(h.status == "playing" for h in handles), len(handles)
+
+        return min(self.workers, key=load).index
+
+    async def _call(self, handle: Handle, fn, *args):
+        """Run fn in the handle's worker; if that worker died, revive it and try once more."""
+        w = self.workers[handle.worker]
+        generation = w.generation
+        try:
+            return await w.run(fn, *args)
+        except BrokenProcessPool:
+            await self._revive(w, generation)
+        except KeyError as err:
+            if err.args != (handle.id,) or handle.checkpoint is None:
+                raise
+            # Its worker was replaced while the hub was stopped: rebuild it there.
+            await w.run(work.restore, handle.checkpoint, handle.id, handle.join_code)
+        return await w.run(fn, *args)
+
+    async def open(self, handle: Handle, source: str, data: dict) -> work.Outcome:
+        """Build a session in its worker from a config or an export; gone again on failure."""
+        try:
+            outcome = await self._call(
+                handle, work.open_session, handle.id, handle.join_code, source, data
+            )
+        except BaseException:
+            self.store.remove(handle.id)
+            raise
+        self.absorb(handle, outcome)
+        return outcome
+
+    async def control(self, handle: Handle, op: str, **args) -> work.Outcome:
+        heatmap = self._heatmap_due(handle)
+        outcome = await self._call(
+            handle, work.call, handle.id, op, args, handle.followers, heatmap
+        )
+        self.absorb(handle, outcome)
+        return outcome
+
+    async def export(self, handle: Handle) -> dict:
+        return await self._call(handle, work.export, handle.id)
+
+    async def join(self, handle: Handle) -> work.Outcome:
+        return await self._call(handle, work.join, handle.id)
+
+    def drop(self, handle: Handle) -> None:
+        executor = self.workers[handle.worker].executor
+        try:
+            if executor is not None:
+                executor.submit(work.drop, handle.id)
+        except (BrokenProcessPool, RuntimeError):
+            pass   # a dead or stopped worker has dropped it already
+
+    def absorb(self, handle: Handle, outcome: work.Outcome) -> None:
+        """Take in what a call reported: status, the checkpoint, messages for followers."""
+        was_playing = handle.status == "playing"
+        handle.status, handle.speed = outcome.status, outcome.speed
+        if handle.status == "playing" and not was_playing:
+            handle.unwatched_since = time.monotonic()
+            self.workers[handle.worker].wake.set()
+        self._keep(handle, outcome.checkpoint)
+        if outcome.messages:
+            self.feeds.of(handle).publish(outcome)
+
+    @staticmethod
+    def _keep(handle: Handle, checkpoint) -> None:
+        if checkpoint is None:
+            return
+        old = handle.checkpoint
+        if old is not None:
+            if checkpoint.log_state is None:
+                checkpoint.log_state = old.log_state
+                old.chunks.extend(checkpoint.chunks)
+                checkpoint.chunks = old.chunks
+            if checkpoint.config is None:
+                checkpoint.config = old.config
+        handle.checkpoint = checkpoint
+
+    # --- fair slices -----------------------------------------------------------------
+
+    def _heatmap_due(self, handle: Handle) -> bool:
+        now = time.monotonic()
+        if handle.followers == 0 or now < handle.heatmap_due:
+            return False
+        playing = sum(h.status == "playing" for h in self.store.on_worker(handle.worker))
+        spacing = max(1.0 / self.settings.heatmap_rate, HEATMAP_SHARE * playing)
+        # Keep the cadence from the due time, not from now, while slices come on time.
+        on_time = now - handle.heatmap_due < spacing
+        handle.heatmap_due = (handle.heatmap_due if on_time else now) + spacing
+        return True
+
+    def _next(self, w: Worker) -> tuple[Handle | None, float, int]:
+        """(the session to serve next or None, seconds until one is due, playing count)."""
+        now, interval = time.monotonic(), 1.0 / self.settings.frame_rate
+        playing = [h for h in self.store.on_worker(w.index) if h.status == "playing"]
+        ready = [h for h in playing if not h.in_flight]
+        shared = [h for h in ready if h.followers >= SHARED and h.served_at + interval <= now]
+        if shared:
+            return min(shared, key=lambda h: h.served_at), 0.0, len(playing)
+        # A set speed needs a slice a frame; as fast as it goes, always.
+        due = [h for h in ready if h.speed is None or h.served_at + interval <= now]
+        if due:
+            return min(due, key=lambda h: h.served_at), 0.0, len(playing)
+        waits = [h.served_at + interval - now for h in ready]
+        return None, min(waits, default=1.0), len(playing)
+
+    def _budget(self, playing: int) -> float:
+        interval = 1.0 / self.settings.frame_rate
+        fair = LOADED_CYCLE / max(playing, 1) - SLICE_OVERHEAD
+        return max(SHORTEST_SLICE, min(interval - SLICE_OVERHEAD, fair))
+
+    async def _drive(self, w: Worker) -> None:
+        while True:
+            handle, wait, playing = self._next(w)
+            if handle is None:
+                w.wake.clear()
+                try:
+                    await asyncio.wait_for(w.wake.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+                continue
+            await self._serve(w, handle, playing)
+
+    async def _serve(self, w: Worker, handle: Handle, playing: int) -> None:
+        handle.in_flight = True
+        generation = w.generation
+        try:
+            outcome = await w.run(
+                work.play_slice, handle.id, self._budget(playing), handle.followers,
+                self._heatmap_due(handle),
+            )
+        except BrokenProcessPool:
+            await self._revive(w, generation)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A failure pauses the session; it never stops it silently (its followers would
+            # wait for frames that never come).
+            log.exception("session %s: training or publishing failed", handle.id)
+            if self.store.get(handle.id) is handle:
+                await self._pause_after_failure(handle)
+            return
+        finally:
+            handle.in_flight = False
+            handle.served_at = time.monotonic()
+        if self.store.get(handle.id) is handle:
+            self.absorb(handle, outcome)
+
+    async def _pause_after_failure(self, handle: Handle) -> None:
+        try:
+            await self.control(handle, "pause")
+        except Exception:
+            log.exception("session %s: could not pause it after a failure", handle.id)
+            handle.status = "paused"
+
+    # --- nobody watching, nothing burning -----------------------------------------------
+
+    async def _watch_unwatched(self) -> None:
+        limit = self.settings.unwatched_seconds
+        while True:
+            await asyncio.sleep(min(1.0, limit / 4))
+            now = time.monotonic()
+            for handle in list(self.store.sessions.values()):
+                idle = now - handle.unwatched_since
+                if handle.status == "playing" and handle.followers == 0 and idle > limit:
+                    log.info("session %s: nobody has watched it for %.0f s; paused",
+                             handle.id, idle)
+                    try:
+                        await self.control(handle, "pause")
+                    except Exception:
+                        log.exception("session %s: could not pause it", handle.id)
+
+    # --- a worker that dies ------------------------------------------------------------
+
+    async def _revive(self, w: Worker, generation: int) -> None:
+        """Replace a dead worker (once, however many calls noticed) and rebuild its sessions
+        from their checkpoints: they go on from the last state their followers were sent."""
+        if w.generation != generation:
+            return   # revived already
+        if w.reviving is None or w.reviving.done():
+            w.reviving = asyncio.get_running_loop().create_task(self._replace(w))
+        await asyncio.shield(w.reviving)
+
+    async def _replace(self, w: Worker) -> None:
+        started = time.monotonic()
+        w.shutdown()
+        await w.submit(work.pid)
+        handles = self.store.on_worker(w.index)
+        restored = 0
+        for handle in handles:
+            if handle.checkpoint is None:
+                self.store.remove(handle.id)
+                continue
+            await w.submit(work.restore, handle.checkpoint, handle.id, handle.join_code)
+            restored += 1
+        w.generation += 1
+        w.wake.set()
+        log.error(
+            "worker %d died; replaced, %d session(s) restored from their checkpoints in %.2f s",
+            w.index, restored, time.monotonic() - started,
+        )

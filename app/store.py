@@ -1,0 +1,122 @@
+"""SessionStore: the event loop's index of live sessions — tokens, join codes, idle expiry.
+
+A session trains in a worker process (app/worker.py); here it is a Handle: who may control
+it, which worker owns it, who follows it, and its last checkpoint, from which a new worker
+rebuilds it if its own dies. No training state and no web imports here.
+"""
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread from the back row
+
+
+class StoreFull(Exception):
+    """The configured number of sessions is live already."""
+
+
+@dataclass
+class Handle:
+    id: str
+    token: str
+    join_code: str
+    worker: int
+    status: str = "paused"        # as the worker last reported it
+    speed: float | None = None
+    touched: float = field(default_factory=time.monotonic)
+    followers: int = 0
+    unwatched_since: float = field(default_factory=time.monotonic)
+    checkpoint: object = None     # app.worker.Checkpoint: the last published state
+    in_flight: bool = False       # a slice of it is running in its worker
+    served_at: float = 0.0        # when its last slice ended: round-robin order
+    heatmap_due: float = 0.0
+
+    @property
+    def watch_url(self) -> str:
+        """The read-only page that follows this session."""
+        return f"/watch/{self.id}"
+
+    def touch(self) -> None:
+        self.touched = time.monotonic()
+
+    def watched(self, followers: int) -> None:
+        if followers == 0 and self.followers > 0:
+            self.unwatched_since = time.monotonic()
+        self.followers = followers
+
+
+class SessionStore:
+    """Handles by id and by join code; capped, idle ones expire."""
+
+    def __init__(self, max_sessions: int, idle_seconds: float):
+        self.max_sessions, self.idle_seconds = max_sessions, idle_seconds
+        self.sessions: dict[str, Handle] = {}
+        self.codes: dict[str, str] = {}
+        self.on_remove: Callable[[Handle], None] | None = None
+
+    def create(self, worker: int) -> Handle:
+        """A new handle on `worker`, once there is room; the worker builds the session."""
+        self.expire()
+        if len(self.sessions) >= self.max_sessions:
+            self._evict_one()
+        if len(self.sessions) >= self.max_sessions:
+            raise StoreFull(
+                f"at most {self.max_sessions} sessions at once, all in use (playing "
+                "or followed); try again later"
+            )
+        handle = Handle(
+            id=secrets.token_urlsafe(12),
+            token=secrets.token_urlsafe(24),
+            join_code=self._new_code(),
+            worker=worker,
+        )
+        self.sessions[handle.id] = handle
+        self.codes[handle.join_code] = handle.id
+        return handle
+
+    def _new_code(self) -> str:
+        while True:
+            code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(6))
+            if code not in self.codes:
+                return code
+
+    def get(self, session_id: str) -> Handle | None:
+        return self.sessions.get(session_id)
+
+    def by_code(self, code: str) -> Handle | None:
+        session_id = self.codes.get(code.strip().upper())
+        return self.sessions.get(session_id) if session_id else None
+
+    def on_worker(self, worker: int) -> list[Handle]:
+        return [h for h in self.sessions.values() if h.worker == worker]
+
+    def remove(self, session_id: str) -> None:
+        handle = self.sessions.pop(session_id, None)
+        if handle is not None:
+            self.codes.pop(handle.join_code, None)
+            if self.on_remove is not None:
+                self.on_remove(handle)
+
+    def _evict_one(self) -> None:
+        """Make room by ending the least recently used session nobody watches or plays: a
+        page reloaded again and again must not lock everyone else out for an hour."""
+        unused = [h for h in self.sessions.values() if h.followers == 0 and h.status != "playing"]
+        if unused:
+            self.remove(min(unused, key=lambda h: h.touched).id)
+
+    def expire(self, now: float | None = None) -> list[str]:
+        now = time.monotonic() if now is None else now
+        idle = [
+            h.id
+            for h in self.sessions.values()
+            if now - h.touched > self.idle_seconds and h.followers == 0
+        ]
+        for session_id in idle:
+            self.remove(session_id)
+        return idle
+
+    @staticmethod
+    def authorised(handle: Handle, token: str | None) -> bool:
+        return token is not None and secrets.compare_digest(handle.token, token)

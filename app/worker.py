@@ -1,0 +1,351 @@
+"""A worker process: the sessions it trains and the calls the hub (app/hub.py) makes into it.
+
+Each worker is a ProcessPoolExecutor of one process, so calls into one worker never overlap
+and a session lives in exactly one process. Every answer leaves here as finished bytes —
+JSON bodies and stream messages encoded once — so the event loop only moves them.
+"""
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import ValidationError
+
+from app import control, frames, state
+from app.losslog import LossLog
+from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
+from app.sessions import Session
+from engine.errors import EngineError
+from engine.trainer import Snapshot
+
+log = logging.getLogger(__name__)
+
+SESSIONS: dict[str, Session] = {}
+SETTINGS = None
+BLAS_LIMIT = None      # threadpoolctl's limiter, kept alive for the process's life
+FULL_CHECKPOINT_SECONDS = 2.0
+SLICE_CHUNK_MAX = 1 << 16
+
+
+def start(settings, index: int) -> None:
+    """Executor initializer: one BLAS thread, the compiled loop loaded, the settings kept."""
+    global SETTINGS, BLAS_LIMIT
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    # Small products through a multi-threaded BLAS are up to 20× slower, and the workers
+    # already use every core between them.
+    BLAS_LIMIT = threadpool_limits(limits=1)
+    from engine.compiled import warm_up
+
+    seconds = warm_up()
+    SETTINGS = settings
+    blas = ", ".join(
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} thread)"
+        for p in threadpool_info()
+    )
+    log.warning(
+        "worker %d (pid %d): BLAS %s; compiled loop ready in %.2f s",
+        index, os.getpid(), blas or "none", seconds,
+    )
+
+
+@dataclass
+class Checkpoint:
+    """What the hub keeps to rebuild a session in another worker: a trainer snapshot, the
+    loss log as of `log_state` plus the chunks logged since, and the session's own fields."""
+
+    config: dict | None             # None: unchanged since the hub's last full checkpoint
+    snapshot: Snapshot
+    fields: dict
+    log_state: object = None        # None: unchanged since the hub's last full checkpoint
+    chunks: list = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """One call's result, as the event loop needs it."""
+
+    body: bytes | None = None
+    status: str = "paused"
+    speed: float | None = None
+    messages: dict = field(default_factory=dict)  # stream kind -> text, made once
+    span: tuple[int, int] | None = None            # the frame's loss steps [start, end)
+    checkpoint: Checkpoint | None = None
+    steps: int = 0                                 # steps this call took
+
+
+def _dumps(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
+# --- sessions in and out ---------------------------------------------------------------
+
+
+def open_session(session_id: str, join_code: str, source: str, data: dict) -> Outcome:
+    """Build a session from a config ("config") or an export ("export") in this worker."""
+    if source == "config":
+        session = control.create(session_id, join_code, SessionConfig.model_validate(data),
+                                 SETTINGS)
+    else:
+        try:
+            export = SessionExport.model_validate(data)
+        except ValidationError as err:   # pydantic's errors do not cross a process boundary
+            raise EngineError(f"import: {err}") from None
+        session = control.import_session(session_id, join_code, export, SETTINGS)
+    SESSIONS[session_id] = session
+    return _outcome(session, _dumps(state.session_state(session)))
+
+
+def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
+    """Rebuild a session from the hub's checkpoint (its worker died)."""
+    session = control.create(
+        session_id, join_code, SessionConfig.model_validate(checkpoint.config), SETTINGS
+    )
+    session.trainer.restore(checkpoint.snapshot)
+    session.log = LossLog.from_state(checkpoint.log_state)
+    for chunk in checkpoint.chunks:
+        session.log.extend(chunk)
+    for name, value in checkpoint.fields.items():
+        setattr(session, name, value)
+    session.pending, session.pending_start = [], session.trainer.step_count
+    session.changed(structure=True)
+    if session.status == "playing":
+        session.play(session.speed)
+    SESSIONS[session_id] = session
+
+
+def drop(session_id: str) -> None:
+    SESSIONS.pop(session_id, None)
+
+
+def export(session_id: str) -> dict:
+    """A session's export as a dict: for a copy or a save, which the hub passes on."""
+    return control.export(SESSIONS[session_id])
+
+
+def pid() -> int:
+    return os.getpid()
+
+
+# --- control ---------------------------------------------------------------------------
+
+
+def _step(session: Session, steps: int) -> None:
+    session.pause()
+    session.step(steps)
+    session.changed()
+
+
+def _play(session: Session, speed: float | None) -> None:
+    session.play(speed)
+    session.changed()
+
+
+def _pause(session: Session) -> None:
+    session.pause()
+    session.changed()
+
+
+def _reset(session: Session) -> None:
+    session.reset()
+    session.changed(structure=True)
+
+
+def _phase(session: Session, direction: str) -> None:
+    session.pause()
+    session.move_phase(direction)
+    session.changed()
+
+
+def _config(session: Session, patch: dict) -> None:
+    control.patch_config(session, ConfigPatch.model_validate(patch))
+    session.changed(structure=True)
+
+
+def _parameter(session: Session, edit: dict) -> None:
+    control.set_parameter(session, ParameterEdit.model_validate(edit))
+    session.changed()
+
+
+def _read(session: Session) -> None:
+    pass
+
+
+# Each control answers with the session's state once it has changed the session.
+CONTROLS = {
+    "read": _read,
+    "step": _step,
+    "play": _play,
+    "pause": _pause,
+    "reset": _reset,
+    "phase": _phase,
+    "config": _config,
+    "parameter": _parameter,
+}
+
+
+def _history_json(session: Session) -> bytes:
+    return _dumps(state.history_json(session))
+
+
+def _history_csv(session: Session) -> bytes:
+    return state.history_csv(session).encode()
+
+
+def _gradcheck(session: Session, kind: str, layer: int, i: int, j: int | None) -> bytes:
+    return _dumps(control.check_one(session, kind, layer, i, j))
+
+
+def _export(session: Session) -> bytes:
+    return _dumps(control.export(session))
+
+
+# Reads that answer with something other than the state.
+READS = {
+    "history_json": _history_json,
+    "history_csv": _history_csv,
+    "gradcheck": _gradcheck,
+    "export": _export,
+}
+
+
+def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) -> Outcome:
+    """A control or a read on one session; followers get what it changed."""
+    session = SESSIONS[session_id]
+    session.followers = followers
+    if op in READS:
+        return Outcome(body=READS[op](session, **args), status=session.status,
+                       speed=session.speed)
+    CONTROLS[op](session, **args)
+    body = _dumps(state.session_state(session))
+    return _outcome(session, body, heatmap)
+
+
+# --- playing ---------------------------------------------------------------------------
+
+
+def play_slice(session_id: str, budget: float, followers: int, heatmap: bool) -> Outcome:
+    """Train for about `budget` seconds (a set speed: only the steps due), end with one
+    recorded step, and publish it."""
+    session = SESSIONS[session_id]
+    session.followers = followers
+    if session.status != "playing":
+        return _outcome(session, None, heatmap)
+    started = time.perf_counter()
+    deadline = started + budget
+    due = session.due_steps()
+    taken = 0
+    rate = session.seconds_per_step
+    while session.status == "playing":
+        room = deadline - time.perf_counter()
+        wanted = max(1, int(room / rate)) if room > 0 else 0
+        if due is not None:
+            wanted = min(wanted, due - taken)
+        wanted = min(wanted, SLICE_CHUNK_MAX)
+        if wanted <= 1:
+            break
+        t0 = time.perf_counter()
+        session.advance(wanted - 1)
+        elapsed = time.perf_counter() - t0
+        rate = 0.5 * rate + 0.5 * elapsed / (wanted - 1)
+        taken += wanted - 1
+    session.seconds_per_step = rate
+    if session.status == "playing" and (due is None or due - taken > 0):
+        session.step(1)   # the shown step: recorded by the NumPy engine
+        taken += 1
+    if taken:
+        session.changed()
+    outcome = _outcome(session, None, heatmap)
+    outcome.steps = taken
+    return outcome
+
+
+# --- publishing ------------------------------------------------------------------------
+
+
+def join(session_id: str) -> Outcome:
+    """Everything a new follower needs — state (its history covers every step so far), a
+    frame and heatmaps — made for it alone: the others' stream goes on untouched."""
+    session = SESSIONS[session_id]
+    settings = SETTINGS
+    step = session.trainer.step_count
+    outcome = Outcome(status=session.status, speed=session.speed, span=(step, step))
+    outcome.messages = {
+        "state": _state_message(session),
+        "frame": frames.frame(session, session.seq, step, np.empty(0)),
+        "heatmaps": frames.heatmaps(
+            session, settings.heatmap_resolution, settings.thumbnail_stride
+        ),
+    }
+    return outcome
+
+
+def _state_message(session: Session) -> str:
+    return frames.dumps(
+        {
+            "type": "state",
+            **state.session_state(session),
+            "points": state.points(session),
+            "history": state.history(session),
+        }
+    )
+
+
+def _outcome(session: Session, body: bytes | None, heatmap: bool = False) -> Outcome:
+    outcome = Outcome(body=body, status=session.status, speed=session.speed)
+    if session.followers:
+        _publish(session, outcome, heatmap)
+    outcome.checkpoint = _checkpoint(session)
+    return outcome
+
+
+def _publish(session: Session, outcome: Outcome, heatmap: bool) -> None:
+    """Encode what changed once; the event loop offers it to every follower."""
+    settings = SETTINGS
+    if session.structure != session.sent_structure:
+        session.sent_structure = session.structure
+        session.take_pending()   # the state's history covers every step so far
+        outcome.messages["state"] = _state_message(session)
+        session.sent_version = -1
+    if session.version != session.sent_version:
+        session.sent_version = session.version
+        session.seq += 1
+        start, losses = session.take_pending()
+        outcome.messages["frame"] = frames.frame(session, session.seq, start, losses)
+        outcome.messages["losses"] = frames.losses_message(start, losses)
+        outcome.span = (start, start + len(losses))
+    if heatmap and session.heatmap_version != session.version:
+        session.heatmap_version = session.version
+        outcome.messages["heatmaps"] = frames.heatmaps(
+            session, settings.heatmap_resolution, settings.thumbnail_stride
+        )
+
+
+def _checkpoint(session: Session) -> Checkpoint:
+    """The session as it stands; the loss log whole every few seconds, else what it added."""
+    now = time.monotonic()
+    full = (
+        now - session.checkpoint_at >= FULL_CHECKPOINT_SECONDS
+        or session.checkpoint_structure != session.structure   # a new config or a reset
+    )
+    if full:
+        session.checkpoint_at, session.checkpoint_structure = now, session.structure
+    trainer = session.trainer
+    snapshot = trainer.snapshot()
+    checkpoint = Checkpoint(
+        config=session.config if full else None,
+        snapshot=snapshot,
+        fields={
+            "status": session.status,
+            "speed": session.speed,
+            "example": session.example,
+            "seq": session.seq,
+        },
+        log_state=session.log.state() if full else None,
+        chunks=[] if full else session.unsaved,
+    )
+    session.unsaved = []
+    return checkpoint

@@ -1,0 +1,161 @@
+"""Sessions train in worker processes: one path decides state, a dead worker loses only its
+current slice, nobody watching pauses, and the hub serves shared views first."""
+
+import logging
+import os
+import signal
+import time
+
+from test_stream import follow_until, pause, play, stream_url
+
+from app.config import Settings
+from app.hub import Hub
+from app.live import Feeds
+from app.store import SessionStore
+
+
+def state(client, session_id):
+    return client.get(f"/api/sessions/{session_id}").json()
+
+
+def wait_for(predicate, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_a_played_run_equals_a_stepped_run_bit_for_bit(client, new_session):
+    played_id, played_control, _ = new_session(optimizer={"name": "adam", "learning_rate": 0.01})
+    play(client, played_id, played_control)
+    wait_for(lambda: state(client, played_id)["step"] >= 500)
+    steps = pause(client, played_id, played_control)
+    stepped_id, stepped_control, _ = new_session(optimizer={"name": "adam", "learning_rate": 0.01})
+    done = 0
+    while done < steps:   # in uneven requests: how it is chunked must not matter
+        n = min(steps - done, 37 + done % 101)
+        client.post(f"/api/sessions/{stepped_id}/step", json={"steps": n}, headers=stepped_control)
+        done += n
+    played, stepped = state(client, played_id), state(client, stepped_id)
+    assert played["step"] == stepped["step"] == steps
+    assert played["network"] == stepped["network"]
+    assert played["optimizer_state"] == stepped["optimizer_state"]
+
+
+def test_killing_a_worker_loses_only_its_slice_and_the_others_never_notice(
+    make_client, caplog
+):
+    client = make_client(workers=2)
+    hub = client.app.state.hub
+    made = [client.post("/api/sessions", json={}).json() for _ in range(2)]
+    handles = [client.app.state.store.get(m["id"]) for m in made]
+    assert {h.worker for h in handles} == {0, 1}   # placed one a worker
+    victim, survivor = handles
+    controls = [{"X-Control-Token": m["token"]} for m in made]
+    with (
+        caplog.at_level(logging.ERROR, logger="app.hub"),
+        client.websocket_connect(stream_url(victim.id)) as victim_ws,
+        client.websocket_connect(stream_url(survivor.id)) as survivor_ws,
+    ):
+        for m, control in zip(made, controls, strict=True):
+            play(client, m["id"], control)
+        seen = follow_until(victim_ws, lambda m: m["type"] == "frame" and m["step"] > 200)
+        last_seen = seen[-1]["step"]
+        survivor_before = state(client, survivor.id)["step"]
+        pid = hub.workers[victim.worker].executor._processes.copy().popitem()[0]
+        os.kill(pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        # The victim's followers get its state again (from the checkpoint), then frames go on.
+        after = follow_until(victim_ws, lambda m: m["type"] == "frame" and m["step"] > last_seen
+                             and m["status"] == "playing" and time.monotonic() > killed_at)
+        resumed = [m for m in after if m["type"] == "state"]
+        assert resumed and resumed[-1]["step"] >= last_seen - 1   # from its last published
+        follow_until(survivor_ws, lambda m: m["type"] == "frame" and m["step"] > survivor_before)
+    assert "worker 0 died" in caplog.text or "worker 1 died" in caplog.text
+    assert state(client, victim.id)["status"] == "playing"
+    assert pid not in hub.pids()
+
+
+def test_a_session_nobody_follows_pauses_where_it_was(make_client):
+    client = make_client(unwatched_seconds=0.3)
+    made = client.post("/api/sessions", json={}).json()
+    play(client, made["id"], {"X-Control-Token": made["token"]})
+    paused = wait_for(lambda: (s := state(client, made["id"]))["status"] == "paused" and s)
+    time.sleep(0.5)
+    assert state(client, made["id"])["step"] == paused["step"] > 0
+
+
+def test_a_followed_session_keeps_playing(make_client):
+    client = make_client(unwatched_seconds=0.3)
+    made = client.post("/api/sessions", json={}).json()
+    with client.websocket_connect(stream_url(made["id"])) as websocket:
+        play(client, made["id"], {"X-Control-Token": made["token"]})
+        time.sleep(1.0)
+        assert state(client, made["id"])["status"] == "playing"
+        follow_until(websocket, lambda m: m["type"] == "frame" and m["status"] == "playing")
+
+
+def fake_hub(*handles):
+    store = SessionStore(10, 3600)
+    for h in handles:
+        store.sessions[h.id] = h
+    return Hub(Settings(workers=1), store, Feeds()), store
+
+
+def handle(name, followers=1, served_at=0.0, speed=None, status="playing"):
+    from app.store import Handle
+
+    h = Handle(name, "t", name.upper(), worker=0, status=status, speed=speed)
+    h.followers, h.served_at = followers, served_at
+    return h
+
+
+def test_a_shared_view_is_served_first_when_its_frame_is_due():
+    now = time.monotonic()
+    students = [handle(f"s{i}", served_at=now - 1.0) for i in range(5)]
+    teacher = handle("teacher", followers=200, served_at=now - 0.5)
+    hub, _ = fake_hub(*students, teacher)
+    chosen, _, playing = hub._next(hub.workers[0])
+    assert chosen is teacher and playing == 6
+
+
+def test_students_are_served_in_turn_least_recently_served_first():
+    now = time.monotonic()
+    students = [handle(f"s{i}", served_at=now - i * 0.01) for i in range(5)]
+    teacher = handle("teacher", followers=200, served_at=now)   # its frame is not due yet
+    hub, _ = fake_hub(*students, teacher)
+    served = []
+    for _ in range(5):
+        chosen, _, _ = hub._next(hub.workers[0])
+        served.append(chosen.id)
+        chosen.served_at = time.monotonic()
+    assert served == ["s4", "s3", "s2", "s1", "s0"]
+
+
+def test_a_set_speed_waits_for_its_frame_and_paused_sessions_are_never_served():
+    now = time.monotonic()
+    slow = handle("slow", speed=5, served_at=now)
+    idle = handle("idle", status="paused", served_at=0.0)
+    hub, _ = fake_hub(slow, idle)
+    chosen, wait, playing = hub._next(hub.workers[0])
+    assert chosen is None and 0 < wait <= 1 / 60 and playing == 1
+
+
+def test_the_slice_budget_shrinks_with_the_sessions_playing_and_never_vanishes():
+    hub, _ = fake_hub()
+    budgets = [hub._budget(n) for n in (1, 2, 10, 30, 100)]
+    assert budgets == sorted(budgets, reverse=True)
+    assert budgets[0] < 1 / 60 and budgets[-1] > 0
+
+
+def test_the_workers_pin_their_blas_to_one_thread(client):
+    from threadpoolctl import threadpool_info
+
+    hub = client.app.state.hub
+    info = hub.workers[0].executor.submit(threadpool_info).result()
+    assert all(pool["num_threads"] == 1 for pool in info), info
+
+
