@@ -19,12 +19,14 @@ $(VENV)/.run-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
+	$(PY) -c "import app.warmed"   # compile the training loop into numba's cache now
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -c "import app.warmed"   # compile the training loop into numba's cache now
 	touch $@ $(VENV)/.run-installed
 
 # Browser tests drive Debian's Chromium; install it when missing and we are root.

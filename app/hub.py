@@ -50,7 +50,8 @@ class Worker:
 
     def _executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            1, mp_context=_context(), initializer=work.start, initargs=(self.settings, self.index)
+            1, mp_context=_context(), initializer=work.start,
+            initargs=(self.settings, self.index, os.getpid()),
         )
 
     async def run(self, fn, *args):

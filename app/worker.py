@@ -5,9 +5,12 @@ and a session lives in exactly one process. Every answer leaves here as finished
 JSON bodies and stream messages encoded once — so the event loop only moves them.
 """
 
+import contextlib
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -30,7 +33,7 @@ FULL_CHECKPOINT_SECONDS = 2.0
 SLICE_CHUNK_MAX = 1 << 16
 
 
-def start(settings, index: int) -> None:
+def start(settings, index: int, server: int) -> None:
     """Executor initializer: one BLAS thread, the compiled loop loaded, the settings kept."""
     global SETTINGS, BLAS_LIMIT
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -42,6 +45,7 @@ def start(settings, index: int) -> None:
 
     seconds = warm_up()
     SETTINGS = settings
+    threading.Thread(target=_exit_with, args=(server,), daemon=True).start()
     blas = ", ".join(
         f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} thread)"
         for p in threadpool_info()
@@ -50,6 +54,21 @@ def start(settings, index: int) -> None:
         "worker %d (pid %d): BLAS %s; compiled loop ready in %.2f s",
         index, os.getpid(), blas or "none", seconds,
     )
+
+
+def _exit_with(server: int) -> None:
+    """Workers outlive nothing: once the server is gone (even by kill -9), the fork server
+    that made this worker is ended and the worker goes too."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            break
+    with contextlib.suppress(OSError):
+        if os.getppid() != 1:
+            os.kill(os.getppid(), signal.SIGTERM)
+    os._exit(0)
 
 
 @dataclass

@@ -14,28 +14,24 @@ from functools import cache
 import numpy as np
 from numba import njit
 
-from engine.activations import ACTIVATIONS, LEAKY_SLOPE
+from engine.activations import LEAKY_SLOPE
 from engine.errors import EngineError
-from engine.losses import LOSSES
 from engine.network import Network
 from engine.optimizers import OPTIMIZERS, OptimizerState
-from engine.regularizers import REGULARIZERS
 from engine.train import StepConfig
 
-# A name travels into the kernel as its index in its registry, so no code table is kept
-# twice. IMPLEMENTED lists what the kernel knows; make_spec refuses any other registry entry.
-ACTIVATION_CODES = tuple(ACTIVATIONS)
-LOSS_CODES = tuple(LOSSES)
-OPTIMIZER_CODES = tuple(OPTIMIZERS)
-REGULARIZATION_CODES = (None, *REGULARIZERS)
+# A name travels into the kernel as its index in IMPLEMENTED, the kernel's own table: its
+# codes change only with this file, which numba's cache watches. make_spec refuses any
+# registry entry the kernel does not implement (a new one fails loudly, never silently).
 IMPLEMENTED = (("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"),
                ("mse", "bce", "softmax_ce"), ("sgd", "momentum", "adam"), (None, "l1", "l2"))
-SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTMAX = map(ACTIVATION_CODES.index, IMPLEMENTED[0])
-MSE, BCE, SOFTMAX_CE = map(LOSS_CODES.index, IMPLEMENTED[1])
-SGD, MOMENTUM, ADAM = map(OPTIMIZER_CODES.index, IMPLEMENTED[2])
-NO_PENALTY, L1, L2 = map(REGULARIZATION_CODES.index, IMPLEMENTED[3])
+ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES, REGULARIZATION_CODES = IMPLEMENTED
+SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTMAX = range(len(ACTIVATION_CODES))
+MSE, BCE, SOFTMAX_CE = range(len(LOSS_CODES))
+SGD, MOMENTUM, ADAM = range(len(OPTIMIZER_CODES))
+NO_PENALTY, L1, L2 = range(len(REGULARIZATION_CODES))
 # numba freezes globals into its cached machine code and checks only this file's date, so a
-# reordered registry would leave a stale cache running other maths: _frozen() catches that.
+# changed slope in activations.py would leave a stale cache: _frozen() catches that.
 FROZEN = (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTMAX, MSE, BCE, SOFTMAX_CE,
           SGD, MOMENTUM, ADAM, NO_PENALTY, L1, L2, LEAKY_SLOPE)
 LOG_2 = math.log(2.0)
