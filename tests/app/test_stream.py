@@ -198,3 +198,33 @@ def test_a_follower_over_the_limit_is_closed_with_a_reason(make_client):
             with pytest.raises(WebSocketDisconnect) as closed:
                 second.receive_text()
     assert closed.value.code == 4429
+
+
+def test_frames_stay_small_at_full_speed_and_summarise_their_losses(client, new_session):
+    session_id, control, _ = new_session(hidden=[8, 8])
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        play(client, session_id, control)
+        messages = follow_until(ws, played_past(30_000))
+        pause(client, session_id, control)
+    frames = [m for m in messages if m["type"] == "frame"]
+    assert all(len(base64.b64decode(m["losses"])) <= 2 * 128 for m in frames)
+    summarised = [m for m in frames if m["loss_stride"] > 1]
+    assert summarised, "at full speed a frame carries more steps than it has points"
+    for m in summarised:
+        low, mean, high = bf16(m["losses_min"]), bf16(m["losses"]), bf16(m["losses_max"])
+        assert (low <= mean).all() and (mean <= high).all()
+    sizes = [len(text) for text in _frame_texts(client, session_id, control)]
+    assert max(sizes) <= 4096
+
+
+def _frame_texts(client, session_id, control, count=40):
+    """Raw frame texts of a 2-8-8-1 session playing as fast as it goes."""
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        play(client, session_id, control)
+        texts = []
+        while len(texts) < count:
+            text = ws.receive_text()
+            if text.startswith('{"type":"frame"'):
+                texts.append(text)
+        pause(client, session_id, control)
+    return texts[2:]   # past the joining frame and the first after play
