@@ -234,6 +234,7 @@ window.addEventListener("resize", resize);
 window.backprop = {
   page,
   view,
+  lossSeries: () => series.lossSeries(),
   redraw(times = 200, flush = false) {
     const out = [];
     const ctx = $("network").getContext("2d");

@@ -336,3 +336,31 @@ def test_the_live_controls_patch_the_session_with_typed_json(open_page, api):
                           "epsilon": 1e-8}} in bodies
     assert {"train_biases": False} in bodies
     assert page.errors == []
+
+
+def test_a_one_step_spike_survives_in_the_loss_chart_at_full_speed(open_page, api, shot):
+    page = open_page("/")
+    session = ready(page)
+    sid, headers = session["id"], {"X-Control-Token": session["token"]}
+    api.post(f"/api/sessions/{sid}/play", json={"speed": None}, headers=headers)
+    page.wait_for_function("backprop.page.frame.step > 20000", timeout=30000)
+    api.post(f"/api/sessions/{sid}/pause", headers=headers)
+    # One huge output weight: the next step's loss spikes; training pulls it back at once.
+    api.put(f"/api/sessions/{sid}/parameter", headers=headers,
+            json={"kind": "b", "layer": 3, "i": 0, "value": 40.0})
+    spike = api.post(f"/api/sessions/{sid}/step", json={"steps": 1}, headers=headers).json()
+    api.post(f"/api/sessions/{sid}/play", json={"speed": None}, headers=headers)
+    page.wait_for_function(f"backprop.page.frame.step > {spike['step'] + 60000}", timeout=30000)
+    api.post(f"/api/sessions/{sid}/pause", headers=headers)
+    page.wait_for_function("backprop.page.frame.status === 'paused'")
+    batch = page.evaluate("backprop.lossSeries()[0]")
+    strides = page.evaluate("backprop.page.frame.loss_stride")
+    shot(page, "loss-spike-at-full-speed")
+    history = api.get(f"/api/sessions/{sid}/history.json").json()
+    assert history["stride"] > 1                             # the server keeps blocks by now
+    exact_highest = max(v for v in history["max"] if v is not None)
+    assert exact_highest >= spike["record"]["loss"] > 0.5
+    highest = max(v for v in batch["hi"] if v is not None)
+    assert highest == pytest.approx(exact_highest, rel=2**-7)   # bfloat16 on the way
+    assert len(batch["xs"]) < spike["step"]                  # points stand for many steps
+    assert strides >= 1 and page.errors == []
