@@ -24,7 +24,9 @@ def _float32(values) -> np.ndarray:
 
 
 def f32(values) -> str:
-    return base64.b64encode(_float32(values).tobytes()).decode("ascii")
+    """Call inside np.errstate(over="ignore"), as frame() does once for all of its arrays:
+    past float32's range is ±inf in the bytes, as documented."""
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
 
 
 def bf16(values) -> str:
@@ -49,7 +51,7 @@ def _shown(values: np.ndarray, example: int | None) -> np.ndarray:
     """Batch mean, or one example's row when one is chosen and the batch has it."""
     if example is not None and example < len(values):
         return values[example]
-    return values.mean(axis=0)
+    return np.add.reduce(values, axis=0) / len(values)   # np.mean's overhead, times 30 a frame
 
 
 def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> str:
@@ -57,29 +59,32 @@ def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> st
     from `loss_start` on, summarised to at most FRAME_LOSSES points (docs/stream.md)."""
     trainer, record = session.trainer, session.trainer.last
     net = trainer.net
-    layers = []
+    layers, example = [], session.example
     with np.errstate(all="ignore"):
+        if record is not None:
+            update_W, update_b = record.layout.views(record.update)
         for k in range(1, net.L + 1):
             layer = {"W": f32(net.W[k]), "b": f32(net.b[k])}
             if record is not None:
                 layer.update(
-                    a=f32(_shown(record.a[k], session.example)),
-                    o=f32(_shown(record.o[k], session.example)),
-                    delta=f32(_shown(record.delta[k], session.example)),
+                    a=f32(_shown(record.a[k], example)),
+                    o=f32(_shown(record.o[k], example)),
+                    delta=f32(_shown(record.delta[k], example)),
                     dE_dW=f32(record.dE_dW[k]),
-                    update_W=f32(record.update_W[k]),
+                    update_W=f32(update_W[k]),
                     dE_db=f32(record.dE_db[k]),
-                    update_b=f32(record.update_b[k]),
+                    update_b=f32(update_b[k]),
                 )
             layers.append(layer)
         grad_norms = (
             []
             if record is None
             else [
-                encode.number(np.sqrt(np.mean(record.dE_dW[k] ** 2))) for k in range(1, net.L + 1)
+                encode.number(np.sqrt(np.vdot(g, g) / g.size)) for g in record.dE_dW[1:]
             ]
         )
-        metrics = trainer.metrics()
+        shown_input = None if record is None else f32(_shown(record.o[0], example))
+        metrics = session.frame_metrics()
     phase = session.phase()
     message = {
         "type": "frame",
@@ -93,7 +98,7 @@ def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> st
         "grad_norms": grad_norms,
         "phase": None if phase is None else vars(phase),
         "example": session.example,
-        "input": None if record is None else f32(_shown(record.o[0], session.example)),
+        "input": shown_input,
         "layers": layers,
     }
     return dumps(message)
@@ -114,20 +119,16 @@ def heatmaps(session: Session, resolution: int, stride: int) -> str:
     """Every node's output over the input plane: thumbnails per node, the output in full."""
     trainer = session.trainer
     o = trainer.grid_outputs(resolution)
-    ranges, nodes, output = [], [], []
-    for k, o_k in enumerate(o):
-        if k == 0:  # inputs: each feature scaled by its own largest magnitude on the plane
-            o_k = o_k / np.maximum(np.abs(o_k).max(axis=0), 1e-12)
-            lo, hi = -1.0, 1.0
-        else:
-            lo, hi = UNIT_RANGE.get(trainer.net.activations[k - 1], (-1.0, 1.0))
-        grid = np.nan_to_num(o_k, nan=lo).reshape(resolution, resolution, -1)
-        q = np.round((np.clip(grid, lo, hi) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
-        thumbs = q[stride // 2 :: stride, stride // 2 :: stride]
-        nodes.append([u8(np.ascontiguousarray(thumbs[:, :, j])) for j in range(q.shape[2])])
-        if k == len(o) - 1:
-            output = [u8(np.ascontiguousarray(q[:, :, j])) for j in range(q.shape[2])]
+    ranges, nodes, output = [[-1.0, 1.0]], [_input_thumbs(session, o[0], resolution, stride)], []
+    pick = slice(stride // 2, None, stride)
+    for k in range(1, len(o)):
+        lo, hi = UNIT_RANGE.get(trainer.net.activations[k - 1], (-1.0, 1.0))
+        grid = o[k].reshape(resolution, resolution, -1)
+        thumbs = _quantize(grid[pick, pick], lo, hi)   # only the cells a thumbnail shows
+        nodes.append([u8(np.ascontiguousarray(thumbs[:, :, j])) for j in range(grid.shape[2])])
         ranges.append([lo, hi])
+    q = _quantize(grid, lo, hi)
+    output = [u8(np.ascontiguousarray(q[:, :, j])) for j in range(q.shape[2])]
     return dumps(
         {
             "type": "heatmaps",
@@ -140,6 +141,30 @@ def heatmaps(session: Session, resolution: int, stride: int) -> str:
             "output": output,
         }
     )
+
+
+def _input_thumbs(session: Session, o_0: np.ndarray, resolution: int, stride: int) -> list:
+    """The inputs' thumbnails, each feature scaled by its largest magnitude on the plane: the
+    same for the whole session, so made once."""
+    key = (resolution, stride, session.trainer.cfg.features)
+    if session.input_heatmaps.get("key") != key:
+        scaled = o_0 / np.maximum(np.abs(o_0).max(axis=0), 1e-12)
+        pick = slice(stride // 2, None, stride)
+        grid = _quantize(scaled.reshape(resolution, resolution, -1)[pick, pick], -1.0, 1.0)
+        session.input_heatmaps = {
+            "key": key,
+            "thumbs": [u8(np.ascontiguousarray(grid[:, :, j])) for j in range(grid.shape[2])],
+        }
+    return session.input_heatmaps["thumbs"]
+
+
+def _quantize(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """[lo, hi] -> 0..255, clipped; NaN (a diverged network) shows as lo."""
+    with np.errstate(invalid="ignore"):
+        q = (values - lo) * (255.0 / (hi - lo))
+        np.clip(q, 0.0, 255.0, out=q)
+        np.nan_to_num(q, copy=False, nan=0.0)
+        return np.rint(q).astype(np.uint8)
 
 
 def losses_message(start: int, losses: np.ndarray) -> str:

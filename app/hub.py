@@ -2,17 +2,18 @@
 
 Each worker is a ProcessPoolExecutor of one process (the standard library's tool: futures,
 pickling and death detection come with it), so a session stays in the one process that
-owns it. Per worker, two drivers hand out slices of training fairly: a session followed by
-several (the teacher's) whenever a frame of it is due, every other playing session in turn,
-least recently served first. Calls answer with finished bytes (app/worker.py); here they
-are only routed. A worker that dies is replaced and its sessions rebuilt from their last
-checkpoints, which every answer carries.
+owns it. Per worker, two drivers hand out rounds of slices fairly, one call a round: a
+session followed by several (the teacher's) whenever a frame of it is due, every other
+playing session in turn, least recently served first. Calls answer with finished bytes
+(app/worker.py); here they are only routed. A worker that dies is replaced and its
+sessions rebuilt from their last checkpoints, which every answer carries.
 """
 
 import asyncio
 import logging
 import multiprocessing
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,11 +24,14 @@ from app.store import Handle, SessionStore
 
 log = logging.getLogger(__name__)
 
-DRIVERS_PER_WORKER = 2   # one slice runs while the loop takes in the other's result
-SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training: record, frame, transfer
+DRIVERS_PER_WORKER = 2   # one round runs while the next waits: a worker never idles
+ROUND_SECONDS = 0.008    # a round's slices fill about this long: a shared view waits ≤ 2
+SWITCH_INTERVAL = 0.0005 # seconds: a result waits this long at most for the GIL (default 5 ms)
+SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training (record, frame): at first;
+                         # then as each worker measures it, preemption by other work included
 SHORTEST_SLICE = 0.0005
-LOADED_CYCLE = 1 / 30    # under load, every playing session gets a slice this often
-HEATMAP_SHARE = 0.01     # seconds of heatmap spacing per playing session of a worker
+LOADED_CYCLE = 1 / 24    # under load, every playing session gets a slice this often
+HEATMAP_SHARE = 0.02     # seconds of heatmap spacing per playing session of a worker
 SHARED = 2               # followers that make a session a shared view (the teacher's)
 
 
@@ -46,6 +50,7 @@ class Worker:
         self.executor: ProcessPoolExecutor | None = None
         self.wake = asyncio.Event()
         self.generation = 0
+        self.overhead = SLICE_OVERHEAD
         self.reviving: asyncio.Task | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -81,6 +86,9 @@ class Hub:
     # --- lifetime --------------------------------------------------------------------
 
     async def start(self) -> None:
+        # The executors' threads hand results to the event loop; while the loop is busy
+        # sending frames, the default 5 ms switch interval would add that much to each slice.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         await asyncio.gather(*(w.run(work.pid) for w in self.workers))
         loop = asyncio.get_running_loop()
         self.tasks = [
@@ -199,63 +207,70 @@ class Hub:
         handle.heatmap_due = (handle.heatmap_due if on_time else now) + spacing
         return True
 
-    def _next(self, w: Worker) -> tuple[Handle | None, float, int]:
-        """(the session to serve next or None, seconds until one is due, playing count)."""
+    def _round(self, w: Worker) -> tuple[list[Handle], float, int]:
+        """(the sessions to serve in the next round, seconds until one is due if none,
+        playing count). A shared view (the teacher's) whose frame is due goes first, then the
+        others least recently served first, as many as fill ROUND_SECONDS."""
         now, interval = time.monotonic(), 1.0 / self.settings.frame_rate
         playing = [h for h in self.store.on_worker(w.index) if h.status == "playing"]
         ready = [h for h in playing if not h.in_flight]
-        shared = [h for h in ready if h.followers >= SHARED and h.served_at + interval <= now]
-        if shared:
-            return min(shared, key=lambda h: h.served_at), 0.0, len(playing)
         # A set speed needs a slice a frame; as fast as it goes, always.
         due = [h for h in ready if h.speed is None or h.served_at + interval <= now]
-        if due:
-            return min(due, key=lambda h: h.served_at), 0.0, len(playing)
-        waits = [h.served_at + interval - now for h in ready]
-        return None, min(waits, default=1.0), len(playing)
+        if not due:
+            waits = [h.served_at + interval - now for h in ready]
+            return [], min(waits, default=1.0), len(playing)
+        due.sort(key=lambda h: (not (h.followers >= SHARED and h.served_at + interval <= now),
+                                h.served_at))
+        cost = self._budget(w, len(playing)) + w.overhead
+        return due[: max(1, int(ROUND_SECONDS / cost))], 0.0, len(playing)
 
-    def _budget(self, playing: int) -> float:
+    def _budget(self, w: Worker, playing: int) -> float:
+        """Training seconds a slice: every playing session of the worker gets a frame each
+        LOADED_CYCLE, after what the frames themselves cost (as the worker measures it);
+        never less than SHORTEST_SLICE, which keeps training going however many play."""
         interval = 1.0 / self.settings.frame_rate
-        fair = LOADED_CYCLE / max(playing, 1) - SLICE_OVERHEAD
-        return max(SHORTEST_SLICE, min(interval - SLICE_OVERHEAD, fair))
+        fair = LOADED_CYCLE / max(playing, 1) - w.overhead
+        return max(SHORTEST_SLICE, min(interval - w.overhead, fair))
 
     async def _drive(self, w: Worker) -> None:
         while True:
-            handle, wait, playing = self._next(w)
-            if handle is None:
+            handles, wait, playing = self._round(w)
+            if not handles:
                 w.wake.clear()
                 try:
                     await asyncio.wait_for(w.wake.wait(), timeout=wait)
                 except TimeoutError:
                     pass
                 continue
-            await self._serve(w, handle, playing)
+            await self._serve(w, handles, self._budget(w, playing))
 
-    async def _serve(self, w: Worker, handle: Handle, playing: int) -> None:
-        handle.in_flight = True
+    async def _serve(self, w: Worker, handles: list[Handle], budget: float) -> None:
+        """One round: a slice of each session, in one call to their worker."""
+        for handle in handles:
+            handle.in_flight = True
+        slices = [(h.id, budget, h.followers, self._heatmap_due(h)) for h in handles]
         generation = w.generation
         try:
-            outcome = await w.run(
-                work.play_slice, handle.id, self._budget(playing), handle.followers,
-                self._heatmap_due(handle),
-            )
+            results = await w.run(work.play_round, slices)
         except BrokenProcessPool:
             await self._revive(w, generation)
             return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # A failure pauses the session; it never stops it silently (its followers would
-            # wait for frames that never come).
-            log.exception("session %s: training or publishing failed", handle.id)
-            if self.store.get(handle.id) is handle:
-                await self._pause_after_failure(handle)
-            return
         finally:
-            handle.in_flight = False
-            handle.served_at = time.monotonic()
-        if self.store.get(handle.id) is handle:
-            self.absorb(handle, outcome)
+            now = time.monotonic()
+            for handle in handles:
+                handle.in_flight, handle.served_at = False, now
+        for handle, result in zip(handles, results, strict=True):
+            if self.store.get(handle.id) is not handle:
+                continue   # it ended during the round
+            if isinstance(result, work.Failure):
+                # A failure pauses the session; it never stops it silently (its followers
+                # would wait for frames that never come).
+                log.error("session %s: training or publishing failed\n%s", handle.id,
+                          result.traceback)
+                await self._pause_after_failure(handle)
+            else:
+                w.overhead = 0.9 * w.overhead + 0.1 * result.overhead
+                self.absorb(handle, result)
 
     async def _pause_after_failure(self, handle: Handle) -> None:
         try:

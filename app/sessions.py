@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.losslog import LossLog
-from engine.trainer import RunConfig, Trainer
+from engine.trainer import Metrics, RunConfig, Trainer
+
+METRICS_SECONDS = 0.1
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Session:
     structure: int = 0  # bumps when the page must redraw from a state
     pending: list = field(default_factory=list)  # loss arrays not yet in a frame
     pending_start: int = 0
+    pending_count: int = 0  # losses in `pending`
     unsaved: list = field(default_factory=list)  # loss arrays not yet in a checkpoint
     followers: int = 0
     seq: int = 0  # frames published
@@ -55,6 +58,8 @@ class Session:
     heatmap_version: int = -1
     played_since: float = 0.0  # a set speed counts its due steps from here
     played_steps: int = 0
+    input_heatmaps: dict = field(default_factory=dict)  # the inputs' thumbnails, made once
+    playing_metrics: tuple | None = None  # (when, Metrics) last measured while playing
     seconds_per_step: float = 1e-4  # measured while playing: how many steps fill a slice
     checkpoint_at: float = 0.0  # when the loss log last went whole into a checkpoint
     checkpoint_structure: int = -1  # the structure that checkpoint's config had
@@ -80,6 +85,16 @@ class Session:
             self.status, self.speed, self.phase_index = "playing", speed, None
             self.played_since, self.played_steps = time.perf_counter(), 0
 
+    def frame_metrics(self) -> Metrics:
+        """Train and test loss and accuracy for a frame. While playing, measured at most
+        METRICS_SECONDS apart: two forward passes over the data sets cost more than the
+        frame's encoding, and a chart cannot show the difference."""
+        now = time.monotonic()
+        kept = self.playing_metrics
+        if self.status != "playing" or kept is None or now - kept[0] >= METRICS_SECONDS:
+            kept = self.playing_metrics = (now, self.trainer.metrics())
+        return kept[1]
+
     def pause(self) -> None:
         if self.status == "playing":
             self.status = "paused"
@@ -91,45 +106,47 @@ class Session:
         return int(self.speed * (time.perf_counter() - self.played_since)) - self.played_steps
 
     def advance(self, n: int) -> None:
-        """n steps through the compiled loop only: no record (playing, between frames)."""
+        """n steps through the compiled loop only, no record (playing, between frames); their
+        losses wait in the trainer until the next recorded step takes them into the log."""
         self.trainer.advance(n)
-        self._absorb(n)
+        if self.trainer.diverged:
+            self.absorb()
 
     def step(self, n: int) -> None:
         """Take n steps, the last one recorded (the page shows it)."""
         self.trainer.step(n)
-        self._absorb(n)
+        self.absorb()
         self.phase_index = None
 
-    def _absorb(self, n: int) -> None:
+    def absorb(self) -> None:
         """Move the trainer's new losses into the log and the not-yet-streamed list."""
-        self.played_steps += n
         losses = self.trainer.losses
+        self.played_steps += len(losses)
         if losses:
             self.trainer.losses = []
             chunk = np.asarray(losses, dtype=np.float64)
             self.log.extend(chunk)
             self.pending.append(chunk)
             self.unsaved.append(chunk)
-            kept = sum(len(c) for c in self.pending)
-            while kept > self.log.recent and len(self.pending) > 1:
+            self.pending_count += len(chunk)
+            while self.pending_count > self.log.recent and len(self.pending) > 1:
                 # nobody is draining (no followers): keep memory bounded
                 dropped = self.pending.pop(0)
                 self.pending_start += len(dropped)
-                kept -= len(dropped)
+                self.pending_count -= len(dropped)
         if self.trainer.diverged:
             self.status = "diverged"
 
     def take_pending(self) -> tuple[int, np.ndarray]:
         start = self.pending_start
         losses = np.concatenate(self.pending) if self.pending else np.empty(0)
-        self.pending, self.pending_start = [], start + len(losses)
+        self.pending, self.pending_start, self.pending_count = [], start + len(losses), 0
         return start, losses
 
     def reset(self) -> None:
         self.trainer.reset()
         self.log.clear()
-        self.pending, self.pending_start, self.unsaved = [], 0, []
+        self.pending, self.pending_start, self.pending_count, self.unsaved = [], 0, 0, []
         self.status, self.phase_index = "paused", None
 
     def phase(self) -> Phase | None:

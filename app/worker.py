@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +95,7 @@ class Outcome:
     span: tuple[int, int] | None = None            # the frame's loss steps [start, end)
     checkpoint: Checkpoint | None = None
     steps: int = 0                                 # steps this call took
+    overhead: float = 0.0                          # seconds a slice spent beyond training
 
 
 def _dumps(value) -> bytes:
@@ -130,6 +132,7 @@ def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
     for name, value in checkpoint.fields.items():
         setattr(session, name, value)
     session.pending, session.pending_start = [], session.trainer.step_count
+    session.pending_count = 0
     session.changed(structure=True)
     if session.status == "playing":
         session.play(session.speed)
@@ -246,6 +249,25 @@ def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) ->
 # --- playing ---------------------------------------------------------------------------
 
 
+@dataclass
+class Failure:
+    """A slice that raised: the hub logs it and pauses the session; the round goes on."""
+
+    traceback: str
+
+
+def play_round(slices: list[tuple[str, float, int, bool]]) -> list:
+    """One slice of each (session id, budget, followers, heatmap): Outcomes or Failures."""
+    results = []
+    for session_id, budget, followers, heatmap in slices:
+        try:
+            results.append(play_slice(session_id, budget, followers, heatmap))
+        except Exception:
+            results.append(Failure(traceback.format_exc()))
+    return results
+
+
+
 def play_slice(session_id: str, budget: float, followers: int, heatmap: bool) -> Outcome:
     """Train for about `budget` seconds (a set speed: only the steps due), end with one
     recorded step, and publish it."""
@@ -260,25 +282,30 @@ def play_slice(session_id: str, budget: float, followers: int, heatmap: bool) ->
     rate = session.seconds_per_step
     while session.status == "playing":
         room = deadline - time.perf_counter()
-        wanted = max(1, int(room / rate)) if room > 0 else 0
+        if room <= 0:
+            break
+        # At least one step a round, so a rate measured on a bad round (the process was
+        # descheduled) is measured again and recovers; one step is kept for the record.
+        wanted = min(max(1, int(room / rate)), SLICE_CHUNK_MAX)
         if due is not None:
-            wanted = min(wanted, due - taken)
-        wanted = min(wanted, SLICE_CHUNK_MAX)
-        if wanted <= 1:
+            wanted = min(wanted, due - taken - 1)
+        if wanted < 1:
             break
         t0 = time.perf_counter()
-        session.advance(wanted - 1)
-        elapsed = time.perf_counter() - t0
-        rate = 0.5 * rate + 0.5 * elapsed / (wanted - 1)
-        taken += wanted - 1
+        session.advance(wanted)
+        rate = 0.5 * rate + 0.5 * (time.perf_counter() - t0) / wanted
+        taken += wanted
     session.seconds_per_step = rate
+    trained = time.perf_counter()
     if session.status == "playing" and (due is None or due - taken > 0):
-        session.step(1)   # the shown step: recorded by the NumPy engine
+        session.step(1)   # the shown step, recorded by the NumPy engine; logs every loss
         taken += 1
+    else:
+        session.absorb()
     if taken:
         session.changed()
     outcome = _outcome(session, None, heatmap)
-    outcome.steps = taken
+    outcome.steps, outcome.overhead = taken, time.perf_counter() - trained
     return outcome
 
 

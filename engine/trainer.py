@@ -84,6 +84,7 @@ class Trainer:
         self.last_batch: tuple[np.ndarray, np.ndarray] | None = None
         self.before: np.ndarray | None = None     # θ the last recorded step started from
         self._grid: tuple[int, np.ndarray] | None = None
+        self._spec_for = None
         self._start_epoch()
 
     def _start_epoch(self, order: np.ndarray | None = None, cursor: int = 0) -> None:
@@ -99,7 +100,7 @@ class Trainer:
     def advance(self, n: int) -> None:
         """Take up to n steps through the compiled loop, without records; stops at a diverged
         step, whose loss is logged but whose batch stays next (θ and state are unchanged)."""
-        spec = compiled.make_spec(self.net, self.cfg.step)
+        spec = self._spec()
         while n > 0 and not self.diverged:
             chunk = compiled.train_epoch_steps(
                 spec, self.net.theta, self.state, self._X_epoch, self._Y_epoch,
@@ -111,6 +112,14 @@ class Trainer:
             n -= len(chunk.losses)
             if not self.diverged:
                 self._next_epoch_if_done()
+
+    def _spec(self) -> "compiled.Spec":
+        # Made again only when the network's shape or the step's config changed: making it
+        # costs as much as a few compiled steps, and a slice asks for it many times.
+        key = (self.net.sizes, self.net.activations, self.cfg.step)
+        if self._spec_for != key:
+            self._spec_for, self._spec_made = key, compiled.make_spec(self.net, self.cfg.step)
+        return self._spec_made
 
     def _next_epoch_if_done(self) -> None:
         if self._cursor >= len(self._X_epoch):

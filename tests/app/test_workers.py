@@ -67,12 +67,11 @@ def test_killing_a_worker_loses_only_its_slice_and_the_others_never_notice(
         survivor_before = state(client, survivor.id)["step"]
         pid = hub.workers[victim.worker].executor._processes.copy().popitem()[0]
         os.kill(pid, signal.SIGKILL)
-        killed_at = time.monotonic()
         # The victim's followers get its state again (from the checkpoint), then frames go on.
-        after = follow_until(victim_ws, lambda m: m["type"] == "frame" and m["step"] > last_seen
-                             and m["status"] == "playing" and time.monotonic() > killed_at)
-        resumed = [m for m in after if m["type"] == "state"]
-        assert resumed and resumed[-1]["step"] >= last_seen - 1   # from its last published
+        resumed = follow_until(victim_ws, lambda m: m["type"] == "state")[-1]
+        assert resumed["step"] >= last_seen   # from its last published state, not before
+        follow_until(victim_ws, lambda m: m["type"] == "frame" and m["step"] > resumed["step"]
+                     and m["status"] == "playing")
         follow_until(survivor_ws, lambda m: m["type"] == "frame" and m["step"] > survivor_before)
     assert "worker 0 died" in caplog.text or "worker 1 died" in caplog.text
     assert state(client, victim.id)["status"] == "playing"
@@ -118,21 +117,31 @@ def test_a_shared_view_is_served_first_when_its_frame_is_due():
     students = [handle(f"s{i}", served_at=now - 1.0) for i in range(5)]
     teacher = handle("teacher", followers=200, served_at=now - 0.5)
     hub, _ = fake_hub(*students, teacher)
-    chosen, _, playing = hub._next(hub.workers[0])
-    assert chosen is teacher and playing == 6
+    chosen, _, playing = hub._round(hub.workers[0])
+    assert chosen[0] is teacher and playing == 6
 
 
 def test_students_are_served_in_turn_least_recently_served_first():
     now = time.monotonic()
-    students = [handle(f"s{i}", served_at=now - i * 0.01) for i in range(5)]
-    teacher = handle("teacher", followers=200, served_at=now)   # its frame is not due yet
-    hub, _ = fake_hub(*students, teacher)
+    students = [handle(f"s{i}", served_at=now - i * 0.001) for i in range(40)]
+    hub, _ = fake_hub(*students)
+    oldest_first = [h.id for h in reversed(students)]
     served = []
-    for _ in range(5):
-        chosen, _, _ = hub._next(hub.workers[0])
-        served.append(chosen.id)
-        chosen.served_at = time.monotonic()
-    assert served == ["s4", "s3", "s2", "s1", "s0"]
+    while len(served) < len(students):
+        chosen, _, _ = hub._round(hub.workers[0])
+        assert 1 < len(chosen) < len(students)   # several a round, never all at once
+        for h in chosen:
+            h.in_flight = True   # that round is running: the next round takes the others
+        served += [h.id for h in chosen]
+    assert served == oldest_first
+
+
+def test_a_round_fills_its_time_and_no_more():
+    now = time.monotonic()
+    students = [handle(f"s{i}", served_at=now - 1.0) for i in range(100)]
+    hub, _ = fake_hub(*students)
+    chosen, _, playing = hub._round(hub.workers[0])
+    assert playing == 100 and 1 <= len(chosen) < 100
 
 
 def test_a_set_speed_waits_for_its_frame_and_paused_sessions_are_never_served():
@@ -140,13 +149,13 @@ def test_a_set_speed_waits_for_its_frame_and_paused_sessions_are_never_served():
     slow = handle("slow", speed=5, served_at=now)
     idle = handle("idle", status="paused", served_at=0.0)
     hub, _ = fake_hub(slow, idle)
-    chosen, wait, playing = hub._next(hub.workers[0])
-    assert chosen is None and 0 < wait <= 1 / 60 and playing == 1
+    chosen, wait, playing = hub._round(hub.workers[0])
+    assert chosen == [] and 0 < wait <= 1 / 60 and playing == 1
 
 
 def test_the_slice_budget_shrinks_with_the_sessions_playing_and_never_vanishes():
     hub, _ = fake_hub()
-    budgets = [hub._budget(n) for n in (1, 2, 10, 30, 100)]
+    budgets = [hub._budget(hub.workers[0], n) for n in (1, 2, 10, 30, 100)]
     assert budgets == sorted(budgets, reverse=True)
     assert budgets[0] < 1 / 60 and budgets[-1] > 0
 
