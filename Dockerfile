@@ -1,5 +1,5 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NUMBA_CACHE_DIR=/srv/numba-cache \
     BACKPROP_DATA_DIR=/data BACKPROP_TEMPLATES_DIR=/srv/templates BACKPROP_STATIC_DIR=/srv/static
 WORKDIR /srv
 COPY pyproject.toml README.md ./
@@ -7,7 +7,10 @@ COPY engine engine
 COPY app app
 COPY templates templates
 COPY static static
+# The training loop is compiled here, into numba's cache, so no start pays for it (from /,
+# so it is the installed package that is compiled, the one the server runs).
 RUN pip install --no-cache-dir . \
+    && (cd / && python -c "import app.warmed") \
     && useradd --create-home --uid 10001 playground \
     && mkdir -p /data && chown playground /data
 USER playground

@@ -80,7 +80,7 @@ def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> st
             []
             if record is None
             else [
-                encode.number(np.sqrt(np.vdot(g, g) / g.size)) for g in record.dE_dW[1:]
+                encode.number(np.sqrt(np.mean(g**2))) for g in record.dE_dW[1:]
             ]
         )
         shown_input = None if record is None else f32(_shown(record.o[0], example))
