@@ -25,6 +25,7 @@ from typing import IO
 
 import httpx
 import websockets
+from machine import pressure  # bench/machine.py, beside this file
 from stream import start_server  # bench/stream.py, beside this file
 
 FRAME = b'{"type":"frame"'
@@ -156,14 +157,6 @@ def snapshot(pids: list[int]) -> dict[int, tuple[float, float, float, str]]:
     return {
         p: (time.monotonic(), s[1], rss_mib(p), command_line(p)) for p in pids if (s := stat(p))
     }
-
-
-def pressure() -> str:
-    try:
-        some = Path("/proc/pressure/cpu").read_text().splitlines()[0].split()
-    except OSError:
-        return "unavailable"
-    return " ".join(f for f in some if f.startswith(("avg10", "avg60")))
 
 
 def machine_busy() -> float:

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from threadpoolctl import threadpool_info
 
+from bench.machine import pressure
 from engine import compiled
 from engine.network import make_network
 from engine.optimizers import OPTIMIZERS, OptimizerConfig
@@ -144,14 +145,6 @@ def row(label, value, unit, target=None):
     if target is not None:
         line += f"   ≤ {target:g} {unit}  " + ("ok" if value <= target else "MISS")
     print(line)
-
-
-def pressure() -> str:
-    try:
-        some = Path("/proc/pressure/cpu").read_text().splitlines()[0].split()
-    except OSError:
-        return "unavailable"
-    return " ".join(f for f in some if f.startswith(("avg10", "avg60")))
 
 
 def blas() -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import websockets
+from machine import pressure  # bench/machine.py, beside this file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,8 +76,7 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="delete numba's cache each time")
     args = parser.parse_args()
     print(f"# {' '.join([Path(sys.executable).name, *sys.argv])}")
-    pressure = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-    print(f"# /proc/pressure/cpu at start: {pressure}")
+    print(f"# /proc/pressure/cpu some at start: {pressure()}")
     runs = [once(args.cold) for _ in range(args.repeats)]
     answered, framed = zip(*runs, strict=True)
     print(f"server answers after   median {statistics.median(answered):.2f} s  "
