@@ -39,8 +39,9 @@ class SavedSessions:
         finally:
             connection.close()
 
-    def save(self, export: dict) -> str:
-        text = json.dumps(export, separators=(",", ":"), allow_nan=False)
+    def save(self, text: bytes) -> str:
+        """Keep an export's JSON (as its worker encoded it) under a new code."""
+        text = text.decode()
         with self._connect() as db:
             while True:
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -55,7 +55,7 @@ async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep):
 @router.post("/sessions/{session_id}/save")
 async def save_session(session: ControlDep, request: Request, hub: HubDep):
     """Save the session to disk under a short link that survives restarts."""
-    code = request.app.state.saved.save(await hub.export(session))
+    code = request.app.state.saved.save((await hub.control(session, "export")).body)
     return {"code": code, "url": f"/s/{code}"}
 
 
