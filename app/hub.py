@@ -25,7 +25,7 @@ from app.store import Handle, SessionStore
 log = logging.getLogger(__name__)
 
 DRIVERS_PER_WORKER = 2   # one round runs while the next waits: a worker never idles
-ROUND_SECONDS = 0.008    # a round's slices fill about this long: a shared view waits ≤ 2
+ROUND_SECONDS = 0.005    # a round's slices fill about this long: a shared view waits ≤ 2
 SWITCH_INTERVAL = 0.0005 # seconds: a result waits this long at most for the GIL (default 5 ms)
 SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training (record, frame): at first;
                          # then as each worker measures it, preemption by other work included
