@@ -196,11 +196,14 @@ class Hub:
 
     # --- fair slices -----------------------------------------------------------------
 
-    def _heatmap_due(self, handle: Handle) -> bool:
+    def _heatmap_due(self, handle: Handle, playing: int | None = None) -> bool:
+        """Heatmaps on this call? At most heatmap_rate a second, spaced further under load
+        (HEATMAP_SHARE per session playing on the worker): each costs about a slice."""
         now = time.monotonic()
         if handle.followers == 0 or now < handle.heatmap_due:
             return False
-        playing = sum(h.status == "playing" for h in self.store.on_worker(handle.worker))
+        if playing is None:
+            playing = sum(h.status == "playing" for h in self.store.on_worker(handle.worker))
         spacing = max(1.0 / self.settings.heatmap_rate, HEATMAP_SHARE * playing)
         # Keep the cadence from the due time, not from now, while slices come on time.
         on_time = now - handle.heatmap_due < spacing
@@ -242,13 +245,15 @@ class Hub:
                 except TimeoutError:
                     pass
                 continue
-            await self._serve(w, handles, self._budget(w, playing))
+            await self._serve(w, handles, self._budget(w, playing), playing)
 
-    async def _serve(self, w: Worker, handles: list[Handle], budget: float) -> None:
+    async def _serve(
+        self, w: Worker, handles: list[Handle], budget: float, playing: int
+    ) -> None:
         """One round: a slice of each session, in one call to their worker."""
         for handle in handles:
             handle.in_flight = True
-        slices = [(h.id, budget, h.followers, self._heatmap_due(h)) for h in handles]
+        slices = [(h.id, budget, h.followers, self._heatmap_due(h, playing)) for h in handles]
         generation = w.generation
         try:
             results = await w.run(work.play_round, slices)

@@ -6,6 +6,7 @@ import os
 import signal
 import time
 
+import pytest
 from test_stream import follow_until, pause, play, stream_url
 
 from app.config import Settings
@@ -168,3 +169,16 @@ def test_the_workers_pin_their_blas_to_one_thread(client):
     assert all(pool["num_threads"] == 1 for pool in info), info
 
 
+
+
+def test_heatmaps_come_less_often_the_more_sessions_a_worker_plays():
+    from app.hub import HEATMAP_SHARE
+
+    alone, crowded = handle("alone"), handle("crowded")
+    hub, _ = fake_hub(alone, crowded)
+    assert hub._heatmap_due(alone, playing=1) and hub._heatmap_due(crowded, playing=40)
+    assert not hub._heatmap_due(alone, playing=1)          # not again before its time
+    now = time.monotonic()
+    assert alone.heatmap_due - now <= 1 / hub.settings.heatmap_rate
+    assert crowded.heatmap_due - now == pytest.approx(HEATMAP_SHARE * 40, abs=0.01)
+    assert not hub._heatmap_due(handle("nobody", followers=0), playing=1)
