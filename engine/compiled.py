@@ -57,7 +57,8 @@ class Chunk:
     """What a run of steps did; θ itself was updated in place."""
 
     state: OptimizerState      # after the last step taken (the given object if none was)
-    cursor: int                # where the next batch starts
+    epoch: int                 # the row of orders it stopped in
+    cursor: int                # where the next batch starts in that row
     losses: np.ndarray         # E of every step run, a final diverged one included
     diverged: bool             # the last step run diverged; θ and state are from before it
 
@@ -87,43 +88,46 @@ def make_spec(net: Network, cfg: StepConfig) -> Spec:
 
 
 def train_epoch_steps(spec: Spec, theta: np.ndarray, state: OptimizerState, X: np.ndarray,
-                      Y: np.ndarray, cursor: int, batch_size: int, n: int) -> Chunk:
-    """Up to n steps on rows [cursor, cursor + batch_size) of X: (rows, n_0), Y: (rows, n_L),
-    each batch after the last; stops at the end of X (a last short batch included) or at a
-    step that diverges. theta: (n_params,) is updated in place."""
-    left = -(-(len(X) - cursor) // batch_size)                 # batches left in this epoch
-    return _run(spec, theta, state, X, Y, cursor, batch_size, 0, max(0, min(n, left)))
+                      Y: np.ndarray, orders: np.ndarray, cursor: int, batch_size: int,
+                      n: int) -> Chunk:
+    """Up to n steps through epochs of X: (rows, n_0), Y: (rows, n_L) in the row orders
+    orders: (epochs, rows) int64, each batch the next batch_size positions of the epoch's order
+    (a last short batch included), the first from position cursor of orders[0]. A step that
+    ends an epoch goes on to the next row of orders; the run stops after n steps, at the end
+    of the last epoch, or at a step that diverges. theta: (n_params,) is updated in place."""
+    return _run(spec, theta, state, X, Y, orders, cursor, batch_size, 0, max(0, n))
 
 
 def train_fixed_steps(spec: Spec, theta: np.ndarray, state: OptimizerState, X: np.ndarray,
                       Y: np.ndarray, n: int) -> Chunk:
     """Up to n steps on the whole batch X: (N, n_0), Y: (N, n_L); stops at a diverged step."""
-    return _run(spec, theta, state, X, Y, 0, len(X), 1, max(0, n))
+    orders = np.arange(len(X), dtype=np.int64).reshape(1, len(X))
+    return _run(spec, theta, state, X, Y, orders, 0, len(X), 1, max(0, n))
 
 
 def warm_up() -> float:
     """Compile the kernel, or load it from numba's cache, on a tiny problem; returns seconds."""
     start = time.perf_counter()
     net = Network((2, 2, 1), ("tanh", "sigmoid"), np.zeros(9))
-    X, Y = np.zeros((3, 2)), np.zeros((3, 1))
+    X, Y, orders = np.zeros((3, 2)), np.zeros((3, 1)), np.array([[2, 0, 1], [1, 2, 0]])
     state = OPTIMIZERS["sgd"].init_state(9)
-    train_epoch_steps(make_spec(net, StepConfig()), net.theta, state, X, Y, 0, 2, 2)
+    train_epoch_steps(make_spec(net, StepConfig()), net.theta, state, X, Y, orders, 0, 2, 3)
     return time.perf_counter() - start
 
 
-def _run(spec, theta, state, X, Y, cursor, batch_size, wrap, n) -> Chunk:
+def _run(spec, theta, state, X, Y, orders, cursor, batch_size, wrap, n) -> Chunk:
     slots = np.zeros((2, theta.size))                          # every optimizer: one signature
     for i, name in enumerate(spec.slot_names):
         slots[i] = state.slots[name]
     losses = np.empty(n)
-    taken, cursor, t, diverged = _checked_kernel()(
+    taken, epoch, cursor, t, diverged = _checked_kernel()(
         theta, slots, state.t, spec.sizes, spec.g, spec.codes, spec.hyper,
         np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64),
-        int(cursor), int(batch_size), wrap, losses)
+        np.ascontiguousarray(orders, dtype=np.int64), int(cursor), int(batch_size), wrap, losses)
     if taken:
         state = OptimizerState(spec.optimizer, int(t),
                                {name: slots[i] for i, name in enumerate(spec.slot_names)})
-    return Chunk(state, int(cursor), losses[: taken + diverged], bool(diverged))
+    return Chunk(state, int(epoch), int(cursor), losses[: taken + diverged], bool(diverged))
 
 
 @cache
@@ -141,9 +145,12 @@ def _frozen():
 
 
 @kernel
-def _train(theta, slots, t, sizes, g, codes, hyper, X, Y, cursor, batch_size, wrap, losses):
-    """len(losses) steps at most; returns (steps taken, cursor, t, diverged)."""
-    L, P, rows = len(sizes) - 1, len(theta), len(X)
+def _train(theta, slots, t, sizes, g, codes, hyper, X, Y, orders, cursor, batch_size, wrap,
+           losses):
+    """len(losses) steps at most, batch rows gathered through orders; returns (steps taken,
+    epoch, cursor, t, diverged), epoch the row of orders it stopped in. wrap: one epoch over
+    and over (cursor back to 0), else a step that ends orders[e] goes on to orders[e + 1]."""
+    L, P, rows = len(sizes) - 1, len(theta), X.shape[0]
     w_at, b_at = np.zeros(L + 1, np.int64), np.zeros(L + 1, np.int64)
     at = 0
     for k in range(1, L + 1):                                  # θ = W^1 … W^L, b^1 … b^L,
@@ -153,21 +160,24 @@ def _train(theta, slots, t, sizes, g, codes, hyper, X, Y, cursor, batch_size, wr
         b_at[k], at = at, at + sizes[k]
     a = np.empty((L + 1, min(batch_size, rows), sizes.max()))  # one workspace for every step
     o, delta = np.empty_like(a), np.empty_like(a)
+    Y_batch = np.empty((min(batch_size, rows), sizes[L]))
     grad, update, theta_new, slots_new = np.empty(P), np.empty(P), np.empty(P), slots.copy()
-    taken, diverged = 0, False
+    taken, epoch, diverged = 0, 0, False
     while taken < len(losses):
         if cursor >= rows:
             if not wrap:
                 break
             cursor = 0
         N = min(batch_size, rows - cursor)
-        o[0, :N, : sizes[0]] = X[cursor : cursor + N]
+        for d in range(N):                                     # the batch: rows by the order
+            r = orders[epoch, cursor + d]
+            o[0, d, : sizes[0]] = X[r]
+            Y_batch[d] = Y[r]
         _forward(theta, sizes, g, w_at, b_at, a, o, N)
-        E = _loss(codes[0], a[L], o[L], Y[cursor : cursor + N], N, sizes[L])
+        E = _loss(codes[0], a[L], o[L], Y_batch, N, sizes[L])
         E += _penalty(codes[2], hyper[5], theta, n_w)
         losses[taken] = E
-        _backward(theta, sizes, g, w_at, b_at, codes[0], a, o, delta, Y[cursor : cursor + N],
-                  N, grad)
+        _backward(theta, sizes, g, w_at, b_at, codes[0], a, o, delta, Y_batch, N, grad)
         _regularize(codes[2], hyper[5], theta, n_w, grad)
         _optimize(codes[1], hyper, t + 1, grad, slots, slots_new, update)
         if codes[3] == 0:
@@ -185,7 +195,9 @@ def _train(theta, slots, t, sizes, g, codes, hyper, X, Y, cursor, batch_size, wr
         theta[:] = theta_new
         slots[:, :] = slots_new
         t, cursor, taken = t + 1, cursor + N, taken + 1
-    return taken, cursor, t, diverged
+        if cursor >= rows and not wrap and epoch + 1 < orders.shape[0]:
+            epoch, cursor = epoch + 1, 0                       # the epoch's end: the next order
+    return taken, epoch, cursor, t, diverged
 
 
 @kernel

@@ -19,6 +19,8 @@ from engine.targets import accuracy, output_size, targets
 from engine.trace import StepRecord
 from engine.train import StepConfig, check_config, loss_value, record_step
 
+MAX_ORDER_ROWS = 1 << 18    # int64 order entries one advance() call draws ahead at most
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -88,28 +90,43 @@ class Trainer:
         self._start_epoch()
 
     def _start_epoch(self, order: np.ndarray | None = None, cursor: int = 0) -> None:
-        # One gather per epoch; the batches are then contiguous slices (views, no copies).
         self._order = self.shuffle_rng.permutation(len(self.X_train)) if order is None else order
-        self._X_epoch, self._Y_epoch = self.X_train[self._order], self.Y_train[self._order]
         self._cursor = cursor
 
     def _batch(self) -> tuple[np.ndarray, np.ndarray]:
-        start, end = self._cursor, self._cursor + self.cfg.batch_size
-        return self._X_epoch[start:end], self._Y_epoch[start:end]
+        rows = self._order[self._cursor : self._cursor + self.cfg.batch_size]
+        return self.X_train[rows], self.Y_train[rows]
 
     def advance(self, n: int) -> None:
         """Take up to n steps through the compiled loop, without records; stops at a diverged
-        step, whose loss is logged but whose batch stays next (θ and state are unchanged)."""
-        spec = self._spec()
+        step, whose loss is logged but whose batch stays next (θ and state are unchanged).
+
+        The epochs the n steps reach are drawn first, each permutation as _start_epoch draws
+        it, and the compiled loop runs across them in one call (MAX_ORDER_ROWS at a time)."""
+        spec, rows, batch_size = self._spec(), len(self.X_train), self.cfg.batch_size
+        per_epoch = -(-rows // batch_size)
         while n > 0 and not self.diverged:
-            chunk = compiled.train_epoch_steps(
-                spec, self.net.theta, self.state, self._X_epoch, self._Y_epoch,
-                self._cursor, self.cfg.batch_size, n,
-            )
+            left = -(-(rows - self._cursor) // batch_size)   # steps to this epoch's end
+            # Finishing an epoch draws the next order at once, as _next_epoch_if_done does.
+            new = 0 if n < left else min(1 + (n - left) // per_epoch,
+                                         max(1, MAX_ORDER_ROWS // rows - 1))
+            rng_state = self.shuffle_rng.bit_generator.state if new else None
+            orders = np.empty((1 + new, rows), dtype=np.int64)
+            orders[0] = self._order
+            for e in range(1, 1 + new):
+                orders[e] = self.shuffle_rng.permutation(rows)
+            chunk = compiled.train_epoch_steps(spec, self.net.theta, self.state, self.X_train,
+                                               self.Y_train, orders, self._cursor, batch_size, n)
             self.state, self._cursor, self.diverged = chunk.state, chunk.cursor, chunk.diverged
             self.losses.extend(chunk.losses.tolist())
             self.step_count += chunk.taken
+            self.epoch += chunk.epoch
             n -= len(chunk.losses)
+            if chunk.epoch < new:           # stopped (diverged) before the last order drawn:
+                self.shuffle_rng.bit_generator.state = rng_state    # draw up to its own again
+                for _ in range(chunk.epoch):
+                    self.shuffle_rng.permutation(rows)
+            self._order = orders[chunk.epoch]
             if not self.diverged:
                 self._next_epoch_if_done()
 
@@ -122,7 +139,7 @@ class Trainer:
         return self._spec_made
 
     def _next_epoch_if_done(self) -> None:
-        if self._cursor >= len(self._X_epoch):
+        if self._cursor >= len(self._order):
             self.epoch += 1
             self._start_epoch()
 

@@ -140,8 +140,8 @@ def test_epoch_steps_stop_at_the_end_after_a_short_last_batch():
     batches = [(X[0:4], Y[0:4]), (X[4:8], Y[4:8]), (X[8:10], Y[8:10])]
     expected_state, expected_losses = numpy_steps(twin, state, batches, cfg)
     chunk = compiled.train_epoch_steps(compiled.make_spec(net, cfg), net.theta, state, X, Y,
-                                       cursor=0, batch_size=4, n=99)
-    assert (chunk.taken, chunk.cursor, chunk.diverged) == (3, 10, False)
+                                       np.arange(10)[None], cursor=0, batch_size=4, n=99)
+    assert (chunk.taken, chunk.epoch, chunk.cursor, chunk.diverged) == (3, 0, 10, False)
     assert_close(chunk.losses, expected_losses)
     assert_close(net.theta, twin.theta)
 
@@ -152,10 +152,34 @@ def test_epoch_steps_start_at_the_cursor_and_take_at_most_n():
     twin, state = net.copy(), OPTIMIZERS["sgd"].init_state(net.layout.n_params)
     _, expected_losses = numpy_steps(twin, state, [(X[3:6], Y[3:6]), (X[6:9], Y[6:9])], cfg)
     chunk = compiled.train_epoch_steps(compiled.make_spec(net, cfg), net.theta, state, X, Y,
-                                       cursor=3, batch_size=3, n=2)
+                                       np.arange(10)[None], cursor=3, batch_size=3, n=2)
     assert (chunk.taken, chunk.cursor) == (2, 9)
     assert_close(chunk.losses, expected_losses)
     assert_close(net.theta, twin.theta)
+
+
+def test_epoch_steps_gather_rows_by_the_order_and_roll_over_to_the_next_epoch():
+    net, X, Y = problem("tanh", "tanh", "mse", rows=7)
+    cfg = step_config("mse", "adam", None, True)
+    twin, state = net.copy(), OPTIMIZERS["adam"].init_state(net.layout.n_params)
+    orders = np.array([[6, 5, 4, 3, 2, 1, 0], [0, 2, 4, 6, 1, 3, 5], [3, 1, 4, 0, 5, 2, 6]])
+    positions = [(0, 2, 5), (0, 5, 7), (1, 0, 3), (1, 3, 6), (1, 6, 7), (2, 0, 3)]
+    batches = [(X[orders[e, i:j]], Y[orders[e, i:j]]) for e, i, j in positions]
+    _, expected_losses = numpy_steps(twin, state, batches, cfg)
+    chunk = compiled.train_epoch_steps(compiled.make_spec(net, cfg), net.theta, state, X, Y,
+                                       orders, cursor=2, batch_size=3, n=6)
+    assert (chunk.taken, chunk.epoch, chunk.cursor, chunk.state.t) == (6, 2, 3, 6)
+    assert_close(chunk.losses, expected_losses)
+    assert_close(net.theta, twin.theta)
+
+
+def test_epoch_steps_stop_at_the_end_of_the_last_order():
+    net, X, Y = problem("tanh", "tanh", "mse", rows=5)
+    state = OPTIMIZERS["sgd"].init_state(net.layout.n_params)
+    orders = np.array([[0, 1, 2, 3, 4], [4, 3, 2, 1, 0]])
+    chunk = compiled.train_epoch_steps(compiled.make_spec(net, StepConfig()), net.theta, state,
+                                       X, Y, orders, cursor=0, batch_size=2, n=99)
+    assert (chunk.taken, chunk.epoch, chunk.cursor) == (6, 1, 5)
 
 
 def test_one_compiled_signature_serves_every_network_and_config():
@@ -235,3 +259,67 @@ def test_restoring_a_snapshot_at_an_epochs_end_starts_the_next_epoch():
     trainer.restore(snap)
     assert (trainer.epoch, trainer._cursor) == (snap.epoch + 1, 0)
     assert len(trainer.step().o[0]) == 30
+
+
+def state_of(trainer):
+    return (trainer.net.theta.tobytes(), trainer.losses, trainer.step_count, trainer.epoch,
+            trainer._cursor, trainer._order.tolist(), trainer.shuffle_rng.bit_generator.state,
+            trainer.diverged, trainer.state.t,
+            {name: slot.tobytes() for name, slot in trainer.state.slots.items()})
+
+
+def mixed_chunks(total):
+    pattern, chunks = [("advance", 7), ("step", 113), ("advance", 1), ("advance", 113),
+                       ("step", 7), ("step", 1)], []
+    while total > 0:
+        kind, n = pattern[len(chunks) % len(pattern)]
+        chunks.append((kind, min(n, total)))
+        total -= chunks[-1][1]
+    return chunks
+
+
+def test_a_3000_step_run_over_120_epochs_replays_bit_for_bit_however_it_is_chunked(monkeypatch):
+    def run(chunks):
+        trainer = Trainer(RunConfig())
+        for kind, n in chunks:
+            getattr(trainer, kind)(n)
+        return state_of(trainer)
+
+    whole = run([("advance", 3000)])
+    assert whole[2:5] == (3000, 120, 0)                # 25 steps an epoch; the 121st drawn
+    assert run(mixed_chunks(3000)) == whole
+    assert run([("step", 1)] * 3000) == whole
+    monkeypatch.setattr("engine.trainer.MAX_ORDER_ROWS", 1000)   # 3 epochs drawn a call
+    assert run([("advance", 3000)]) == whole
+    assert run([("advance", 1001), ("advance", 1999)]) == whole
+
+
+DIVERGING = RunConfig(activation="relu", output_activation="linear", hidden=(8, 8),
+                      step=StepConfig(optimizer=OptimizerConfig("sgd", learning_rate=3.0)))
+
+
+def test_a_divergence_in_a_later_epoch_stops_there_with_its_order_and_rng_state():
+    trainer = Trainer(DIVERGING)
+    trainer.advance(3000)
+    assert trainer.diverged
+    assert (trainer.step_count, trainer.epoch, trainer._cursor) == (507, 20, 70)
+    assert len(trainer.losses) == 508 and not np.isfinite(trainer.losses[-1])
+    assert np.isfinite(trainer.net.theta).all() and trainer.state.t == 507
+    # The shuffle stream stands right after the diverged epoch's order, as if drawn one by one.
+    rng = np.random.default_rng(np.random.SeedSequence(DIVERGING.seed).spawn(2)[1])
+    orders = [rng.permutation(250) for _ in range(21)]
+    assert trainer._order.tolist() == orders[-1].tolist()
+    assert trainer.shuffle_rng.bit_generator.state == rng.bit_generator.state
+    one_by_one = Trainer(DIVERGING)
+    for _ in range(3000):
+        one_by_one.advance(1)
+    assert state_of(one_by_one) == state_of(trainer)
+    chunked = Trainer(DIVERGING)
+    for kind, n in mixed_chunks(3000):
+        getattr(chunked, kind)(n)
+    assert state_of(chunked) == state_of(trainer)
+    # Nothing after it: a diverged run takes no more steps, and its diverged batch is next.
+    trainer.advance(10)
+    assert state_of(trainer) == state_of(one_by_one)
+    X, _ = trainer._batch()
+    assert X.tolist() == trainer.X_train[orders[-1][70:80]].tolist()
