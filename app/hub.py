@@ -70,9 +70,10 @@ class Worker:
             self.executor = self._executor()
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop the worker; `wait` for it to exit (a stop: its round ends within ms)."""
         if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor.shutdown(wait=wait, cancel_futures=True)
             self.executor = None
 
 
@@ -103,7 +104,7 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for w in self.workers:
-            w.shutdown()
+            w.shutdown(wait=True)
 
     def pids(self) -> list[int]:
         return [
