@@ -54,9 +54,15 @@ def _shown(values: np.ndarray, example: int | None) -> np.ndarray:
     return np.add.reduce(values, axis=0) / len(values)   # np.mean's overhead, times 30 a frame
 
 
-def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> str:
-    """Encode the session's latest state once for every follower; `losses` are the steps'
-    from `loss_start` on, summarised to at most FRAME_LOSSES points (docs/stream.md)."""
+def loss_series(start: int, losses: np.ndarray) -> dict:
+    """The losses of the steps from `start` on, summarised to at most FRAME_LOSSES points
+    (docs/stream.md): made once for a frame and for its `losses` twin."""
+    return series_json(summarize(start, losses, FRAME_LOSSES))
+
+
+def frame(session: Session, seq: int, series: dict) -> str:
+    """Encode the session's latest state once for every follower, with the loss series of
+    the steps since the previous frame (loss_series)."""
     trainer, record = session.trainer, session.trainer.last
     net = trainer.net
     layers, example = [], session.example
@@ -93,7 +99,11 @@ def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> st
         "epoch": trainer.epoch,
         "status": session.status,
         "diverged": trainer.diverged,
-        **_frame_losses(loss_start, losses),
+        "loss_start": series["start"],
+        "loss_stride": series["stride"],
+        "losses": series["values"],
+        "losses_min": series["min"],
+        "losses_max": series["max"],
         "metrics": encode.metrics(metrics),
         "grad_norms": grad_norms,
         "phase": None if phase is None else vars(phase),
@@ -102,17 +112,6 @@ def frame(session: Session, seq: int, loss_start: int, losses: np.ndarray) -> st
         "layers": layers,
     }
     return dumps(message)
-
-
-def _frame_losses(start: int, losses: np.ndarray) -> dict:
-    series = series_json(summarize(start, losses, FRAME_LOSSES))
-    return {
-        "loss_start": series["start"],
-        "loss_stride": series["stride"],
-        "losses": series["values"],
-        "losses_min": series["min"],
-        "losses_max": series["max"],
-    }
 
 
 def heatmaps(session: Session, resolution: int, stride: int) -> str:
@@ -124,11 +123,14 @@ def heatmaps(session: Session, resolution: int, stride: int) -> str:
     for k in range(1, len(o)):
         lo, hi = UNIT_RANGE.get(trainer.net.activations[k - 1], (-1.0, 1.0))
         grid = o[k].reshape(resolution, resolution, -1)
-        thumbs = _quantize(grid[pick, pick], lo, hi)   # only the cells a thumbnail shows
+        if k == len(o) - 1:   # the output in full; its thumbnails are some of those cells
+            q = _quantize(grid, lo, hi)
+            output = [u8(np.ascontiguousarray(q[:, :, j])) for j in range(q.shape[2])]
+            thumbs = q[pick, pick]
+        else:                 # hidden nodes: only the cells a thumbnail shows
+            thumbs = _quantize(grid[pick, pick], lo, hi)
         nodes.append([u8(np.ascontiguousarray(thumbs[:, :, j])) for j in range(grid.shape[2])])
         ranges.append([lo, hi])
-    q = _quantize(grid, lo, hi)
-    output = [u8(np.ascontiguousarray(q[:, :, j])) for j in range(q.shape[2])]
     return dumps(
         {
             "type": "heatmaps",
@@ -167,6 +169,6 @@ def _quantize(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
         return np.rint(q).astype(np.uint8)
 
 
-def losses_message(start: int, losses: np.ndarray) -> str:
-    """The same steps as a frame's loss series, for a follower that skipped that frame."""
-    return dumps({"type": "losses", **series_json(summarize(start, losses, FRAME_LOSSES))})
+def losses_message(series: dict) -> str:
+    """A frame's loss series alone, for a follower that skipped that frame."""
+    return dumps({"type": "losses", **series})

@@ -11,7 +11,7 @@ from collections import deque
 
 from app import frames
 
-ORDER = ("state", "losses", "heatmaps", "frame", "end")
+ORDER = ("state", "heatmaps", "frame", "end")   # skipped frames' `losses` go before "frame"
 END = frames.dumps({"type": "end", "reason": "the session has ended"})
 KEPT_LOSSES = 256   # the frames' loss series a feed keeps for followers that skipped some
 

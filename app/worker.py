@@ -94,7 +94,6 @@ class Outcome:
     messages: dict = field(default_factory=dict)  # stream kind -> text, made once
     span: tuple[int, int] | None = None            # the frame's loss steps [start, end)
     checkpoint: Checkpoint | None = None
-    steps: int = 0                                 # steps this call took
     overhead: float = 0.0                          # seconds a slice spent beyond training
 
 
@@ -305,7 +304,7 @@ def play_slice(session_id: str, budget: float, followers: int, heatmap: bool) ->
     if taken:
         session.changed()
     outcome = _outcome(session, None, heatmap)
-    outcome.steps, outcome.overhead = taken, time.perf_counter() - trained
+    outcome.overhead = time.perf_counter() - trained
     return outcome
 
 
@@ -321,7 +320,7 @@ def join(session_id: str) -> Outcome:
     outcome = Outcome(status=session.status, speed=session.speed, span=(step, step))
     outcome.messages = {
         "state": _state_message(session),
-        "frame": frames.frame(session, session.seq, step, np.empty(0)),
+        "frame": frames.frame(session, session.seq, frames.loss_series(step, np.empty(0))),
         "heatmaps": frames.heatmaps(
             session, settings.heatmap_resolution, settings.thumbnail_stride
         ),
@@ -360,8 +359,9 @@ def _publish(session: Session, outcome: Outcome, heatmap: bool) -> None:
         session.sent_version = session.version
         session.seq += 1
         start, losses = session.take_pending()
-        outcome.messages["frame"] = frames.frame(session, session.seq, start, losses)
-        outcome.messages["losses"] = frames.losses_message(start, losses)
+        series = frames.loss_series(start, losses)
+        outcome.messages["frame"] = frames.frame(session, session.seq, series)
+        outcome.messages["losses"] = frames.losses_message(series)
         outcome.span = (start, start + len(losses))
     if heatmap and session.heatmap_version != session.version:
         session.heatmap_version = session.version
