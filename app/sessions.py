@@ -99,11 +99,17 @@ class Session:
         if self.status == "playing":
             self.status = "paused"
 
-    def due_steps(self) -> int | None:
-        """Steps a set speed owes by now (None: as fast as it goes)."""
+    def due_steps(self, most_seconds: float) -> int | None:
+        """Steps a set speed owes by now (None: as fast as it goes). A session that fell
+        behind (a busy server) owes at most `most_seconds` of steps: it goes on at its speed
+        from there instead of making up the lag in one burst."""
         if self.speed is None:
             return None
-        return int(self.speed * (time.perf_counter() - self.played_since)) - self.played_steps
+        now = time.perf_counter()
+        behind = now - self.played_since - self.played_steps / self.speed
+        if behind > most_seconds:
+            self.played_since += behind - most_seconds
+        return int(self.speed * (now - self.played_since)) - self.played_steps
 
     def advance(self, n: int) -> None:
         """n steps through the compiled loop only, no record (playing, between frames); their

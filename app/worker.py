@@ -276,7 +276,7 @@ def play_slice(session_id: str, budget: float, followers: int, heatmap: bool) ->
         return _outcome(session, None, heatmap)
     started = time.perf_counter()
     deadline = started + budget
-    due = session.due_steps()
+    due = session.due_steps(2.0 / SETTINGS.frame_rate)   # two frames' steps at most
     taken = 0
     rate = session.seconds_per_step
     while session.status == "playing":

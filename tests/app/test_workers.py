@@ -182,3 +182,19 @@ def test_heatmaps_come_less_often_the_more_sessions_a_worker_plays():
     assert alone.heatmap_due - now <= 1 / hub.settings.heatmap_rate
     assert crowded.heatmap_due - now == pytest.approx(HEATMAP_SHARE * 40, abs=0.01)
     assert not hub._heatmap_due(handle("nobody", followers=0), playing=1)
+
+
+def test_a_set_speed_that_fell_behind_owes_two_frames_at_most_not_a_burst():
+    from types import SimpleNamespace
+
+    from app.sessions import Session
+
+    lagged = SimpleNamespace(speed=100.0, played_since=time.perf_counter() - 10.0,
+                             played_steps=0)
+    due = Session.due_steps(lagged, 0.05)      # 10 s behind at 100 steps/s: 1,000 owed
+    assert 5 <= due <= 6                        # … but only 0.05 s of them (and the call's µs)
+    lagged.played_steps += due
+    assert Session.due_steps(lagged, 0.05) <= 1
+    on_time = SimpleNamespace(speed=100.0, played_since=time.perf_counter() - 0.02,
+                              played_steps=0)
+    assert 2 <= Session.due_steps(on_time, 0.05) <= 5   # within the allowance: all it owes
