@@ -90,7 +90,7 @@ def frame(session: Session, seq: int, series: dict) -> str:
             ]
         )
         shown_input = None if record is None else f32(_shown(record.o[0], example))
-        metrics = session.frame_metrics()
+        metrics = trainer.metrics()
     phase = session.phase()
     message = {
         "type": "frame",

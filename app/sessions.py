@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.losslog import LossLog
-from engine.trainer import Metrics, RunConfig, Trainer
-
-METRICS_SECONDS = 0.1
+from engine.trainer import RunConfig, Trainer
 
 
 @dataclass
@@ -59,7 +57,6 @@ class Session:
     played_since: float = 0.0  # a set speed counts its due steps from here
     played_steps: int = 0
     input_heatmaps: dict = field(default_factory=dict)  # the inputs' thumbnails, made once
-    playing_metrics: tuple | None = None  # (when, Metrics) last measured while playing
     seconds_per_step: float = 1e-4  # measured while playing: how many steps fill a slice
     checkpoint_at: float = 0.0  # when the loss log last went whole into a checkpoint
     checkpoint_structure: int = -1  # the structure that checkpoint's config had
@@ -84,16 +81,6 @@ class Session:
         if self.status != "diverged":
             self.status, self.speed, self.phase_index = "playing", speed, None
             self.played_since, self.played_steps = time.perf_counter(), 0
-
-    def frame_metrics(self) -> Metrics:
-        """Train and test loss and accuracy for a frame. While playing, measured at most
-        METRICS_SECONDS apart: two forward passes over the data sets cost more than the
-        frame's encoding, and a chart cannot show the difference."""
-        now = time.monotonic()
-        kept = self.playing_metrics
-        if self.status != "playing" or kept is None or now - kept[0] >= METRICS_SECONDS:
-            kept = self.playing_metrics = (now, self.trainer.metrics())
-        return kept[1]
 
     def pause(self) -> None:
         if self.status == "playing":

@@ -228,3 +228,16 @@ def _frame_texts(client, session_id, control, count=40):
                 texts.append(text)
         pause(client, session_id, control)
     return texts[2:]   # past the joining frame and the first after play
+
+
+def test_each_frames_metrics_are_measured_at_its_own_step(client, new_session):
+    session_id, control, _ = new_session()
+    with client.websocket_connect(stream_url(session_id)) as ws:
+        play(client, session_id, control)
+        messages = follow_until(ws, played_past(20_000))
+        pause(client, session_id, control)
+    frames = [m for m in messages if m["type"] == "frame" and m["step"] > 0]
+    # Training moves the loss every step: a frame showing an earlier step's metrics repeats them.
+    for before, after in zip(frames, frames[1:], strict=False):
+        if after["step"] != before["step"]:
+            assert after["metrics"]["train_loss"] != before["metrics"]["train_loss"]
