@@ -93,9 +93,10 @@ class Session:
         if self.speed is None:
             return None
         now = time.perf_counter()
+        most = max(most_seconds, 1.0 / self.speed)   # a slow speed still owes its next step
         behind = now - self.played_since - self.played_steps / self.speed
-        if behind > most_seconds:
-            self.played_since += behind - most_seconds
+        if behind > most:
+            self.played_since += behind - most
         return int(self.speed * (now - self.played_since)) - self.played_steps
 
     def advance(self, n: int) -> None:

@@ -198,3 +198,5 @@ def test_a_set_speed_that_fell_behind_owes_two_frames_at_most_not_a_burst():
     on_time = SimpleNamespace(speed=100.0, played_since=time.perf_counter() - 0.02,
                               played_steps=0)
     assert 2 <= Session.due_steps(on_time, 0.05) <= 5   # within the allowance: all it owes
+    slow = SimpleNamespace(speed=10.0, played_since=time.perf_counter() - 5.0, played_steps=0)
+    assert Session.due_steps(slow, 0.05) == 1   # a step every 0.1 s: the next one, not none
