@@ -43,6 +43,14 @@ def _context():
     return context
 
 
+def _close_unused_result_writer(executor: ProcessPoolExecutor) -> None:
+    """The executor keeps its own copy of the pipe its process answers on, and never writes
+    to it. A process killed halfway through an answer then leaves the executor's reader
+    waiting forever for the rest (the pool never turns broken, every call to it hangs).
+    Closed here, once the process holds its copy, the reader sees the end of the pipe."""
+    executor._result_queue._writer.close()
+
+
 class Worker:
     def __init__(self, index: int, settings) -> None:
         self.index = index
@@ -66,9 +74,13 @@ class Worker:
         return await self.submit(fn, *args)
 
     async def submit(self, fn, *args):
-        if self.executor is None:   # the first call, or one after a stop
-            self.executor = self._executor()
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        loop = asyncio.get_running_loop()
+        if self.executor is not None:
+            return await loop.run_in_executor(self.executor, fn, *args)
+        self.executor = self._executor()   # the first call, or one after a stop or a death
+        answer = loop.run_in_executor(self.executor, fn, *args)   # starts the process
+        _close_unused_result_writer(self.executor)
+        return await answer
 
     def shutdown(self, wait: bool = False) -> None:
         """Stop the worker; `wait` for it to exit (a stop: its round ends within ms)."""

@@ -93,11 +93,13 @@ class Session:
         if self.speed is None:
             return None
         now = time.perf_counter()
-        most = max(most_seconds, 1.0 / self.speed)   # a slow speed still owes its next step
-        behind = now - self.played_since - self.played_steps / self.speed
-        if behind > most:
-            self.played_since += behind - most
-        return int(self.speed * (now - self.played_since)) - self.played_steps
+        most = max(most_seconds * self.speed, 1.0)   # a slow speed still owes its next step
+        owed = self.speed * (now - self.played_since) - self.played_steps
+        if owed > most:
+            owed = most
+            self.played_since = now - (self.played_steps + most) / self.speed
+        # The small allowance keeps a whole step owed whole through the rounding above.
+        return int(owed + 1e-9)
 
     def advance(self, n: int) -> None:
         """n steps through the compiled loop only, no record (playing, between frames); their

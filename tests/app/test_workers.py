@@ -79,6 +79,46 @@ def test_killing_a_worker_loses_only_its_slice_and_the_others_never_notice(
     assert pid not in hub.pids()
 
 
+def die_halfway_through_an_answer():
+    """In a worker: begin an answer on the executor's result pipe, then die by SIGKILL."""
+    import gc
+    import struct
+    from multiprocessing.queues import SimpleQueue
+
+    for queue in gc.get_objects():
+        if isinstance(queue, SimpleQueue) and not queue._writer.closed:
+            queue._writer._send(struct.pack("!i", 100_000) + b"half an answer")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_worker_killed_halfway_through_an_answer_is_replaced_not_waited_for(
+    make_client, caplog
+):
+    from concurrent.futures.process import BrokenProcessPool
+
+    client = make_client(workers=1)
+    hub = client.app.state.hub
+    made = client.post("/api/sessions", json={}).json()
+    with (
+        caplog.at_level(logging.ERROR, logger="app.hub"),
+        client.websocket_connect(stream_url(made["id"])) as websocket,
+    ):
+        play(client, made["id"], {"X-Control-Token": made["token"]})
+        follow_until(websocket, lambda m: m["type"] == "frame" and m["step"] > 50)
+        with pytest.raises(BrokenProcessPool):
+            client.portal.call(within, 20, hub.workers[0].run(die_halfway_through_an_answer))
+        resumed = follow_until(websocket, lambda m: m["type"] == "state")[-1]
+        follow_until(websocket, lambda m: m["type"] == "frame" and m["step"] > resumed["step"])
+    assert "worker 0 died" in caplog.text
+
+
+async def within(seconds, coroutine):
+    """Its answer, or a TimeoutError: a hang fails the test instead of blocking the run."""
+    import asyncio
+
+    return await asyncio.wait_for(coroutine, seconds)
+
+
 def test_a_session_nobody_follows_pauses_where_it_was(make_client):
     client = make_client(unwatched_seconds=0.3)
     made = client.post("/api/sessions", json={}).json()
