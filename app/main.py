@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 import math
 from contextlib import asynccontextmanager
 
@@ -17,11 +18,13 @@ from app.hub import Hub
 from app.live import Feeds
 from app.routes import api, classroom, docs, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
-from app.saved import SavedSessions
+from app.saved import SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
 from engine.errors import EngineError
 
 EXPIRY_CHECK_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        _check_storage(app.state.saved)
         await app.state.hub.start()
         sweeper = asyncio.get_running_loop().create_task(_sweep(app))
         yield
@@ -59,7 +63,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(StoreFull, _store_full)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     return app
+
+
+def _check_storage(saved: SavedSessions) -> None:
+    """Say at start, once, when saving cannot work: not at the first teacher's click."""
+    problem = saved.check()
+    if problem is not None:
+        log.error("saving is unavailable: %s (sessions run as usual; save and /s/ links "
+                  "answer 503 until BACKPROP_DATA_DIR is fixed)", problem)
 
 
 def _ending(feeds: Feeds, hub: Hub):
@@ -101,6 +114,11 @@ async def _engine_error(request: Request, err: EngineError) -> JSONResponse:
         status_code=422,
         content={"detail": [{"type": "value_error", "loc": ["body", field], "msg": str(err)}]},
     )
+
+
+async def _storage_unavailable(request: Request, err: StorageUnavailable) -> JSONResponse:
+    log.error("saved sessions: %s", err)
+    return JSONResponse(status_code=503, content={"detail": f"saving is unavailable: {err}"})
 
 
 async def _store_full(request: Request, err: StoreFull) -> JSONResponse:

@@ -1,7 +1,10 @@
 """Saved sessions in SQLite (the standard library's sqlite3): a short code -> an export.
 
 One small table; each call opens its own connection, so nothing is shared between threads
-and a restart of the server finds every saved session where it left it.
+and a restart of the server finds every saved session where it left it. A data directory
+that cannot be used (missing and not creatable, read-only, a damaged file) is found at
+start (`check`) and every call then fails as StorageUnavailable with the reason, which the
+app answers as a 503; reads go on wherever the file can still be read.
 """
 
 import json
@@ -23,19 +26,45 @@ CREATE TABLE IF NOT EXISTS saved (
 """
 
 
+class StorageUnavailable(Exception):
+    """Saved sessions cannot be written (or read): the message says why."""
+
+
 class SavedSessions:
     def __init__(self, path: Path):
         self.path = Path(path)
 
+    def check(self) -> str | None:
+        """Why saving is unavailable (None: it works). Opens, checks and probes a write."""
+        try:
+            with self._connect() as db:
+                if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    return f"{self.path} is damaged (SQLite's quick_check fails)"
+                db.execute("DELETE FROM saved WHERE code = ''")   # a write that changes nothing
+        except StorageUnavailable as err:
+            return str(err)
+        return None
+
     @contextmanager
-    def _connect(self):
-        """A connection in a transaction, closed afterwards."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=10)
+    def _connect(self, read_only: bool = False):
+        """A connection in a transaction, closed afterwards; any failure of the data
+        directory or the file comes out as StorageUnavailable naming the cause."""
+        try:
+            if read_only:
+                connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True,
+                                             timeout=10)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.path, timeout=10)
+        except (OSError, sqlite3.Error) as err:
+            raise StorageUnavailable(f"{self.path}: {_reason(err)}") from err
         try:
             with connection:
-                connection.execute(SCHEMA)
+                if not read_only:
+                    connection.execute(SCHEMA)
                 yield connection
+        except sqlite3.Error as err:
+            raise StorageUnavailable(f"{self.path}: {_reason(err)}") from err
         finally:
             connection.close()
 
@@ -52,6 +81,26 @@ class SavedSessions:
                     continue
 
     def load(self, code: str) -> dict | None:
-        with self._connect() as db:
-            row = db.execute("SELECT export FROM saved WHERE code = ?", (code,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        # Read-only: a read-only data directory still serves what was saved, and a missing
+        # file means nothing was saved (it is not created by a read).
+        if not self.path.exists():
+            return None
+        with self._connect(read_only=True) as db:
+            try:
+                row = db.execute("SELECT export FROM saved WHERE code = ?", (code,)).fetchone()
+            except sqlite3.OperationalError as err:
+                if "no such table" in str(err):
+                    return None
+                raise
+        if row is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except ValueError as err:
+            raise StorageUnavailable(f"{self.path}: saved session {code!r} is damaged") from err
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return str(err)

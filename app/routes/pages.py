@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.presets import PRESETS
+from app.saved import StorageUnavailable
 from engine.datasets import DATASETS
 from engine.trainer import plane_extent
 
@@ -57,10 +58,10 @@ def index(request: Request):
     return page(request)
 
 
-def not_found(request: Request, message: str) -> HTMLResponse:
-    ctx = {"message": message}
+def not_found(request: Request, message: str, status_code: int = 404) -> HTMLResponse:
+    ctx = {"message": message, "heading": "Not found" if status_code == 404 else "Unavailable"}
     return request.app.state.templates.TemplateResponse(
-        request, "notfound.html", ctx, status_code=404
+        request, "notfound.html", ctx, status_code=status_code
     )
 
 
@@ -90,7 +91,11 @@ def join(request: Request, code: str):
 @router.get("/s/{code}", response_class=HTMLResponse)
 def saved(request: Request, code: str):
     """A saved session: the page opens it as a new live session and continues there."""
-    if request.app.state.saved.load(code) is None:
+    try:
+        found = request.app.state.saved.load(code)
+    except StorageUnavailable as err:
+        return not_found(request, f"Saved sessions are unavailable: {err}", status_code=503)
+    if found is None:
         return not_found(request, f"No saved session has the link /s/{code}.")
     return page(request, saved_code=code)
 
