@@ -1,13 +1,17 @@
 # Two commands: `make run` serves the playground on http://127.0.0.1:8000,
 # `make test` runs every test (lint and real-Chromium browser tests included).
+# `make lecture` serves it on this machine's network addresses so that a class can join.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench chromium clean
+.PHONY: run lecture test bench chromium clean
 
 run: $(VENV)/.run-installed
 	$(PY) -m app
+
+lecture: $(VENV)/.run-installed
+	$(PY) -m app --lecture
 
 test: $(VENV)/.test-installed chromium
 	$(PY) -m pytest

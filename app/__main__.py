@@ -1,6 +1,12 @@
-"""`python -m app` / `backprop-playground`: serve the playground with uvicorn."""
+"""`python -m app` / `backprop-playground`: serve the playground with uvicorn.
+
+`--lecture` listens on every network address of this machine (0.0.0.0) so that students'
+devices can join, and says where they reach it.
+"""
 
 import argparse
+import os
+import sys
 
 import uvicorn
 
@@ -11,19 +17,39 @@ WEBSOCKET_OPTIONS = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="backprop-playground", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = argparse.ArgumentParser(prog="backprop-playground", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=None, help="address to listen on [127.0.0.1]")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--lecture", action="store_true",
+                        help="listen on this machine's network addresses (0.0.0.0) for a class")
     args = parser.parse_args(argv)
-    # Per-message deflate costs several times the frame rate on loopback; frames are small.
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-    )
+    default = "0.0.0.0" if args.lecture else os.environ.get("BACKPROP_HOST", "127.0.0.1")
+    host = args.host or default
+    # The factory builds its Settings from the environment: this is how the share panel
+    # learns where the server listens (never from a request's Host header).
+    os.environ["BACKPROP_HOST"], os.environ["BACKPROP_PORT"] = host, str(args.port)
+    _announce()
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=args.port,
+                **WEBSOCKET_OPTIONS)
+
+
+def _announce() -> None:
+    """One line saying where students join (uvicorn only says 0.0.0.0)."""
+    from app.config import Settings
+    from app.reach import LECTURE_COMMAND, reach
+
+    where = reach(Settings())
+    if where.loopback:
+        text = (f"Serving on {where.listening}: this machine only. For a class, run "
+                f"`{LECTURE_COMMAND}` (or backprop-playground --lecture).")
+    elif where.base is None:
+        text = ("No network address found: connect this machine to the hall's network, "
+                "or set BACKPROP_PUBLIC_URL.")
+    else:
+        text = f"Students join at {where.base}/join" + "".join(
+            f"  (or {url}/join)" for url in where.others)
+    sys.stderr.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,20 @@ class Settings(BaseSettings):
     unwatched_seconds: float = Field(
         30.0, description="a playing session nobody follows for this long pauses"
     )
+    host: str = Field(
+        "127.0.0.1", description="the address it listens on (`--host`; `--lecture`: 0.0.0.0)"
+    )
+    port: int = Field(8000, ge=0, le=65535, description="the port it listens on (`--port`)")
+    public_url: str | None = Field(
+        None, description="the URL students open, when a proxy stands in front (share panel, QR)"
+    )
     data_dir: Path = Field(ROOT / "data", description="where saved sessions (SQLite) live")
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None

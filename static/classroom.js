@@ -61,7 +61,8 @@ export function createClassroom(root, opts = {}) {
     showSaved(url) {
       const box = q("#saved-link");
       if (!box) return;
-      const full = `${location.origin}${url}`;
+      const holder = q("[data-public-url]");   // where students reach the server (app/reach.py)
+      const full = `${(holder && holder.dataset.publicUrl) || location.origin}${url}`;
       box.innerHTML = `<input id="saved-url" readonly value="${esc(full)}" size="${full.length}">
         <button type="button" id="copy-link">copy link</button>`;
       const input = q("#saved-url");

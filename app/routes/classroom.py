@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
+from app.reach import reach
 from app.routes.sessions import open_session
 
 router = APIRouter(prefix="/api", tags=["classroom"])
@@ -38,7 +39,9 @@ async def join(code: str, store: StoreDep):
 @router.get("/sessions/{session_id}/qr.svg")
 async def qr_code(session: SessionDep, request: Request):
     """A QR code of the session's watch link, made here: the hall needs no internet."""
-    url = str(request.base_url).rstrip("/") + session.watch_url
+    # The address students reach (app/reach.py), never the Host header the teacher's tab sent
+    where = reach(request.app.state.settings)
+    url = (where.base or where.listening) + session.watch_url
     out = io.BytesIO()  # save(), not svg_inline(): an <img> needs the SVG namespace declared
     segno.make(url, error="m").save(
         out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.presets import PRESETS
+from app.reach import LECTURE_COMMAND, reach
 from app.saved import StorageUnavailable
 from engine.datasets import DATASETS
 from engine.trainer import plane_extent
@@ -106,7 +107,8 @@ def share(request: Request, session_id: str):
     session = request.app.state.store.get(session_id)
     if session is None:
         raise HTTPException(404, "no such session")
-    ctx = {"id": session.id, "watch_url": session.watch_url, "join_code": session.join_code}
+    ctx = {"id": session.id, "watch_url": session.watch_url, "join_code": session.join_code,
+           "reach": reach(request.app.state.settings), "lecture_command": LECTURE_COMMAND}
     if request.headers.get("HX-Request"):
         return render_block(request, "index.html", "share", {"share": True, **ctx})
     return page(request, readonly=True, session_id=session.id, share=True, **ctx)
