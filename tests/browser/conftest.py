@@ -3,6 +3,7 @@
 import asyncio
 import os
 import shutil
+import socket
 import threading
 import time
 from pathlib import Path
@@ -27,12 +28,14 @@ if not os.path.exists(CHROMIUM) and shutil.which("chromium") is None:
 
 
 class ServerThread(threading.Thread):
-    """uvicorn on 127.0.0.1, port 0 (or a given one); the bound port is read from the socket."""
+    """uvicorn on 127.0.0.1 (or a given host), port 0 (or a given one); the bound port is read
+    from the socket."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, settings: Settings | None = None,
+                 host: str = "127.0.0.1") -> None:
         super().__init__(daemon=True)
         config = uvicorn.Config(
-            create_app(Settings()), host="127.0.0.1", port=port, log_level="warning",
+            create_app(settings or Settings()), host=host, port=port, log_level="warning",
             lifespan="on", **WEBSOCKET_OPTIONS,
         )
         self.server = uvicorn.Server(config)
@@ -50,9 +53,19 @@ class ServerThread(threading.Thread):
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def base_url():
-    thread = ServerThread()
+    # As if behind a proxy at its own address: the share panel shows a link and a QR code
+    # (test_lecture.py has a loopback server without one, whose panel says students can't join)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    thread = ServerThread(port, Settings(port=port, public_url=url))
     thread.start()
     thread.wait_started()
     yield f"http://127.0.0.1:{thread.port}"

@@ -1,0 +1,89 @@
+"""The share panel in Chromium: a lecture server shows the address students reach (and it
+works); a loopback server says in plain words that nobody else can join, and what to run."""
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.reach import lan_addresses
+from tests.browser.conftest import ServerThread, free_port
+from tests.browser.test_page import ready
+
+pytestmark = pytest.mark.browser
+
+
+def serving(tmp_path, host, **settings):
+    port = free_port()
+    settings = Settings(data_dir=tmp_path, workers=1, host=host, port=port, **settings)
+    thread = ServerThread(port, settings, host=host)
+    thread.start()
+    thread.wait_started()
+    return thread
+
+
+@pytest.fixture
+def server(tmp_path):
+    threads = []
+
+    def start(host, **settings):
+        threads.append(serving(tmp_path, host, **settings))
+        return threads[-1].port
+
+    yield start
+    for thread in threads:
+        thread.server.should_exit = True
+        thread.join(timeout=10)
+
+
+def open_share(browser, url, width=1280, height=720):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    session = ready(page)
+    page.click("#share-toggle")
+    page.wait_for_selector("#share-reach")
+    return context, page, session
+
+
+def test_a_loopback_server_says_students_cannot_join_and_names_the_command(browser, server, shot):
+    port = server("127.0.0.1")
+    context, page, _ = open_share(browser, f"http://127.0.0.1:{port}/")
+    try:
+        text = page.inner_text("#share-reach")
+        assert "Students cannot join yet" in text
+        assert "this computer only" in text and "make lecture" in text
+        assert page.is_visible("#lecture-command") and page.locator("#qr").count() == 0
+        assert page.is_visible("#join-code")
+        shot(page, "share-loopback")
+        assert page.errors == []
+    finally:
+        context.close()
+
+
+def test_a_lecture_server_shows_its_lan_address_and_students_reach_it(browser, server, shot):
+    addresses = lan_addresses()
+    if not addresses:
+        pytest.skip("this machine has no LAN address")
+    port = server("0.0.0.0")
+    lan = f"http://{addresses[0]}:{port}"
+    # The teacher's own tab says 127.0.0.1: the panel must still show the LAN address.
+    context, page, session = open_share(browser, f"http://127.0.0.1:{port}/", 1920, 1080)
+    try:
+        assert page.inner_text("#join-url") == f"{lan}/join"
+        watch = page.get_attribute("#watch-link", "href")
+        assert watch == f"{lan}/watch/{session['id']}"
+        page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+        assert "cannot join" not in page.inner_text("#share")
+        shot(page, "share-lecture")
+        assert httpx.get(watch, timeout=10).status_code == 200    # reachable at that address
+        assert page.errors == []
+    finally:
+        context.close()
+    student = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    try:
+        student.goto(watch)
+        student.wait_for_function("window.backprop && backprop.page.frame", timeout=15000)
+    finally:
+        student.context.close()
