@@ -9,8 +9,11 @@ const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { de
 
 export function createHeatmap(canvas, opts) {
   const overlay = opts.overlay;
-  const table = divergingTable();
+  const table = new Uint32Array(divergingTable().buffer);
+  const classes = CLASS_COLORS.map(classTable);
   const bctx = canvas.getContext("2d");
+  let img = null;
+  let px = null;
   let pctx = null;
   let size = 240;
   let extent = [-6, 6];
@@ -19,25 +22,24 @@ export function createHeatmap(canvas, opts) {
   let showTest = false;
   let discrete = false;
 
+  /** The grid into an ImageData kept between messages (one 32-bit write a pixel), put once. */
   function drawGrid(hm) {
     const n = hm.resolution;
-    if (canvas.width !== n) canvas.width = canvas.height = n;
-    const img = new ImageData(n, n);
+    if (canvas.width !== n || !img) {
+      canvas.width = canvas.height = n;
+      img = bctx.createImageData(n, n);
+      px = new Uint32Array(img.data.buffer);
+    }
     const out = hm.output;
-    const d = img.data;
-    for (let p = 0; p < n * n; p++) {
-      if (out.length > 1) {          // softmax classes: the most likely class, paler when unsure
+    if (out.length > 1) {
+      for (let p = 0; p < n * n; p++) {      // softmax classes: the most likely class, paler when unsure
         let best = 0;
         for (let c = 1; c < out.length; c++) if (out[c][p] > out[best][p]) best = c;
-        const rgb = hex(CLASS_COLORS[best]);
-        const t = discrete ? 1 : out[best][p] / 255;
-        for (let c = 0; c < 3; c++) d[p * 4 + c] = 255 + (rgb[c] - 255) * t * 0.75;
-        d[p * 4 + 3] = 255;
-      } else {
-        let v = out[0][p];
-        if (discrete) v = v >= 128 ? 255 : 0;
-        d.set(table.subarray(v * 4, v * 4 + 4), p * 4);
+        px[p] = classes[best][discrete ? 255 : out[best][p]];
       }
+    } else {
+      const o = out[0];
+      for (let p = 0; p < n * n; p++) px[p] = table[discrete ? (o[p] >= 128 ? 255 : 0) : o[p]];
     }
     bctx.putImageData(img, 0, 0);
   }
@@ -105,6 +107,17 @@ export function createHeatmap(canvas, opts) {
       drawPoints();
     },
   };
+}
+
+/** A class colour's 256 shades as RGBA pixels: white at 0, 75 % of the colour at 255. */
+function classTable(color) {
+  const rgb = hex(color);
+  const bytes = new Uint8ClampedArray(256 * 4);
+  for (let v = 0; v < 256; v++) {
+    for (let c = 0; c < 3; c++) bytes[v * 4 + c] = 255 + (rgb[c] - 255) * (v / 255) * 0.75;
+    bytes[v * 4 + 3] = 255;
+  }
+  return new Uint32Array(bytes.buffer);
 }
 
 function hex(s) {

@@ -29,9 +29,15 @@ const on = (name, fn) => document.addEventListener(name, (e) => fn(e.detail));
 const page = {
   settings: fromURL(location.search),
   session: null, api: null, stream: null, origin: null,
-  state: null, full: null, frame: null, ownData: null,
-  target: null, check: null, drawTimes: [], timer: null,
+  state: null, full: null, frame: null, heatmaps: null, ownData: null,
+  target: null, check: null, drawTimes: [], frameTimes: [], heatmapTimes: [], timer: null,
 };
+
+/** Keep the last 1,000 of a handler's times (ms) for bench/page.py. */
+function timed(times, t0) {
+  times.push(performance.now() - t0);
+  if (times.length > 1000) times.splice(0, 500);
+}
 
 const view = createNetworkView($("network"), { mode: page.settings.edge_mode });
 const legend = createLegend($("legend"));
@@ -117,6 +123,7 @@ on("stream-state", (state) => {
 });
 
 on("frame", (frame) => {
+  const t0 = performance.now();
   const prev = page.frame;
   page.frame = frame;
   drawFrame(frame);
@@ -128,11 +135,15 @@ on("frame", (frame) => {
   const moved = !prev || prev.step !== frame.step || JSON.stringify(prev.phase) !== JSON.stringify(frame.phase)
     || prev.example !== frame.example;
   if (moved && frame.status !== "playing" && (page.target || frame.phase || readonly)) refreshFull();
+  timed(page.frameTimes, t0);
 });
 
 on("heatmaps", (hm) => {
+  const t0 = performance.now();
+  page.heatmaps = hm;
   view.setHeatmaps(hm);
   plane.draw(hm);
+  timed(page.heatmapTimes, t0);
 });
 
 on("losses", (msg) => series.addLosses(msg.start, msg.stride, msg.values, msg.min, msg.max));
@@ -235,6 +246,21 @@ window.backprop = {
   page,
   view,
   lossSeries: () => series.lossSeries(),
+  /** Every drawn label's and node's box on the network canvas (CSS pixels), and what did not fit. */
+  labels: () => view.boxes(),
+  /** Times drawing the last heatmaps message again, as its handler does. */
+  redrawHeatmaps(times = 200, flush = false) {
+    const out = [];
+    const ctx = $("network").getContext("2d");
+    for (let i = 0; i < times; i++) {
+      const t0 = performance.now();
+      view.setHeatmaps(page.heatmaps);
+      plane.draw(page.heatmaps);
+      if (flush) ctx.getImageData(0, 0, 1, 1);
+      out.push(performance.now() - t0);
+    }
+    return out;
+  },
   redraw(times = 200, flush = false) {
     const out = [];
     const ctx = $("network").getContext("2d");

@@ -1,6 +1,11 @@
-// Draws nothing: the network view's geometry — node squares, bias circles, edge ends and hit tests —
-// from the layer sizes, the canvas size and the projector scale. Reads no frame fields (only
+// Draws nothing: the network view's geometry — node squares, bias circles, edge ends, hit tests and
+// where the labels go — from the layer sizes, the canvas size and the projector scale. Reads no frame fields (only
 // SessionState.layers and feature labels through the view). Emits no events.
+
+import { placeLabels } from "./labels.js";
+
+/** The widest o or δ label a node can have (3 significant digits, network-view.js). */
+export const LABEL_SAMPLE = "δ -8.88e-88";
 
 /** Node size S, node and bias positions, and whether the o/δ labels fit between columns. `ctx` measures
  * the labels in font(S). nodes[k][j] = {x, y} top-left; bias[k] = {x, y} centre, feeding layer k. */
@@ -8,9 +13,9 @@ export function layoutNetwork(ctx, { sizes, labels, width, height, z, font }) {
   const cols = sizes.length;
   const most = Math.max(...sizes) + 1;
   let S = Math.max(10, Math.min((height > 500 ? 60 : 44) * z, (height - 16) / (most * 1.45), (width - 40) / (cols * 2.2)));
-  const label = 78 * z;                                         // room for the output's o and δ
   ctx.font = font(S);
-  const need = Math.max(60, ctx.measureText("δ -0.0000").width + 8 * z);
+  const need = Math.max(60, ctx.measureText(LABEL_SAMPLE).width + 8 * z);
+  const label = Math.max(78 * z, need);                         // room for the output's o and δ
   const left = Math.max(24 * z, ...labels.map((t) => ctx.measureText(t).width + 6));  // input names
   const fit = (width - left - label - need * (cols - 1)) / cols;   // largest S that leaves room
   if (z > 1 && fit < S && fit >= S * 0.75) S = fit;             // projector: keep every o and δ
@@ -29,6 +34,37 @@ export function layoutNetwork(ctx, { sizes, labels, width, height, z, font }) {
     return { x: lastNode.x + S / 2, y: lastNode.y + step + S / 2 };
   });
   return { sizes, nodes, bias, S, z, roomy: gapX - S >= need - 0.5 };
+}
+
+/** Every node's and bias circle's box: {kind: "node" | "bias", key, x, y, w, h}. */
+export function nodeBoxes(geo) {
+  const { nodes, bias, S } = geo;
+  const out = [];
+  nodes.forEach((col, k) => col.forEach((p, j) => out.push({ kind: "node", key: [k, j], x: p.x, y: p.y, w: S, h: S })));
+  const r = biasRadius(geo);
+  bias.forEach((b, k) => b && out.push({ kind: "bias", key: [k], x: b.x - r, y: b.y - r, w: 2 * r, h: 2 * r }));
+  return out;
+}
+
+/** Where the labels go, once a layout: the input names left of their nodes, and a place for each
+ * node's "o …" and "δ …" line that fits beside it, each measured as the widest it can be
+ * (LABEL_SAMPLE), so nothing moves from frame to frame. `ctx.font` is the labels' font, px its size.
+ * Returns {inputs: [{kind, text, x, y, w, h}], spots: [{key: [k, j], line, x, y, w, h}], dropped, lh}. */
+export function labelPlan(ctx, geo, { names, px, width, height }) {
+  const { nodes, S, z } = geo;
+  const lh = Math.ceil(px * 1.2);
+  const inputs = names.map((text, j) => {
+    const w = ctx.measureText(text).width;
+    return { kind: "input", text, x: nodes[0][j].x - 3 - w, y: nodes[0][j].y + (S - px) / 2, w, h: px };
+  });
+  const groups = [];
+  for (let k = 1; S >= 18 && k < nodes.length; k++) {
+    nodes[k].forEach((p, j) => groups.push({ key: [k, j], anchor: { x: p.x, y: p.y, w: S, h: S }, lines: ["o", "δ"] }));
+  }
+  const sample = ctx.measureText(LABEL_SAMPLE).width + 2;
+  const { placed, dropped } = placeLabels(groups, { fixed: [...nodeBoxes(geo), ...inputs],
+    bounds: { x: 1, y: 1, w: width - 2, h: height - 2 }, measure: () => sample, lh, gap: 3 * z + 2 });
+  return { inputs, spots: placed, dropped, lh };
 }
 
 export const biasRadius = (geo) => (geo.z > 1 ? Math.max(geo.S * 0.2, 11) : geo.S * 0.2);

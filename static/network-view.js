@@ -1,26 +1,29 @@
-// Draws the network: input, hidden and output nodes with a heatmap each, bias nodes, and edges
-// coloured by |∂E/∂w| (log scale, hue = sign) or w or Δw, thick by |w|. Reads frame.layers[k−1]
-// {W, dE_dW, update_W, b, dE_db, update_b, o, delta}, frame.phase. Emits "hover" (a node's
-// thumbnail, or an edge's numbers), "pick".
+// Draws the network: input, hidden and output nodes with a heatmap each, bias nodes, edges coloured
+// by |∂E/∂w| (log scale, hue = sign) or w or Δw, thick by |w|, o/δ labels where they fit. Reads
+// frame.layers[k−1] {W, dE_dW, update_W, b, dE_db, update_b, o, delta}, frame.phase; heatmaps.nodes.
+// Emits "hover" (a node's thumbnail and numbers, or an edge's numbers), "pick".
 
 import { ACTIVE, INK, diverging, divergingTable, logStrength, topDecade } from "./colors.js";
-import { biasRadius, edgeEnds, hitTest, layoutNetwork } from "./network-layout.js";
-import { fitCanvas, fmt } from "./util.js";
+import { fmt3 } from "./labels.js";
+import { biasRadius, edgeEnds, hitTest, labelPlan, layoutNetwork, nodeBoxes } from "./network-layout.js";
+import { fitCanvas } from "./util.js";
 
 const DECADES = 4;
 const FIELD = { gradient: ["dE_dW", "dE_db"], weight: ["W", "b"], update: ["update_W", "update_b"] };
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
 export function createNetworkView(canvas, opts = {}) {
-  const table = divergingTable();
+  const table = new Uint32Array(divergingTable().buffer);   // one RGBA pixel per heatmap byte
   let ctx = null;
   let sizes = [2, 1];
   let labels = [];
-  let geo = null;       // network-layout.js: {nodes, bias, S, roomy, …}
+  let geo = null;       // network-layout.js: {nodes, bias, S, z, …}
   let nodes = [];       // nodes[k][j] = {x, y} top-left; bias[k] = {x, y} centre, feeding layer k
   let bias = [];
   let S = 30;
-  let thumbs = [];     // thumbs[k][j] = offscreen canvas
+  let atlas = null;     // every node's heatmap side by side in one canvas: {canvas, ctx, img, px, t, at}
+  let plan = { inputs: [], spots: [], dropped: [], lh: 12 };   // network-layout.js labelPlan()
+  let px = 12;          // label font size
   let last = null;
   let mode = opts.mode || "gradient";
   let z = 1;            // projector: 1.8 — bigger nodes, type and lines
@@ -29,7 +32,6 @@ export function createNetworkView(canvas, opts = {}) {
   let top = 0;
   let width = 0;
   let height = 0;
-  let roomy = true;     // room between columns for the o and δ labels
 
   function layout() {
     const rect = canvas.parentElement.getBoundingClientRect();
@@ -37,7 +39,19 @@ export function createNetworkView(canvas, opts = {}) {
     height = Math.max(180, rect.height);
     ctx = fitCanvas(canvas, width, height);
     geo = layoutNetwork(ctx, { sizes, labels, width, height, z, font: (size) => font(size) });
-    ({ nodes, bias, S, roomy } = geo);
+    ({ nodes, bias, S } = geo);
+    ctx.font = font();
+    px = parseFloat(ctx.font.match(/([\d.]+)px/)[1]);
+    plan = labelPlan(ctx, geo, { names: sizes.map((_, j) => inputName(j)).slice(0, sizes[0]), px, width, height });
+  }
+
+  const inputName = (j) => labels[j] || `x${j + 1}`;
+
+  /** A label line's text in a frame: "o 0.123" or "δ -4.56e-3". */
+  function lineText(frame, [k, j], line) {
+    const layer = frame.layers[k - 1];
+    const arr = line === 0 ? layer.o : layer.delta;
+    return arr && arr.length ? `${line === 0 ? "o" : "δ"} ${fmt3(arr[j])}` : "";
   }
 
   const font = (size = S) => `${z > 1 ? "600 " : ""}${Math.max(9 * z, Math.min(12 * z, size / 3.2))}px system-ui, sans-serif`;
@@ -85,44 +99,18 @@ export function createNetworkView(canvas, opts = {}) {
     }
   }
 
-  /** A label; on a projector with a white halo so that edges under it do not cut it. */
+  /** A label with a white halo, so that the edges under it do not cut it. */
   function text(s, x, y) {
-    if (z > 1) {
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = 5;
-      ctx.lineJoin = "round";
-      ctx.strokeText(s, x, y);
-    }
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = z > 1 ? 5 : 3;
+    ctx.lineJoin = "round";
+    ctx.strokeText(s, x, y);
     ctx.fillText(s, x, y);
   }
 
-  function drawNodes(frame) {
-    ctx.font = font();
-    ctx.textBaseline = "top";
+  function drawNodes() {
     for (let k = 0; k < sizes.length; k++) {
-      const layer = k === 0 ? null : frame.layers[k - 1];
-      nodes[k].forEach((p, j) => {
-        const thumb = thumbs[k] && thumbs[k][j];
-        if (thumb) {
-          ctx.imageSmoothingEnabled = false;
-          ctx.drawImage(thumb, p.x, p.y, S, S);
-        } else {
-          ctx.fillStyle = "#fff";
-          ctx.fillRect(p.x, p.y, S, S);
-        }
-        ctx.strokeStyle = INK;
-        ctx.lineWidth = z > 1 ? 2.5 : 1;
-        ctx.strokeRect(p.x + ctx.lineWidth / 2, p.y + ctx.lineWidth / 2, S - ctx.lineWidth, S - ctx.lineWidth);
-        ctx.fillStyle = INK;
-        if (k === 0) {
-          ctx.textAlign = "right";
-          ctx.fillText(labels[j] || `x${j + 1}`, p.x - 3, p.y + S / 3);
-          ctx.textAlign = "left";
-        } else if ((roomy || k === sizes.length - 1) && S >= 18 && layer && layer.o && layer.o.length) {
-          text(`o ${fmt(layer.o[j])}`, p.x + S + 3 * z, p.y);
-          if (layer.delta && layer.delta.length) text(`δ ${fmt(layer.delta[j])}`, p.x + S + 3 * z, p.y + S / 2);
-        }
-      });
+      nodes[k].forEach((p, j) => paintNode(k, j, p));
       if (bias[k + 1]) {
         const b = bias[k + 1];
         ctx.strokeStyle = INK;
@@ -133,12 +121,39 @@ export function createNetworkView(canvas, opts = {}) {
         ctx.fill();
         ctx.stroke();
         ctx.fillStyle = INK;
+        ctx.font = font();
         ctx.textAlign = "center";
         ctx.textBaseline = "middle";
         ctx.fillText("1", b.x, b.y + 1);
-        ctx.textBaseline = "top";
-        ctx.textAlign = "left";
       }
+    }
+  }
+
+  /** One node square: its heatmap (or white) and its frame. */
+  function paintNode(k, j, p) {
+    const at = atlas && atlas.at[k] && atlas.at[k][j];
+    if (at !== undefined) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(atlas.canvas, at, 0, atlas.t, atlas.t, p.x, p.y, S, S);
+    } else {
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(p.x, p.y, S, S);
+    }
+    ctx.strokeStyle = INK;
+    ctx.lineWidth = z > 1 ? 2.5 : 1;
+    ctx.strokeRect(p.x + ctx.lineWidth / 2, p.y + ctx.lineWidth / 2, S - ctx.lineWidth, S - ctx.lineWidth);
+  }
+
+  /** The input names, and each o/δ line at the place labelPlan() found for it. */
+  function drawLabels(frame) {
+    ctx.font = font();
+    ctx.fillStyle = INK;
+    ctx.textBaseline = "top";
+    ctx.textAlign = "left";
+    for (const b of plan.inputs) ctx.fillText(b.text, b.x, b.y);
+    for (const s of plan.spots) {
+      const str = lineText(frame, s.key, s.line);
+      if (str) text(str, s.x, s.y + (plan.lh - px) / 2);
     }
   }
 
@@ -173,23 +188,54 @@ export function createNetworkView(canvas, opts = {}) {
     ctx.clearRect(0, 0, width, height);
     drawHighlights(frame);
     drawEdges(frame);
-    drawNodes(frame);
+    drawNodes();
+    drawLabels(frame);
+  }
+
+  /** What draw() last drew, in CSS pixels: every label's box with its text, every node's box. */
+  function boxes() {
+    ctx.font = font();
+    const shown = last ? plan.spots.map((s) => ({ kind: "value", key: s.key, text: lineText(last, s.key, s.line),
+      x: s.x, y: s.y, w: ctx.measureText(lineText(last, s.key, s.line)).width, h: s.h })).filter((b) => b.text) : [];
+    return { width, height, nodes: nodeBoxes(geo), labels: [...plan.inputs, ...shown], dropped: plan.dropped };
   }
 
   const hit = (x, y) => (geo ? hitTest(geo, x, y) : null);
 
+  /** Write every node's grid into one ImageData (kept between messages), put it once, and paint
+   * only the node squares: the rest of the picture does not change with the heatmaps. */
   function setHeatmaps(hm) {
-    thumbs = hm.nodes.map((layer) =>
-      layer.map((grid) => {
-        const c = document.createElement("canvas");
-        c.width = c.height = hm.thumb;
-        const img = new ImageData(hm.thumb, hm.thumb);
-        for (let p = 0; p < grid.length; p++) img.data.set(table.subarray(grid[p] * 4, grid[p] * 4 + 4), p * 4);
-        c.getContext("2d").putImageData(img, 0, 0);
-        return c;
-      }),
-    );
-    if (last) draw(last);
+    const t = hm.thumb;
+    const count = hm.nodes.reduce((s, layer) => s + layer.length, 0);
+    if (!atlas || atlas.t !== t || atlas.count !== count) {
+      const c = document.createElement("canvas");
+      c.width = t * count;
+      c.height = t;
+      const actx = c.getContext("2d");
+      const img = actx.createImageData(t * count, t);
+      atlas = { canvas: c, ctx: actx, img, px: new Uint32Array(img.data.buffer), t, count, at: [] };
+    }
+    const { px } = atlas;
+    const row = t * count;
+    let m = 0;
+    atlas.at = hm.nodes.map((layer) => layer.map((grid) => {
+      const x0 = m++ * t;
+      for (let y = 0, p = 0; y < t; y++) {
+        const base = y * row + x0;
+        for (let x = 0; x < t; x++, p++) px[base + x] = table[grid[p]];
+      }
+      return x0;
+    }));
+    atlas.ctx.putImageData(atlas.img, 0, 0);
+    const fits = hm.nodes.length === sizes.length && hm.nodes.every((layer, k) => layer.length === sizes[k]);
+    if (!fits) atlas.at = [];
+    if (ctx && last && fits) nodes.forEach((col, k) => col.forEach((p, j) => paintNode(k, j, p)));
+  }
+
+  /** A node's heatmap as {canvas, sx, size} in the atlas, or null. */
+  function thumbOf(k, j) {
+    const at = atlas && atlas.at[k] && atlas.at[k][j];
+    return at === undefined ? null : { canvas: atlas.canvas, sx: at, size: atlas.t };
   }
 
   const pos = (e) => {
@@ -204,8 +250,9 @@ export function createNetworkView(canvas, opts = {}) {
     canvas.style.cursor = target ? "pointer" : "default";
     const node = target && target.kind === "node" ? nodes[target.layer][target.j] : null;
     const [x, y] = node ? [node.x + S + 6, node.y] : pos(e);
-    emit("hover", { target, thumb: node ? thumbs[target.layer] && thumbs[target.layer][target.j] : null,
-      edge: target && !node && last ? edgeNumbers(last, target) : null, x, y });
+    const numbers = node && target.layer > 0 && last ? [0, 1].map((line) => lineText(last, [target.layer, target.j], line)).join("   ") : null;
+    emit("hover", { target, thumb: node ? thumbOf(target.layer, target.j) : null,
+      edge: target && !node && last ? edgeNumbers(last, target) : null, numbers, x, y });
   });
   canvas.addEventListener("mouseleave", () => {
     hovered = null;
@@ -217,7 +264,7 @@ export function createNetworkView(canvas, opts = {}) {
     setStructure(state) {
       sizes = state.layers;
       labels = state.feature_labels || [];
-      thumbs = [];
+      atlas = null;
       layout();
     },
     setHeatmaps,
@@ -242,5 +289,6 @@ export function createNetworkView(canvas, opts = {}) {
     hit,
     scale: () => ({ top, decades: DECADES, mode }),
     nodePosition: (k, j) => ({ ...nodes[k][j], size: S }),
+    boxes,
   };
 }

@@ -1,0 +1,52 @@
+"""The projector view from the back row: no drawn label over a node or another label, none clipped."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SIZES = [(1920, 1080), (1280, 720), (1024, 768)]
+NETWORKS = {"worked": "/?preset=worked_example&projector=1", "circle": "/?projector=1"}
+READY = "() => window.backprop && backprop.page.frame && backprop.page.state && backprop.page.session"
+
+
+def overlap(a, b):
+    return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and \
+        a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+
+
+def stepped_projector(open_page, path, width, height):
+    """A projector page after one step, walked to the second forward phase."""
+    page = open_page(path, width, height)
+    page.wait_for_function(READY, timeout=15000)
+    page.keyboard.press("s")
+    page.wait_for_function("backprop.page.frame.step === 1 && backprop.page.heatmaps")
+    for _ in range(2):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(150)
+    page.wait_for_selector("#inspector .phase h3:has-text('forward layer 2')")
+    page.wait_for_timeout(300)
+    return page
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("net", NETWORKS)
+def test_no_projector_label_overlaps_a_node_or_a_label_or_leaves_the_canvas(open_page, shot,
+                                                                               size, net):
+    width, height = size
+    page = stepped_projector(open_page, NETWORKS[net], width, height)
+    shot(page, f"projector-labels-{net}-{width}x{height}")
+    drawn = page.evaluate("backprop.labels()")
+    labels, nodes = drawn["labels"], drawn["nodes"]
+    assert labels and nodes
+    for box in labels + nodes:
+        assert box["x"] >= 0 and box["y"] >= 0, box
+        assert box["x"] + box["w"] <= drawn["width"] and box["y"] + box["h"] <= drawn["height"], box
+    for n, a in enumerate(labels):
+        for b in labels[n + 1:] + nodes:
+            assert not overlap(a, b), (a, b)
+    last = len(page.evaluate("backprop.page.state.layers")) - 1
+    shown = {(tuple(b["key"]), b["text"][0]) for b in labels if b["kind"] == "value"}
+    outputs = page.evaluate("backprop.page.state.layers")[last]
+    assert {((last, j), c) for j in range(outputs) for c in "oδ"} <= shown
+    assert all(len(b["text"]) <= len("δ -8.53e-5") for b in labels if b["kind"] == "value")
+    assert page.errors == []
