@@ -17,6 +17,18 @@ class Settings(BaseSettings):
     max_steps: int = Field(10_000, description="training steps one request may take")
     max_sessions: int = Field(200, description="live sessions at once")
     session_idle_seconds: float = Field(3600.0, description="a session untouched this long expires")
+    eviction_grace_seconds: float = Field(
+        900.0, ge=0, description="at the cap, an unused session idle this long makes room"
+    )
+    creates_per_minute: float = Field(
+        120.0, ge=0, description="new sessions a client address may make a minute, sustained"
+    )
+    create_burst: int = Field(
+        120, ge=1, description="new sessions a client address may make at once (a class's NAT)"
+    )
+    create_timeout_seconds: float = Field(
+        20.0, gt=0, description="a new session not built by then is answered 503, never a hang"
+    )
     max_followers: int = Field(500, description="WebSocket followers a session may have")
     frame_rate: float = Field(60.0, description="frames per second sent to followers, at most")
     heatmap_rate: float = Field(25.0, description="heatmap refreshes per second, at most")

@@ -35,6 +35,7 @@ async def get_session(
     handle = store.get(session_id)
     if handle is None:
         raise HTTPException(404, f"no session {session_id!r} (it may have expired)")
+    handle.touch()   # a read is a use too: a notebook that only reads keeps its session
     return handle
 
 

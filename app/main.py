@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from app.config import Settings
 from app.hub import Hub
 from app.live import Feeds
+from app.ratelimit import CreateLimiter
 from app.routes import api, classroom, docs, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedSessions, StorageUnavailable
@@ -49,7 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    app.state.store = SessionStore(
+        settings.max_sessions, settings.session_idle_seconds, settings.eviction_grace_seconds
+    )
+    app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
     app.state.feeds = Feeds()
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
     app.state.store.on_remove = _ending(app.state.feeds, app.state.hub)
@@ -123,5 +127,7 @@ async def _storage_unavailable(request: Request, err: StorageUnavailable) -> JSO
 
 async def _store_full(request: Request, err: StoreFull) -> JSONResponse:
     return JSONResponse(
-        status_code=503, content={"detail": str(err)}, headers={"Retry-After": "60"}
+        status_code=503,
+        content={"detail": str(err)},
+        headers={"Retry-After": str(math.ceil(err.retry_after))},
     )

@@ -5,16 +5,23 @@ it, which worker owns it, who follows it, and its last checkpoint, from which a 
 rebuilds it if its own dies. No training state and no web imports here.
 """
 
+import math
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread from the back row
+NO_ROOM_RETRY_SECONDS = 60.0  # every session is playing or followed: no end time to promise
 
 
 class StoreFull(Exception):
-    """The configured number of sessions is live already."""
+    """The configured number of sessions is live already; `retry_after`: seconds until one
+    of them may make room (or a guess, when every one is in use)."""
+
+    def __init__(self, message: str, retry_after: float = 60.0):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -48,10 +55,12 @@ class Handle:
 
 
 class SessionStore:
-    """Handles by id and by join code; capped, idle ones expire."""
+    """Handles by id and by join code; capped, idle ones expire. At the cap, a session
+    nobody plays or follows that has been idle for `grace_seconds` makes room."""
 
-    def __init__(self, max_sessions: int, idle_seconds: float):
+    def __init__(self, max_sessions: int, idle_seconds: float, grace_seconds: float = 0.0):
         self.max_sessions, self.idle_seconds = max_sessions, idle_seconds
+        self.grace_seconds = grace_seconds
         self.sessions: dict[str, Handle] = {}
         self.codes: dict[str, str] = {}
         self.on_remove: Callable[[Handle], None] | None = None
@@ -60,12 +69,13 @@ class SessionStore:
         """A new handle on `worker`, once there is room; the worker builds the session."""
         self.expire()
         if len(self.sessions) >= self.max_sessions:
-            self._evict_one()
-        if len(self.sessions) >= self.max_sessions:
-            raise StoreFull(
-                f"at most {self.max_sessions} sessions at once, all in use (playing "
-                "or followed); try again later"
-            )
+            wait = self._evict_one()
+            if wait is not None:
+                raise StoreFull(
+                    f"at most {self.max_sessions} sessions at once, all in use (playing, "
+                    f"followed or used in the last {self.grace_seconds:.0f} s); try again "
+                    f"in {wait:.0f} s", retry_after=wait,
+                )
         handle = Handle(
             id=secrets.token_urlsafe(12),
             token=secrets.token_urlsafe(24),
@@ -99,12 +109,20 @@ class SessionStore:
             if self.on_remove is not None:
                 self.on_remove(handle)
 
-    def _evict_one(self) -> None:
-        """Make room by ending the least recently used session nobody watches or plays: a
-        page reloaded again and again must not lock everyone else out for an hour."""
+    def _evict_one(self) -> float | None:
+        """Make room by ending the least recently used session nobody watches or plays, once
+        it has been idle for the grace period: a page reloaded again and again must not lock
+        everyone else out for an hour, and a burst of creates must not end a notebook's
+        session between two of its calls. None: room was made; else the seconds to wait."""
         unused = [h for h in self.sessions.values() if h.followers == 0 and h.status != "playing"]
-        if unused:
-            self.remove(min(unused, key=lambda h: h.touched).id)
+        if not unused:
+            return NO_ROOM_RETRY_SECONDS
+        oldest = min(unused, key=lambda h: h.touched)
+        wait = oldest.touched + self.grace_seconds - time.monotonic()
+        if wait > 0:
+            return max(1.0, math.ceil(wait))
+        self.remove(oldest.id)
+        return None
 
     def expire(self, now: float | None = None) -> list[str]:
         now = time.monotonic() if now is None else now

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
 from app.reach import reach
-from app.routes.sessions import open_session
+from app.routes.sessions import CREATES, LIMITED, open_session
 
 router = APIRouter(prefix="/api", tags=["classroom"])
 
@@ -19,7 +19,7 @@ async def list_presets():
     return [vars(p) for p in PRESETS.values()]
 
 
-@router.post("/presets/{name}", status_code=201)
+@router.post("/presets/{name}", status_code=201, responses=LIMITED, dependencies=CREATES)
 async def open_preset(name: str, store: StoreDep, hub: HubDep):
     """Start a session from a lecture preset."""
     if name not in PRESETS:
@@ -49,7 +49,9 @@ async def qr_code(session: SessionDep, request: Request):
     return Response(out.getvalue(), media_type="image/svg+xml")
 
 
-@router.post("/sessions/{session_id}/copy", status_code=201)
+@router.post(
+    "/sessions/{session_id}/copy", status_code=201, responses=LIMITED, dependencies=CREATES
+)
 async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep):
     """Make my own copy: a new session (with its own token) at this session's state."""
     return await open_session(store, hub, "export", await hub.export(session))
@@ -68,7 +70,7 @@ async def read_saved(code: str, request: Request):
     return _saved(request, code)
 
 
-@router.post("/saved/{code}/open", status_code=201)
+@router.post("/saved/{code}/open", status_code=201, responses=LIMITED, dependencies=CREATES)
 async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
     """Open a saved session as a new live session, exactly as it was saved."""
     return await open_session(store, hub, "export", _saved(request, code))

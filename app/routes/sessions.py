@@ -4,11 +4,13 @@ Each handler parses, asks the session's worker through the hub, and answers with
 the worker made: the event loop never trains and never encodes a large answer.
 """
 
+import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 
 from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
+from app.ratelimit import create_allowed
 from app.schemas.session import (
     ConfigPatch,
     ParameterEdit,
@@ -27,6 +29,9 @@ NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may hav
 FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
 BAD_BODY = {400: {"model": Problem, "description": "the body could not be read as JSON"}}
 FULL = {503: {"model": Problem, "description": "the server has its maximum of sessions"}}
+LIMITED = {429: {"model": Problem, "description": "too many new sessions from this address"}}
+CREATES = [Depends(create_allowed)]   # every route that makes a session: rate-limited
+BUSY_RETRY_SECONDS = 5
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND)
 
@@ -45,16 +50,29 @@ def created(handle: Handle, outcome: Outcome) -> Response:
 async def open_session(store, hub, source: str, data: dict) -> Response:
     """A new session in the least loaded worker, built there from a config or an export."""
     handle = store.create(hub.place())
-    return created(handle, await hub.open(handle, source, data))
+    try:   # a worker too busy to build it in time: a prompt 503, never a hang (hub.open
+        # removes a session it did not finish, and its worker drops it)
+        outcome = await asyncio.wait_for(
+            hub.open(handle, source, data), hub.settings.create_timeout_seconds
+        )
+    except TimeoutError:
+        store.remove(handle.id)
+        raise HTTPException(
+            503, "the server is too busy to start a session now; try again shortly",
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+        ) from None
+    return created(handle, outcome)
 
 
-@router.post("", status_code=201, responses={**BAD_BODY, **FULL})
+@router.post("", status_code=201, responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES)
 async def create_session(cfg: SessionConfig, store: StoreDep, hub: HubDep):
     """Create a training session; the answer holds its control token and watch link."""
     return await open_session(store, hub, "config", cfg.model_dump(mode="json"))
 
 
-@router.post("/import", status_code=201, responses={**BAD_BODY, **FULL})
+@router.post(
+    "/import", status_code=201, responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES
+)
 async def import_session(data: SessionExport, store: StoreDep, hub: HubDep):
     """Start a new session from an export; it continues exactly where the export stopped."""
     return await open_session(store, hub, "export", data.model_dump(mode="json"))

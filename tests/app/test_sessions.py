@@ -226,7 +226,7 @@ def test_the_session_cap_refuses_another_when_all_are_in_use(make_client):
 
 
 def test_at_the_cap_the_least_recently_used_idle_session_makes_room(make_client):
-    client = make_client(max_sessions=2)
+    client = make_client(max_sessions=2, eviction_grace_seconds=0)
     first, second = (client.post("/api/sessions", json={}).json() for _ in range(2))
     client.post(
         f"/api/sessions/{first['id']}/step",
