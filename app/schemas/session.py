@@ -4,7 +4,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.step import SGD, Finite, InitName, Matrix, Optimizer, Regularization, Strict
+from app.schemas.step import (
+    SGD,
+    Finite,
+    InitName,
+    Matrix,
+    Optimizer,
+    Regularization,
+    Row,
+    Strict,
+)
 from engine.activations import ACTIVATIONS
 from engine.datasets import DATASETS
 from engine.features import FEATURES
@@ -21,9 +30,11 @@ class OwnData(Strict):
 
     inputs: list[
         Annotated[list[Annotated[Finite, Field(ge=-6, le=6)]], Field(min_length=2, max_length=2)]
-    ] = Field(min_length=1, examples=[[[1.0, 2.0], [-3.0, 0.5]]])
-    labels: list[Literal[-1, 1]] | None = Field(None, examples=[[1, -1]])
-    targets: list[Annotated[list[Finite], Field(min_length=1, max_length=16)]] | None = None
+    ] = Field(min_length=1, fail_fast=True, examples=[[[1.0, 2.0], [-3.0, 0.5]]])
+    labels: list[Literal[-1, 1]] | None = Field(None, fail_fast=True, examples=[[1, -1]])
+    targets: list[
+        Annotated[list[Finite], Field(min_length=1, max_length=16, fail_fast=True)]
+    ] | None = Field(None, fail_fast=True)
 
     @model_validator(mode="after")
     def one_label_a_point(self):
@@ -42,7 +53,7 @@ class OwnData(Strict):
 
 class HandSet(Strict):
     weights: list[Matrix] | None = None
-    biases: list[list[Finite]] | None = None
+    biases: list[Row] | None = None
 
 
 class SessionConfig(Strict):

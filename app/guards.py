@@ -1,0 +1,140 @@
+"""ASGI middleware around every answer: request bodies over a size refused before parsing (413),
+and the security headers every response carries (CSP, frame-ancestors, nosniff); the short
+form of a 422, which names the field and the rule and never echoes the input back."""
+
+import math
+import reprlib
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# The pages load nothing from outside. KaTeX writes style attributes and loads its fonts from
+# /static; htmx sets inline styles for its indicators, hence 'unsafe-inline' for styles only.
+# 'self' covers the page's own WebSocket (ws:/wss: on the same host) in CSP Level 3.
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+def too_large(limit: int) -> str:
+    return (
+        f"the request body is over {limit:,} bytes, the most this server reads "
+        f"(BACKPROP_MAX_BODY_BYTES)"
+    )
+
+
+class BodyLimit:
+    """413 before any parsing: a Content-Length over `limit` is refused unread; a body without
+    one (chunked) is counted as it arrives and refused as soon as it goes over."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > self.limit:
+            await JSONResponse({"detail": too_large(self.limit)}, 413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # FastAPI re-raises an HTTPException met while reading the body, and
+                    # its exception handler answers it: the body is never parsed.
+                    raise HTTPException(413, too_large(self.limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every HTTP answer that has not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+# --- 422s that name the field and the rule, never echo the input --------------------------
+
+MOST_ERRORS = 20  # a 422 lists this many problems at most, then how many more there were
+EXCERPT = reprlib.Repr()  # bounded: a few items of a few levels, however large the value
+EXCERPT.maxlevel, EXCERPT.maxlist, EXCERPT.maxtuple, EXCERPT.maxdict = 2, 3, 3, 3
+EXCERPT.maxstring = EXCERPT.maxlong = EXCERPT.maxother = 40
+EXCERPT_CHARS = 80
+
+
+def excerpt(value):
+    """A bounded excerpt of a refused value: short scalars as they came (a non-finite float
+    as null), anything else as a short repr whose cost does not grow with the value."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int) and abs(value) < 2**63:
+        return value
+    if isinstance(value, str) and len(value) <= EXCERPT_CHARS:
+        return value
+    text = EXCERPT.repr(value)
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+def brief(errors: list) -> list:
+    """Validation errors as JSON-safe dicts: type, loc, msg (each kept short) and an excerpt of
+    the input; past MOST_ERRORS, one entry saying how many more were left out."""
+    out = []
+    for error in errors[:MOST_ERRORS]:
+        item = {
+            "type": str(error.get("type", "value_error"))[:EXCERPT_CHARS],
+            "loc": [part if isinstance(part, int) else excerpt(str(part))
+                    for part in error.get("loc", ())],
+            "msg": str(error.get("msg", ""))[:300],
+        }
+        if "input" in error:
+            item["input"] = excerpt(error["input"])
+        if error.get("ctx"):
+            item["ctx"] = {str(k): excerpt(v if isinstance(v, int | float) else str(v))
+                           for k, v in list(error["ctx"].items())[:4]}
+        out.append(item)
+    if len(errors) > MOST_ERRORS:
+        out.append({"type": "too_many_errors", "loc": ["body"],
+                    "msg": f"{len(errors) - MOST_ERRORS} more problems not listed"})
+    return out
