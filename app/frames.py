@@ -60,9 +60,10 @@ def loss_series(start: int, losses: np.ndarray) -> dict:
     return series_json(summarize(start, losses, FRAME_LOSSES))
 
 
-def frame(session: Session, seq: int, series: dict) -> str:
+def frame(session: Session, seq: int, series: dict, keep: bool = False) -> str:
     """Encode the session's latest state once for every follower, with the loss series of
-    the steps since the previous frame (loss_series)."""
+    the steps since the previous frame (loss_series); `keep`: a frame every follower gets,
+    whose numbers the session's charts keep for late joiners (app/chartlog.py)."""
     trainer, record = session.trainer, session.trainer.last
     net = trainer.net
     layers, example = [], session.example
@@ -92,6 +93,9 @@ def frame(session: Session, seq: int, series: dict) -> str:
         shown_input = None if record is None else f32(_shown(record.o[0], example))
         metrics = trainer.metrics()
     phase = session.phase()
+    shown = encode.metrics(metrics)
+    if keep:
+        session.charts.add(trainer.step_count, shown["train_loss"], shown["test_loss"], grad_norms)
     message = {
         "type": "frame",
         "seq": seq,
@@ -104,7 +108,7 @@ def frame(session: Session, seq: int, series: dict) -> str:
         "losses": series["values"],
         "losses_min": series["min"],
         "losses_max": series["max"],
-        "metrics": encode.metrics(metrics),
+        "metrics": shown,
         "grad_norms": grad_norms,
         "phase": None if phase is None else vars(phase),
         "example": session.example,
@@ -169,6 +173,9 @@ def _quantize(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
         return np.rint(q).astype(np.uint8)
 
 
-def losses_message(series: dict) -> str:
-    """A frame's loss series alone, for a follower that skipped that frame."""
-    return dumps({"type": "losses", **series})
+def losses_message(series: dict, point: dict | None = None) -> str:
+    """A frame's loss series alone, for a follower that skipped that frame, with the frame's
+    chart point ({step, train_loss, test_loss, grad_norms}; app/chartlog.py) when it has one."""
+    if point is None:
+        return dumps({"type": "losses", **series})
+    return dumps({"type": "losses", **series, "point": point})

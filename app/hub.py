@@ -201,6 +201,7 @@ class Hub:
         if old is not None:
             if checkpoint.log_state is None:
                 checkpoint.log_state = old.log_state
+                checkpoint.charts = old.charts
                 old.chunks.extend(checkpoint.chunks)
                 checkpoint.chunks = old.chunks
             if checkpoint.config is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.chartlog import ChartLog
 from app.losslog import LossLog
 from engine.trainer import RunConfig, Trainer
 
@@ -60,6 +61,7 @@ class Session:
     seconds_per_step: float = 1e-4  # measured while playing: how many steps fill a slice
     checkpoint_at: float = 0.0  # when the loss log last went whole into a checkpoint
     checkpoint_structure: int = -1  # the structure that checkpoint's config had
+    charts: ChartLog = field(default_factory=ChartLog)  # the page's charts, for late joiners
 
     @property
     def watch_url(self) -> str:
@@ -142,6 +144,7 @@ class Session:
     def reset(self) -> None:
         self.trainer.reset()
         self.log.clear()
+        self.charts.clear()
         self.pending, self.pending_start, self.pending_count, self.unsaved = [], 0, 0, []
         self.status, self.phase_index = "paused", None
 

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from app import control, frames, state
+from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
 from app.sessions import Session
@@ -82,6 +83,7 @@ class Checkpoint:
     fields: dict
     log_state: object = None        # None: unchanged since the hub's last full checkpoint
     chunks: list = field(default_factory=list)
+    charts: dict | None = None      # the charts' points as of log_state (app/chartlog.py)
 
 
 @dataclass
@@ -126,6 +128,7 @@ def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
     )
     session.trainer.restore(checkpoint.snapshot)
     session.log = LossLog.from_state(checkpoint.log_state)
+    session.charts = ChartLog.from_state(checkpoint.charts)
     for chunk in checkpoint.chunks:
         session.log.extend(chunk)
     for name, value in checkpoint.fields.items():
@@ -335,6 +338,7 @@ def _state_message(session: Session) -> str:
             **state.session_state(session),
             "points": state.points(session),
             "history": state.history(session),
+            "charts": session.charts.to_json(),
         }
     )
 
@@ -360,8 +364,8 @@ def _publish(session: Session, outcome: Outcome, heatmap: bool) -> None:
         session.seq += 1
         start, losses = session.take_pending()
         series = frames.loss_series(start, losses)
-        outcome.messages["frame"] = frames.frame(session, session.seq, series)
-        outcome.messages["losses"] = frames.losses_message(series)
+        outcome.messages["frame"] = frames.frame(session, session.seq, series, keep=True)
+        outcome.messages["losses"] = frames.losses_message(series, session.charts.offered)
         outcome.span = (start, start + len(losses))
     if heatmap and session.heatmap_version != session.version:
         session.heatmap_version = session.version
@@ -391,6 +395,7 @@ def _checkpoint(session: Session) -> Checkpoint:
             "seq": session.seq,
         },
         log_state=session.log.state() if full else None,
+        charts=session.charts.state() if full else None,
         chunks=[] if full else session.unsaved,
     )
     session.unsaved = []

@@ -115,7 +115,7 @@ on("stream-state", (state) => {
   view.setStructure(state);
   plane.resize();
   plane.setPoints(state.points, state.extent);
-  series.reset(state.history);
+  series.reset(state.history, state.charts);
   controls.show(page.settings, state);
   if ($("problem")) $("problem").textContent = state.config.dataset === "three_class" ? "3 classes (softmax)"
     : state.activations[state.activations.length - 1] === "linear" ? "regression" : "classification";
@@ -146,7 +146,7 @@ on("heatmaps", (hm) => {
   timed(page.heatmapTimes, t0);
 });
 
-on("losses", (msg) => series.addLosses(msg.start, msg.stride, msg.values, msg.min, msg.max));
+on("losses", (msg) => series.addLosses(msg.start, msg.stride, msg.values, msg.min, msg.max, msg.point));
 
 on("connection", ({ up, retryIn, gone }) => {
   if (up) { $("status").textContent = page.frame ? page.frame.status : "connected"; message(""); return; }
@@ -246,6 +246,7 @@ window.backprop = {
   page,
   view,
   lossSeries: () => series.lossSeries(),
+  gradSeries: () => series.gradSeries(),
   /** Every drawn label's and node's box on the network canvas (CSS pixels), and what did not fit. */
   labels: () => view.boxes(),
   /** Times drawing the last heatmaps message again, as its handler does. */

@@ -1,6 +1,6 @@
 // Draws nothing: keeps the batch loss (mean and min–max range) and the gradient sizes for the two charts.
-// Reads state.history, "losses" messages and frame.loss_start/loss_stride/losses/losses_min/losses_max,
-// step, metrics, grad_norms. Emits no events.
+// Reads state.history, state.charts, "losses" messages and frame.loss_start/loss_stride/losses/
+// losses_min/losses_max, step, metrics, grad_norms. Emits no events.
 
 import { NEGATIVE, POSITIVE, SERIES } from "./colors.js";
 
@@ -64,51 +64,90 @@ function createTrack() {
   };
 }
 
+/**
+ * The train/test loss and gradient-size points, one a frame: steps fall into cells of `grid`
+ * steps and a cell keeps its first point; past `cap` points the grid doubles and neighbours
+ * drop. The server keeps its copy by the same rule (app/chartlog.py) and sends it in `state`,
+ * so a page that joins late holds exactly the points of one that saw every frame. Values are
+ * kept as float32 (Math.fround), as the state carries them.
+ */
+function createPoints() {
+  let cap = 1024, grid = 1, xs = [], train = [], test = [], grads = [];
+
+  function coarsen() {
+    grid *= 2;
+    let k = 0;
+    for (let i = 0; i < xs.length; i++) {
+      if (k && Math.floor(xs[i] / grid) === Math.floor(xs[k - 1] / grid)) continue;
+      xs[k] = xs[i]; train[k] = train[i]; test[k] = test[i]; grads[k] = grads[i]; k++;
+    }
+    for (const a of [xs, train, test, grads]) a.length = k;
+  }
+
+  return {
+    /** charts: the state's {cap, grid, steps, train_loss, test_loss, grad_norms} (decoded), or null. */
+    reset(charts) {
+      grid = 1; xs = []; train = []; test = []; grads = [];
+      if (!charts) return;
+      cap = charts.cap; grid = charts.grid; xs = charts.steps.slice();
+      train = Array.from(charts.train_loss); test = Array.from(charts.test_loss);
+      grads = xs.map((_, i) => charts.grad_norms.map((layer) => layer[i]));
+      grads.forEach((g, i) => { if (g.every(Number.isNaN)) grads[i] = []; });   // before step 1
+    },
+    add(step, trainLoss, testLoss, norms) {
+      const g = norms.map((v) => Math.fround(v ?? NaN));
+      const last = xs.length ? xs[xs.length - 1] : null;
+      if (last !== null) {
+        if (step < last) this.reset(null);          // the session went back (a reset)
+        else if (step === last || Math.floor(step / grid) === Math.floor(last / grid)) return;
+      }
+      const prev = grads.length ? grads[grads.length - 1] : [];
+      if (prev.length && g.length && prev.length !== g.length) this.reset(null);   // another network
+      xs.push(step); train.push(Math.fround(trainLoss ?? NaN)); test.push(Math.fround(testLoss ?? NaN));
+      grads.push(g);
+      while (xs.length > cap) coarsen();
+    },
+    get: () => ({ xs, train, test, grads }),
+  };
+}
+
 export function createSeries() {
   const batch = createTrack();
-  let metricX = [];
-  let train = [];
-  let test = [];
-  let gradX = [];
-  let grads = [];
+  const points = createPoints();
 
   return {
     /** history: {start (0 if absent), stride, values, min, max} with Float32Array values and
-     * min/max (null when stride is 1), or null. */
-    reset(history) {
+     * min/max (null when stride is 1), or null; charts: the state's chart points, or null. */
+    reset(history, charts = null) {
       batch.clear();
-      metricX = []; train = []; test = []; gradX = []; grads = [];
+      points.reset(charts);
       if (history) batch.add(history.start ?? 0, history.stride, history.values, history.min, history.max);
     },
-    /** A "losses" message's piece; min and max null or absent when exact (stride 1). */
-    addLosses(start, stride, values, min = null, max = null) {
+    /** A "losses" message's piece; min and max null or absent when exact (stride 1); point: the
+     * skipped frame's chart point {step, train_loss, test_loss, grad_norms}, or null. */
+    addLosses(start, stride, values, min = null, max = null, point = null) {
       batch.add(start, stride, values, min, max);
+      if (point) points.add(point.step, point.train_loss, point.test_loss, point.grad_norms);
     },
     addFrame(frame) {
       if (frame.step < batch.last()) this.reset(null);   // the session went back (reset)
       batch.add(frame.loss_start, frame.loss_stride ?? 1, frame.losses, frame.losses_min, frame.losses_max);
-      if (metricX.length && frame.step <= metricX[metricX.length - 1]) return;
-      metricX.push(frame.step);
-      train.push(frame.metrics.train_loss ?? NaN);
-      test.push(frame.metrics.test_loss ?? NaN);
-      if (frame.grad_norms.length) {
-        gradX.push(frame.step);
-        grads.push(frame.grad_norms.map((g) => g ?? NaN));
-      }
-      if (metricX.length > CAP) {
-        metricX = metricX.slice(-CAP / 2); train = train.slice(-CAP / 2); test = test.slice(-CAP / 2);
-        gradX = gradX.slice(-CAP / 2); grads = grads.slice(-CAP / 2);
-      }
+      points.add(frame.step, frame.metrics.train_loss, frame.metrics.test_loss, frame.grad_norms);
     },
-    lossSeries: () => [
-      batch.series({ color: "#aaa", band: "rgba(170, 170, 170, 0.3)", width: 1, label: "batch" }),
-      { xs: metricX, ys: train, color: `rgb(${POSITIVE})`, label: "train" },
-      { xs: metricX, ys: test, color: `rgb(${NEGATIVE})`, label: "test" },
-    ],
+    lossSeries() {
+      const { xs, train, test } = points.get();
+      return [
+        batch.series({ color: "#aaa", band: "rgba(170, 170, 170, 0.3)", width: 1, label: "batch" }),
+        { xs, ys: train, color: `rgb(${POSITIVE})`, label: "train" },
+        { xs, ys: test, color: `rgb(${NEGATIVE})`, label: "test" },
+      ];
+    },
     gradSeries() {
-      const layers = grads.length ? grads[grads.length - 1].length : 0;
+      const { xs, grads } = points.get();
+      let layers = 0;
+      for (let i = grads.length - 1; i >= 0 && !layers; i--) layers = grads[i].length;
       return Array.from({ length: layers }, (_, k) => ({
-        xs: gradX, ys: grads.map((g) => g[k]), color: SERIES[k % SERIES.length], label: `W${k + 1}`,
+        xs, ys: grads.map((g) => g[k] ?? NaN), color: SERIES[k % SERIES.length], label: `W${k + 1}`,
       }));
     },
   };

@@ -1,5 +1,5 @@
 // Draws nothing: follows a session's WebSocket and reconnects with backoff while the server is away.
-// Reads every message type (state, frame, heatmaps, losses); decodes arrays to Float32Array.
+// Reads every message type (state and its history and charts, frame, heatmaps, losses); decodes arrays.
 // Emits on document: "stream-state", "frame", "heatmaps", "losses", "connection" {up, retryIn}.
 
 import { bf16, f32, u8 } from "./util.js";
@@ -30,6 +30,14 @@ function decodeSeries(series) {
   return series;
 }
 
+/** The state's chart points (docs/stream.md): float32 series decoded in place. */
+function decodeCharts(charts) {
+  charts.train_loss = f32(charts.train_loss);
+  charts.test_loss = f32(charts.test_loss);
+  charts.grad_norms = charts.grad_norms.map(f32);
+  return charts;
+}
+
 /** Decode heatmap grids (uint8) in place. */
 export function decodeHeatmaps(msg) {
   msg.nodes = msg.nodes.map((layer) => layer.map(u8));
@@ -57,6 +65,7 @@ export function createStream(url, opts = {}) {
       else if (msg.type === "losses") emit("losses", decodeSeries(msg));
       else if (msg.type === "state") {
         if (msg.history) decodeSeries(msg.history);
+        if (msg.charts) decodeCharts(msg.charts);
         emit("stream-state", msg);
       }
     };
