@@ -15,6 +15,12 @@ class Settings(BaseSettings):
     max_neurons: int = Field(16, description="neurons a layer may have (inputs included)")
     max_points: int = Field(5000, description="data points in a data set or a request batch")
     max_steps: int = Field(10_000, description="training steps one request may take")
+    max_body_bytes: int = Field(
+        8 * 2**20, ge=1024,
+        description="a request body over this many bytes is refused (413) before it is parsed; "
+        "the largest legitimate one, an export of 5,000 own points with 16 targets each, a full "
+        "loss history and the biggest network, is about 3 MB as JSON",
+    )
     max_sessions: int = Field(200, description="live sessions at once")
     session_idle_seconds: float = Field(3600.0, description="a session untouched this long expires")
     eviction_grace_seconds: float = Field(

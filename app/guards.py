@@ -117,16 +117,26 @@ def excerpt(value):
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
-def brief(errors: list) -> list:
+NOT_AN_OBJECT = {"model_attributes_type", "model_type", "dict_type"}
+
+
+def brief(errors: list, content_type: str | None = None) -> list:
     """Validation errors as JSON-safe dicts: type, loc, msg (each kept short) and an excerpt of
-    the input; past MOST_ERRORS, one entry saying how many more were left out."""
+    the input; past MOST_ERRORS, one entry saying how many more were left out. A body that is
+    not a JSON object is told what to send (`content_type`: the request's)."""
     out = []
     for error in errors[:MOST_ERRORS]:
+        loc = tuple(error.get("loc", ()))
+        msg = str(error.get("msg", ""))[:300]
+        if loc == ("body",) and error.get("type") in NOT_AN_OBJECT:
+            got = "no Content-Type" if not content_type else f"Content-Type {content_type[:60]}"
+            msg = (f"body: send a JSON object with Content-Type: application/json "
+                   f"(got {got})" if "json" not in (content_type or "") else
+                   "body: must be a JSON object ({…}), not another JSON value")
         item = {
             "type": str(error.get("type", "value_error"))[:EXCERPT_CHARS],
-            "loc": [part if isinstance(part, int) else excerpt(str(part))
-                    for part in error.get("loc", ())],
-            "msg": str(error.get("msg", ""))[:300],
+            "loc": [part if isinstance(part, int) else excerpt(str(part)) for part in loc],
+            "msg": msg,
         }
         if "input" in error:
             item["input"] = excerpt(error["input"])
