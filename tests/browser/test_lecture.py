@@ -74,7 +74,7 @@ def test_a_lecture_server_shows_its_lan_address_and_students_reach_it(browser, s
         assert page.inner_text("#join-url") == f"{lan}/join"
         watch = page.get_attribute("#watch-link", "href")
         assert watch == f"{lan}/watch/{session['id']}"
-        page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+        page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
         assert "cannot join" not in page.inner_text("#share")
         shot(page, "share-lecture")
         assert httpx.get(watch, timeout=10).status_code == 200    # reachable at that address
@@ -84,6 +84,6 @@ def test_a_lecture_server_shows_its_lan_address_and_students_reach_it(browser, s
     student = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     try:
         student.goto(watch)
-        student.wait_for_function("window.backprop && backprop.page.frame", timeout=15000)
+        student.wait_for_function("() => window.backprop && backprop.page.frame", timeout=15000)
     finally:
         student.context.close()
