@@ -17,8 +17,9 @@ const inside = (a, r) => a.x >= r.x && a.y >= r.y && a.x + a.w <= r.x + r.w && a
 
 /**
  * Place each group of lines (a node's "o …" and "δ …") next to its anchor box.
- * groups: [{key, anchor: {x, y, w, h}, lines: [text, …]}]; fixed: boxes nothing may cover
- * (nodes, bias circles, input names); bounds: {x, y, w, h}; measure(text) → width; lh: line height;
+ * groups: [{key, anchor: {x, y, w, h}, lines: [text, …], under}] (under: try below the node first);
+ * fixed: boxes nothing may cover (nodes, bias circles, input names); bounds: {x, y, w, h};
+ * measure(text) → width; lh: line height;
  * gap: room between a node and its label. A group that fits nowhere loses its last line and tries
  * again. Returns {placed: [{key, line, text, x, y, w, h}], dropped: [{key, line, text}]}.
  */
@@ -32,7 +33,7 @@ export function placeLabels(groups, { fixed, bounds, measure, lh, gap }) {
       const widths = lines.map(measure);
       const w = Math.max(...widths);
       const h = lines.length * lh;
-      const box = candidates(g.anchor, w, h, gap).find((c) => inside(c, bounds) && !taken.some((t) => overlaps(c, t)));
+      const box = candidates(g.anchor, w, h, gap, g.under).find((c) => inside(c, bounds) && !taken.some((t) => overlaps(c, t)));
       if (box) {
         taken.push(box);
         lines.forEach((text, line) => placed.push({ key: g.key, line, text, x: box.x, y: box.y + line * lh, w: widths[line], h: lh }));
@@ -45,10 +46,11 @@ export function placeLabels(groups, { fixed, bounds, measure, lh, gap }) {
   return { placed, dropped };
 }
 
-/** Right of the node (centred, then top-aligned), below, above, then left: in reading order. */
-function candidates(a, w, h, gap) {
+/** Right of the node (centred, top- or bottom-aligned), below, above, then left: in reading order;
+ * below first when the layout left room there (`under`). */
+function candidates(a, w, h, gap, under = false) {
   const cx = a.x + (a.w - w) / 2;
-  return [
+  const all = [
     { x: a.x + a.w + gap, y: a.y + (a.h - h) / 2, w, h },
     { x: a.x + a.w + gap, y: a.y, w, h },
     { x: a.x + a.w + gap, y: a.y + a.h - h, w, h },
@@ -57,4 +59,5 @@ function candidates(a, w, h, gap) {
     { x: a.x + a.w + gap, y: a.y + a.h + gap, w, h },
     { x: a.x - gap - w, y: a.y + (a.h - h) / 2, w, h },
   ];
+  return under ? [all[3], ...all.slice(0, 3), ...all.slice(4)] : all;
 }

@@ -19,6 +19,8 @@ export function createLegend(canvas) {
       ctx = null;
     },
     resize() {
+      const room = canvas.parentElement.getBoundingClientRect().width - 4;   // never wider than its box
+      width = room > 0 ? Math.max(200, Math.min(320 * z, room)) : 320 * z;
       ctx = fitCanvas(canvas, width, height);
     },
     draw({ top, decades, mode }) {

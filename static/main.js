@@ -29,7 +29,7 @@ const on = (name, fn) => document.addEventListener(name, (e) => fn(e.detail));
 const page = {
   settings: fromURL(location.search),
   session: null, api: null, stream: null, origin: null,
-  state: null, full: null, frame: null, heatmaps: null, ownData: null,
+  state: null, full: null, frame: null, heatmaps: null, ownData: null, chartSpace: 120,
   target: null, check: null, drawTimes: [], frameTimes: [], heatmapTimes: [], timer: null,
 };
 
@@ -42,9 +42,22 @@ function timed(times, t0) {
 const view = createNetworkView($("network"), { mode: page.settings.edge_mode });
 const legend = createLegend($("legend"));
 const plane = createHeatmap($("boundary"), { overlay: $("points"), classes: () => classes(),
-  maxSize: () => (page.settings.projector ? Math.round(Math.min(360, window.innerHeight * 0.3))
+  maxSize: () => (page.settings.projector ? projectorPlane()
     : window.innerWidth >= 1800 ? 400 : window.innerHeight < 800 ? 230 : 300) });
-const chartHeight = () => (window.innerHeight < 800 ? 78 : 120) * (page.settings.projector ? 1.15 : 1);
+
+/** Projector: the output plane as large as its box allows beside the charts (page.css --plane). */
+function projectorPlane() {
+  const box = document.querySelector(".output");
+  const r = box.getBoundingClientRect();
+  const size = Math.round(Math.max(160, Math.min(r.height - 8, r.width * 0.58, r.width - 240)));
+  box.style.setProperty("--plane", `${size}px`);
+  const words = [...box.querySelectorAll(":scope > h2, .metrics, .charts > h2")];
+  const used = words.reduce((sum, e) => sum + e.getBoundingClientRect().height + 8, 0);
+  page.chartSpace = (r.height - used - 12) / 2;     // the two charts share what the words leave
+  return size;
+}
+const chartHeight = () => (page.settings.projector ? Math.max(60, Math.min(260, page.chartSpace))
+  : window.innerHeight < 800 ? 78 : 120);
 const lossChart = createChart($("loss-chart"), { height: chartHeight });
 const gradChart = createChart($("grad-chart"), { log: true, height: chartHeight });
 const inspector = createInspector($("inspector"), { readonly });
@@ -233,6 +246,7 @@ function resize() {
   plane.resize();
   lossChart.resize();
   gradChart.resize();
+  legend.resize();
   if (page.frame) {
     lossChart.draw(series.lossSeries());
     gradChart.draw(series.gradSeries());
@@ -240,6 +254,9 @@ function resize() {
   }
 }
 window.addEventListener("resize", resize);
+// Projector: the phase narration above the output grows and shrinks with its equations; the plane
+// and the charts take what it leaves.
+new ResizeObserver(() => page.settings.projector && requestAnimationFrame(resize)).observe(document.querySelector(".output"));
 
 /** For tests and bench/page.py: the session, and a hook that times drawing the last frame. */
 window.backprop = {

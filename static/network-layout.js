@@ -19,10 +19,17 @@ export function layoutNetwork(ctx, { sizes, labels, width, height, z, font }) {
   const left = Math.max(24 * z, ...labels.map((t) => ctx.measureText(t).width + 6));  // input names
   const fit = (width - left - label - need * (cols - 1)) / cols;   // largest S that leaves room
   if (z > 1 && fit < S && fit >= S * 0.75) S = fit;             // projector: keep every o and δ
-  const gapX = (width - left - label - S) / Math.max(1, cols - 1);
+  let gapX = (width - left - label - S) / Math.max(1, cols - 1);
+  const roomy = gapX - S >= need - 0.5;
+  // No room beside the hidden nodes: room under each instead, for its o and δ lines (smaller nodes if need be).
+  const under = (s) => 2 * Math.ceil(parseFloat(font(s).match(/([\d.]+)px/)[1]) * 1.2) + 8 * z + 6;
+  const avail = (height - 16) / most;
+  if (!roomy && cols > 2 && S + under(S) > avail) S = Math.max(S * 0.7, avail - under(S));
+  gapX = (width - left - label - S) / Math.max(1, cols - 1);
   const nodes = sizes.map((n, k) => {
     const x = left + k * gapX;
-    const step = Math.min(S * 1.6, (height - 16) / (n + 1));
+    const tall = !roomy && k > 0 && k < cols - 1;
+    const step = Math.min(tall ? Math.max(S * 1.6, S + under(S)) : S * 1.6, (height - 16) / (n + 1));
     const y0 = (height - step * (n + (k < cols - 1 ? 1 : 0)) + (step - S)) / 2;
     return Array.from({ length: n }, (_, j) => ({ x, y: y0 + j * step }));
   });
@@ -33,7 +40,7 @@ export function layoutNetwork(ctx, { sizes, labels, width, height, z, font }) {
     const step = col.length > 1 ? col[1].y - col[0].y : S * 1.6;
     return { x: lastNode.x + S / 2, y: lastNode.y + step + S / 2 };
   });
-  return { sizes, nodes, bias, S, z, roomy: gapX - S >= need - 0.5 };
+  return { sizes, nodes, bias, S, z, roomy };
 }
 
 /** Every node's and bias circle's box: {kind: "node" | "bias", key, x, y, w, h}. */
@@ -59,7 +66,8 @@ export function labelPlan(ctx, geo, { names, px, width, height }) {
   });
   const groups = [];
   for (let k = 1; S >= 18 && k < nodes.length; k++) {
-    nodes[k].forEach((p, j) => groups.push({ key: [k, j], anchor: { x: p.x, y: p.y, w: S, h: S }, lines: ["o", "δ"] }));
+    const under = !geo.roomy && k < nodes.length - 1;       // the layout left room under these nodes
+    nodes[k].forEach((p, j) => groups.push({ key: [k, j], anchor: { x: p.x, y: p.y, w: S, h: S }, lines: ["o", "δ"], under }));
   }
   const sample = ctx.measureText(LABEL_SAMPLE).width + 2;
   const { placed, dropped } = placeLabels(groups, { fixed: [...nodeBoxes(geo), ...inputs],
