@@ -1,18 +1,27 @@
-// Draws (as HTML) the numbers of one edge, one node, or the current step-through phase, each with its
-// equation filled in with the server's float64 values. Reads SessionState.record (targets too), .network, .phase,
-// .example, .config (GET /api/sessions/{id}). Emits "edit-parameter" {kind, layer, i, j, value}.
+// Draws (as HTML, equations typeset by the vendored KaTeX) the numbers of one edge, one node, or the
+// current step-through phase, each equation filled in with the server's float64 values. Reads
+// SessionState.record (targets too), .network, .phase, .example, .config. Emits "edit-parameter".
 
 import { fmt } from "./util.js";
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
-const n = (v, signed = false) => `<span class="num" data-value="${v}">${fmt(v, signed)}</span>`;
-const vec = (arr) => `(${arr.map((v) => n(v)).join(", ")})`;
-const sup = (s) => `<sup>${s}</sup>`;
-const sub = (s) => `<sub>${s}</sub>`;
+/** A live number: the server's value in data-value (the page's tests read it), shown to 4 figures. */
+const n = (v, signed = false) => `\\htmlData{value=${v}}{\\texttt{${fmt(v, signed)}}}`;
+const vec = (arr) => `\\left(${Array.from(arr, (v) => n(v)).join(",\\allowbreak ")}\\right)`;
+/** Indices as on the page: nodes counted from 1, like x₁ and x₂ (the API's lists count from 0). */
+const ix = (...is) => (is.some((i) => i >= 9) ? is.map((i) => i + 1).join(",") : is.map((i) => i + 1).join(""));
+const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.replace("_", "\\_")}}`);
+const dE = (x) => `\\frac{\\partial E}{\\partial ${x}}`;
 
 /** Losses whose output delta is fused with the output activation (engine/losses.py). */
 const FUSED = ["bce", "softmax_ce"];
-const LOSS_EQ = { mse: "(1/N) Σ ½(ŷ − y)²", bce: "−(1/N) Σ [y log ŷ + (1 − y) log(1 − ŷ)]", softmax_ce: "−(1/N) Σ y log ŷ" };
+const LOSS_EQ = {
+  mse: "\\frac{1}{N}\\sum_d \\sum_j \\tfrac12 (\\hat y_{dj} - y_{dj})^2",
+  bce: "-\\frac{1}{N}\\sum_d \\sum_j \\left[y \\log \\hat y + (1 - y) \\log (1 - \\hat y)\\right]",
+  softmax_ce: "-\\frac{1}{N}\\sum_d \\sum_j y_{dj} \\log \\hat y_{dj}",
+};
+const KATEX = { throwOnError: false, trust: (c) => c.command === "\\htmlData",
+  strict: (code) => (code === "htmlExtension" ? "ignore" : "warn") };
 
 /** o^{k} of example d: layer 0 is the input row. */
 const outputs = (rec, k, d) => (k === 0 ? rec.inputs[d] : rec.layers[k - 1].o[d]);
@@ -20,6 +29,10 @@ const outputs = (rec, k, d) => (k === 0 ? rec.inputs[d] : rec.layers[k - 1].o[d]
 export function createInspector(el, opts = {}) {
   const readonly = !!opts.readonly;
   let current = null;
+  let shown = "";
+  let tex = [];          // the equations of the page being built; placeholders name them by index
+  const eq = (s, field = "") => `<p class="eq"${field ? ` data-field="${field}"` : ""}>${m(s)}</p>`;
+  const m = (s) => `<span class="tex" data-tex="${tex.push(s) - 1}"></span>`;
 
   function row(state) {
     const N = state.record.inputs.length;
@@ -30,50 +43,52 @@ export function createInspector(el, opts = {}) {
   function edge(state, t, check) {
     const { layer: k, i, j } = t;
     const isW = t.kind === "W";
-    const name = isW ? `w${sub(`${i}${j}`)}${sup(k)}` : `b${sub(j)}${sup(k)}`;
+    const name = isW ? `w_{${ix(i, j)}}^{${k}}` : `b_{${ix(j)}}^{${k}}`;
     const w = isW ? state.network.weights[k - 1][i][j] : state.network.biases[k - 1][j];
-    const input = readonly ? n(w)
+    const input = readonly ? m(n(w))
       : `<input id="edit-value" type="number" step="any" value="${w}" data-kind="${t.kind}">`;
-    let html = `<h3>Edge ${name}: ${isW ? `node ${i} of layer ${k - 1} → node ${j} of layer ${k}` : `bias of node ${j}, layer ${k}`}</h3>
-      <p>${name} = ${input} (now)</p>`;
+    let html = `<h3>Edge ${m(name)}: ${isW ? `node ${i + 1} of layer ${k - 1} → node ${j + 1} of layer ${k}` : `bias of node ${j + 1}, layer ${k}`}</h3>
+      <p>${m(`${name} =`)} ${input} (now)</p>`;
     const rec = state.record;
     if (!rec) return `${html}<p class="hint">Take a step to see ∂E/∂w and Δw.</p>`;
     const { d, note } = row(state);
-    const g = isW ? rec.gradients.weights[k - 1][i][j] : rec.gradients.biases[k - 1][j];
+    const grad = isW ? rec.gradients.weights[k - 1][i][j] : rec.gradients.biases[k - 1][j];
     const u = isW ? rec.updates.weights[k - 1][i][j] : rec.updates.biases[k - 1][j];
     const delta = rec.layers[k - 1].delta[d][j];
     const o = isW ? outputs(rec, k - 1, d)[i] : 1;
-    html += `<p class="eq">∂E/∂${name} = Σ${sub("d")} δ${sub(`${j}`)}${sup(k)} · o${sub(`${isW ? i : "bias"}`)}${sup(k - 1)}
-      = ${n(g)} <span class="hint">(the sum over the batch; regularisation adds its term)</span></p>
-      <p class="eq">term of ${note}: δ${sub(j)}${sup(k)} = ${n(delta)}, o${sub(isW ? i : "bias")}${sup(k - 1)} = ${n(o)}</p>
-      <p class="eq">Δ${name} = ${n(u, true)} (${state.config.optimizer.name}, lr ${n(state.config.optimizer.learning_rate)});
-      before the step ${name} = ${n(isW ? rec.weights_before?.[k - 1][i][j] : rec.biases_before?.[k - 1][j])}</p>`;
+    const oName = isW ? `o_{${ix(i)}}^{${k - 1}}` : "1";
+    html += `${eq(`${dE(name)} = \\sum_d \\delta_{${ix(j)}}^{${k}}\\, ${oName} = ${n(grad)}`)}
+      <p class="hint">(the sum over the batch; regularisation adds its term)</p>
+      <p class="eq">term of ${note}: ${m(`\\delta_{${ix(j)}}^{${k}} = ${n(delta)},\\quad ${oName} = ${n(o)}`)}</p>
+      ${eq(`\\Delta ${name} = ${n(u, true)}`)}
+      <p class="hint">${state.config.optimizer.name}, lr ${m(n(state.config.optimizer.learning_rate))}; before the step
+      ${m(`${name} = ${n(isW ? rec.weights_before?.[k - 1][i][j] : rec.biases_before?.[k - 1][j])}`)}</p>`;
     if (check) {
-      html += `<p class="eq check">gradient check: analytic ${n(check.analytic)}, numeric ${n(check.numeric)},
-        relative error ${n(check.relative_error)}</p>`;
+      html += `<p class="eq check">gradient check: analytic ${m(n(check.analytic))}, numeric ${m(n(check.numeric))},
+        relative error ${m(n(check.relative_error))}</p>`;
     }
     return html;
   }
 
   function node(state, t) {
     const { layer: k, j } = t;
-    if (k === 0) return `<h3>Input ${state.feature_labels[j]}</h3><p>o${sub(j)}${sup(0)} is the feature itself.</p>`;
+    if (k === 0) return `<h3>Input ${state.feature_labels[j]}</h3><p>${m(`o_{${ix(j)}}^{0}`)} is the feature itself.</p>`;
     const rec = state.record;
-    const g = state.activations[k - 1];
-    let html = `<h3>Node ${j} of layer ${k} (${g})</h3>`;
+    const act = state.activations[k - 1];
+    let html = `<h3>Node ${j + 1} of layer ${k} (${act})</h3>`;
     if (!rec) return `${html}<p class="hint">Take a step to see a, o and δ.</p>`;
     const { d, note } = row(state);
     const L = state.layers.length - 1;
     const lay = rec.layers[k - 1];
-    html += `<p class="eq">${note}: a${sub(j)}${sup(k)} = ${n(lay.a[d][j])}, o${sub(j)}${sup(k)} = ${g}(a) = ${n(lay.o[d][j])},
-      δ${sub(j)}${sup(k)} = ${n(lay.delta[d][j])}</p>`;
+    const J = ix(j);
+    html += `<p class="hint">${note}</p>${eq(`a_{${J}}^{${k}} = ${n(lay.a[d][j])},\\quad o_{${J}}^{${k}} = ${g(act)}(a_{${J}}^{${k}}) = ${n(lay.o[d][j])},\\quad \\delta_{${J}}^{${k}} = ${n(lay.delta[d][j])}`)}`;
     if (k === L) {
-      html += `<p class="eq">δ${sub(j)}${sup(L)} = ∂E/∂a${sub(j)}${sup(L)}: the loss (${state.config.loss}) differentiated through ${g}, over N</p>`;
+      html += `<p class="eq">${m(`\\delta_{${J}}^{${L}} = ${dE(`a_{${J}}^{${L}}`)}`)}: the loss (${state.config.loss}) differentiated through ${act}, over N</p>`;
     } else {
       const wb = rec.weights_before || state.network.weights;
-      const terms = wb[k][j].map((w, m) => `${n(w)}·${n(rec.layers[k].delta[d][m])}`).join(" + ");
-      html += `<p class="eq">δ${sub(j)}${sup(k)} = ${g}′(a${sub(j)}${sup(k)}) · Σ${sub("m")} w${sub(`${j}m`)}${sup(k + 1)} δ${sub("m")}${sup(k + 1)}
-        = ${g}′(${n(lay.a[d][j])}) · (${terms}) = ${n(lay.delta[d][j])}</p>`;
+      const terms = wb[k][j].map((w, q) => `${n(w)} \\cdot ${n(rec.layers[k].delta[d][q])}`).join(" +\\allowbreak ");
+      html += eq(`\\delta_{${J}}^{${k}} = ${g(act)}'(a_{${J}}^{${k}}) \\sum_m w_{${J}m}^{${k + 1}} \\delta_m^{${k + 1}}
+        = ${g(act)}'(${n(lay.a[d][j])}) \\cdot \\left(${terms}\\right) = ${n(lay.delta[d][j])}`);
     }
     return html;
   }
@@ -84,32 +99,33 @@ export function createInspector(el, opts = {}) {
     if (!p || !rec) return "";
     const { d, N, note } = row(state);
     const k = p.layer;
+    const L = state.layers.length - 1;
     const head = `<h3>Phase ${p.index + 1} of ${p.count}: ${p.name}${k ? ` layer ${k}` : ""}</h3><p class="hint">${note}</p>`;
     if (p.name === "forward") {
       const lay = rec.layers[k - 1];
-      return `${head}<p class="eq">a${sup(k)} = o${sup(k - 1)} W${sup(k)} + b${sup(k)}: o${sup(k - 1)} = ${vec(outputs(rec, k - 1, d))},
-        b${sup(k)} = ${vec((rec.biases_before || state.network.biases)[k - 1])}</p>
-        <p class="eq" data-field="a">a${sup(k)} = ${vec(lay.a[d])}</p>
-        <p class="eq" data-field="o">o${sup(k)} = ${state.activations[k - 1]}(a${sup(k)}) = ${vec(lay.o[d])}</p>`;
+      return `${head}${eq(`a^{${k}} = o^{${k - 1}} W^{${k}} + b^{${k}}`)}
+        ${eq(`o^{${k - 1}} = ${vec(outputs(rec, k - 1, d))},\\quad b^{${k}} = ${vec((rec.biases_before || state.network.biases)[k - 1])}`)}
+        ${eq(`a^{${k}} = ${vec(lay.a[d])}`, "a")}
+        ${eq(`o^{${k}} = ${g(state.activations[k - 1])}(a^{${k}}) = ${vec(lay.o[d])}`, "o")}`;
     }
     if (p.name === "loss") {
-      const L = state.layers.length - 1;
       const y = rec.targets ? rec.targets[d] : null;
-      return `${head}<p class="eq" data-field="yhat">ŷ = o${sup(L)} = ${vec(rec.layers[L - 1].o[d])}</p>
-        <p class="eq" data-field="y">y = ${y ? vec(y) : "—"}</p>
-        <p class="eq" data-field="loss">E = ${LOSS_EQ[state.config.loss] || state.config.loss} over the batch of ${N} = ${n(rec.loss)}</p>`;
+      return `${head}${eq(`\\hat y = o^{${L}} = ${vec(rec.layers[L - 1].o[d])}`, "yhat")}
+        ${eq(`y = ${y ? vec(y) : "\\text{—}"}`, "y")}
+        ${eq(`E = ${LOSS_EQ[state.config.loss] || `\\text{${state.config.loss}}`} = ${n(rec.loss)}`, "loss")}
+        <p class="hint">over the batch of ${N}</p>`;
     }
     if (p.name === "backward") {
       const lay = rec.layers[k - 1];
-      const L = state.layers.length - 1;
-      const eq = k === L ? `δ${sup(L)}` : `δ${sup(k)} = ${state.activations[k - 1]}′(a${sup(k)}) ⊙ δ${sup(k + 1)} W${sup(k + 1)}ᵀ`;
+      const rule = k === L ? `\\delta^{${L}}` : `\\delta^{${k}} = ${g(state.activations[k - 1])}'(a^{${k}}) \\odot \\delta^{${k + 1}} (W^{${k + 1}})^{\\mathsf T}`;
       const from = k === L ? outputDelta(state, d, N)
-        : `<p class="eq">δ${sup(k + 1)} = ${vec(rec.layers[k].delta[d])}, a${sup(k)} = ${vec(lay.a[d])}</p>`;
-      return `${head}${from}<p class="eq" data-field="delta">${eq} = ${vec(lay.delta[d])}</p>
-        <p class="eq">∂E/∂W${sup(k)} = o${sup(k - 1)}ᵀ δ${sup(k)}: first row ${vec(rec.gradients.weights[k - 1][0])}</p>`;
+        : eq(`\\delta^{${k + 1}} = ${vec(rec.layers[k].delta[d])},\\quad a^{${k}} = ${vec(lay.a[d])}`);
+      return `${head}${from}${eq(`${rule} = ${vec(lay.delta[d])}`, "delta")}
+        <p class="eq">${m(`${dE(`W^{${k}}`)} = (o^{${k - 1}})^{\\mathsf T} \\delta^{${k}}`)}: first row ${m(vec(rec.gradients.weights[k - 1][0]))}</p>`;
     }
-    const rows = rec.updates.weights.map((U, m) => `<p class="eq">ΔW${sup(m + 1)} first row ${vec(U[0])}</p>`).join("");
-    return `${head}<p class="eq">W ← W + ΔW, ΔW = −lr · ∂E/∂W for sgd (${state.config.optimizer.name}, lr ${n(state.config.optimizer.learning_rate)})</p>${rows}`;
+    const rows = rec.updates.weights.map((U, q) => `<p class="eq">${m(`\\Delta W^{${q + 1}}`)} first row ${m(vec(U[0]))}</p>`).join("");
+    return `${head}${eq(`W \\leftarrow W + \\Delta W,\\quad \\Delta W = -\\alpha\\, ${dE("W")}`)}
+      <p class="hint">for sgd (${state.config.optimizer.name}, α = lr ${m(n(state.config.optimizer.learning_rate))})</p>${rows}`;
   }
 
   /** δ^L of example d with its factors, all from the record: the fused (ŷ−y)/N for bce and
@@ -119,16 +135,27 @@ export function createInspector(el, opts = {}) {
     const L = state.layers.length - 1;
     const out = rec.layers[L - 1];
     const y = rec.targets ? rec.targets[d] : [];
-    const g = state.activations[L - 1];
+    const act = state.activations[L - 1];
     const fused = FUSED.includes(state.config.loss);
-    const rows = out.delta[d].map((delta, j) => {
-      const diff = `(${n(out.o[d][j])} − ${n(y[j])})`;
-      const terms = fused ? `${diff} / ${N}` : `${diff} · ${g}′(${n(out.a[d][j])}) / ${N}`;
-      return `<li>δ${sub(j)}${sup(L)} = ${terms} = ${n(delta)}</li>`;
+    const rows = Array.from(out.delta[d], (delta, j) => {
+      const diff = `(${n(out.o[d][j])} - ${n(y[j])})`;
+      const terms = fused ? `${diff} / ${N}` : `${diff} \\cdot ${g(act)}'(${n(out.a[d][j])}) / ${N}`;
+      return `<li>${m(`\\delta_{${ix(j)}}^{${L}} = ${terms} = ${n(delta)}`)}</li>`;
     }).join("");
-    const eq = fused ? `δ${sup(L)} = (ŷ − y) / N <span class="hint">(${state.config.loss} fused with ${g})</span>`
-      : `δ${sup(L)} = (ŷ − y) · ${g}′(a${sup(L)}) / N`;
-    return `<p class="eq">${eq}, N = ${N}:</p><ul class="eq terms" data-field="delta-terms">${rows}</ul>`;
+    const rule = fused ? `\\delta^{${L}} = (\\hat y - y) / N` : `\\delta^{${L}} = (\\hat y - y) \\cdot ${g(act)}'(a^{${L}}) / N`;
+    return `${eq(`${rule},\\quad N = ${N}`)}${fused ? `<p class="hint">(${state.config.loss} fused with ${act})</p>` : ""}
+      <ul class="eq terms" data-field="delta-terms">${rows}</ul>`;
+  }
+
+  /** Put the HTML in, then typeset each equation into its placeholder (DOM nodes, no inline styles). */
+  function typeset(html) {
+    el.innerHTML = html;
+    for (const span of el.querySelectorAll(".tex")) {
+      const src = tex[Number(span.dataset.tex)];
+      if (window.katex) window.katex.render(src, span, KATEX);
+      else span.textContent = src;
+    }
+    for (const v of el.querySelectorAll("[data-value]")) v.classList.add("num");
   }
 
   el.addEventListener("change", (e) => {
@@ -139,12 +166,18 @@ export function createInspector(el, opts = {}) {
   });
 
   return {
+    /** Typesets again only when what it shows changed (a phase, a selection, a step's numbers). */
     draw(state, target, check) {
       current = target;
+      tex = [];
       const parts = [];
       if (state.phase) parts.push(`<div class="phase">${phase(state)}</div>`);
       if (target) parts.push(`<div class="target">${target.kind === "node" ? node(state, target) : edge(state, target, check)}</div>`);
-      el.innerHTML = parts.join("") || `<p class="hint">Click an edge or a node to see its numbers; → walks one step phase by phase.</p>`;
+      const html = parts.join("") || `<p class="hint">Click an edge or a node to see its numbers; → walks one step phase by phase.</p>`;
+      const key = html + tex.join("\n");
+      if (key === shown) return;
+      shown = key;
+      typeset(html);
     },
   };
 }

@@ -253,6 +253,13 @@ function resize() {
     legend.draw(view.scale());
   }
 }
+// The presets menu closes on a click anywhere else (the share button's included) and on Escape.
+document.addEventListener("click", (e) => {
+  const menu = $("presets");
+  if (menu && menu.open && !menu.contains(e.target)) menu.open = false;
+});
+document.addEventListener("keydown", (e) => e.key === "Escape" && $("presets") && ($("presets").open = false));
+
 window.addEventListener("resize", resize);
 // Projector: the phase narration above the output grows and shrinks with its equations; the plane
 // and the charts take what it leaves.

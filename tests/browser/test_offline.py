@@ -40,3 +40,20 @@ def test_the_api_docs_render_every_endpoint_offline(browser, base_url, api):
     context.close()
     paths = api.get("/openapi.json").json()["paths"]
     assert {p.replace("\u200b", "") for p in shown} == set(paths)
+
+
+def test_typeset_equations_load_katex_and_its_fonts_from_the_server(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    seen = []
+    page.on("request", lambda request: seen.append(request.url))
+    page.goto(base_url + "/")
+    page.wait_for_function("window.backprop && backprop.page.frame && backprop.page.session")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#inspector [data-field=a] .katex")
+    page.wait_for_function("document.fonts.check('16px KaTeX_Main')")
+    page.wait_for_load_state("networkidle")
+    context.close()
+    server = urlparse(base_url).netloc
+    fonts = [u for u in seen if "/static/vendor/katex/fonts/" in u]
+    assert fonts and all(urlparse(u).netloc == server for u in seen if urlparse(u).scheme != "data")

@@ -275,7 +275,7 @@ def test_the_output_delta_shows_its_factors_from_the_record(open_page, api, shot
     y_hat, y, a, delta = (out["o"][0][0], state["record"]["targets"][0][0], out["a"][0][0],
                           out["delta"][0][0])
     assert numbers(page, "[data-field=delta-terms] li") == [y_hat, y, a, delta]
-    assert f"/ {N}" in page.inner_text("[data-field=delta-terms]")
+    assert f"/{N}=" in page.inner_text("[data-field=delta-terms]").replace(" ", "")
     shot(page, "step-through-output-delta")
 
 

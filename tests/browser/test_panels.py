@@ -1,0 +1,75 @@
+"""Small things around the network: the presets menu gives way, an edge has one name everywhere."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+READY = "() => window.backprop && backprop.page.frame && backprop.page.state && backprop.page.session"
+
+
+def edge_point(page, k, i, j):
+    return page.evaluate(
+        """([k, i, j]) => {
+          const v = backprop.view, a = v.nodePosition(k - 1, i), b = v.nodePosition(k, j);
+          const r = document.getElementById('network').getBoundingClientRect();
+          return [r.left + a.x + a.size + (b.x - a.x - a.size) * 0.3,
+                  r.top + a.y + a.size / 2 + (b.y - a.y) * 0.3];
+        }""",
+        [k, i, j],
+    )
+
+
+def test_the_presets_menu_closes_when_the_share_panel_opens(open_page):
+    page = open_page("/")
+    page.wait_for_function(READY, timeout=15000)
+    page.click("#presets summary")
+    page.wait_for_selector("[data-preset]")
+    assert page.evaluate("document.getElementById('presets').open")
+    page.click("#share-toggle")
+    page.wait_for_selector("#share-panel:not([hidden])")
+    assert not page.evaluate("document.getElementById('presets').open")
+    assert not page.is_visible("#preset-list")
+    assert page.errors == []
+
+
+def test_the_presets_menu_closes_on_a_click_elsewhere_and_on_escape(open_page):
+    page = open_page("/")
+    page.wait_for_function(READY, timeout=15000)
+    page.click("#presets summary")
+    page.mouse.click(5, 400)
+    assert not page.evaluate("document.getElementById('presets').open")
+    page.click("#presets summary")
+    page.keyboard.press("Escape")
+    assert not page.evaluate("document.getElementById('presets').open")
+
+
+def test_hover_and_inspector_count_an_edges_nodes_alike(open_page):
+    page = open_page("/")
+    page.wait_for_function(READY, timeout=15000)
+    page.click("#step")
+    page.wait_for_function("backprop.page.frame.step === 1")
+    point = edge_point(page, 2, 0, 1)          # API indices: node 0 of layer 1 → node 1 of layer 2
+    page.mouse.move(*point)
+    tip = page.wait_for_selector("#edge-tip:not([hidden])").inner_text()
+    page.mouse.click(*point)
+    heading = page.wait_for_selector("#inspector .target h3").text_content()
+    assert tip.startswith("w₁₂² = ")
+    assert "node 1 of layer 1 → node 2 of layer 2" in heading
+    assert page.evaluate("backprop.page.target") == {"kind": "W", "layer": 2, "i": 0, "j": 1}
+    assert page.errors == []
+
+
+def test_hovering_a_node_shows_its_o_and_delta(open_page):
+    page = open_page("/")
+    page.wait_for_function(READY, timeout=15000)
+    page.click("#step")
+    page.wait_for_function("backprop.page.frame.step === 1 && backprop.page.heatmaps")
+    box = page.evaluate("""() => { const p = backprop.view.nodePosition(1, 0);
+        const r = document.getElementById('network').getBoundingClientRect();
+        return [r.left + p.x + p.size / 2, r.top + p.y + p.size / 2]; }""")
+    page.mouse.move(*box)
+    tip = page.wait_for_selector("#edge-tip:not([hidden])").inner_text()
+    o = page.evaluate("backprop.page.frame.layers[0].o[0]")
+    assert tip.startswith("o ") and "δ " in tip
+    assert f"{o:.3g}"[:4] in tip
+    assert page.is_visible("#zoom")
