@@ -132,7 +132,7 @@ def import_session(session_id: str, join_code: str, data: SessionExport, setting
     try:
         theta = encode.flat_params(layout, data.network.weights, data.network.biases, "network")
         opt = encode.parse_optimizer_state(
-            data.optimizer_state, trainer.cfg.step.optimizer.name, layout
+            data.optimizer_state.model_dump(), trainer.cfg.step.optimizer.name, layout
         )
         trainer.restore(
             Snapshot(
@@ -141,15 +141,16 @@ def import_session(session_id: str, join_code: str, data: SessionExport, setting
                 data.step,
                 data.epoch,
                 [],
-                data.rng_state,
+                data.rng_state.model_dump(),
                 np.asarray(data.batch_order),
                 data.batch_cursor,
                 data.status == "diverged",
             )
         )
-        session.log = LossLog.from_json(data.history)
+        # exclude_none: an export from before blocks has no min, max or recent
+        session.log = LossLog.from_json(data.history.model_dump(exclude_none=True))
     except (EngineError, ValueError, TypeError, KeyError) as err:
-        raise EngineError(f"import: {err}") from err
+        raise EngineError(str(err)) from err   # each message starts with the field it names
     session.pending_start = data.step
     session.status = data.status if data.status != "playing" else "paused"
     return session

@@ -13,6 +13,8 @@ import numpy as np
 
 FLOAT_MAX = np.finfo(np.float64).max
 NEW_FIELDS = ("min", "max", "recent_start", "recent")  # in the export since blocks came
+RECENT_LOSSES, BLOCKS = 4096, 2048  # a live session's log: exact steps, blocks of the run
+MAX_HISTORY_VALUES = 100_000  # an import's values at most: the thinned list of old exports
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def series_json(series: Series) -> dict:
 
 
 class LossLog:
-    def __init__(self, recent: int = 4096, blocks: int = 2048):
+    def __init__(self, recent: int = RECENT_LOSSES, blocks: int = BLOCKS):
         if recent < 1 or blocks < 1:
             raise ValueError("recent and blocks must be at least 1")
         self.recent, self.blocks = recent, blocks
@@ -229,7 +231,7 @@ class LossLog:
         }
 
     @classmethod
-    def from_json(cls, d, recent: int = 4096, blocks: int = 2048) -> "LossLog":
+    def from_json(cls, d, recent: int = RECENT_LOSSES, blocks: int = BLOCKS) -> "LossLog":
         """The log `to_json` wrote, or an older export's {stride, count, values} (samples every
         stride-th step, taken as blocks with min = max = mean). ValueError names the field."""
         if not isinstance(d, dict):

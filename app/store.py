@@ -137,4 +137,7 @@ class SessionStore:
 
     @staticmethod
     def authorised(handle: Handle, token: str | None) -> bool:
-        return token is not None and secrets.compare_digest(handle.token, token)
+        # as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
+        return token is not None and secrets.compare_digest(
+            handle.token.encode(), token.encode("utf-8", "surrogatepass")
+        )

@@ -152,6 +152,7 @@ class Trainer:
         if n < 1 or self.diverged:
             return self.last
         self.advance(n - 1)
+        self._next_epoch_if_done()      # never an empty batch, whatever left the cursor at the end
         self.before, self.last_batch = self.net.theta.copy(), self._batch()
         record = record_step(self.net, self.state, *self.last_batch, self.cfg.step)
         if not self.diverged:                      # else advance stopped at the step to record
@@ -248,13 +249,20 @@ class Trainer:
             raise EngineError(
                 f"network: expected {self.net.theta.size} parameters, got {snap.theta.size}"
             )
-        if len(snap.order) != len(self.X_train) or not 0 <= snap.cursor <= len(snap.order):
-            raise EngineError("batch order does not match the training set")
+        rows = len(self.X_train)
+        order = np.asarray(snap.order)
+        if order.shape != (rows,) or not np.array_equal(np.sort(order), np.arange(rows)):
+            raise EngineError(f"batch_order: must be a permutation of the {rows} training rows")
+        if not 0 <= snap.cursor <= rows:
+            raise EngineError(f"batch_cursor: must be from 0 to {rows}, got {snap.cursor}")
         self.net.theta[...] = snap.theta
         self.state = snap.state
         self.step_count, self.epoch, self.diverged = snap.step_count, snap.epoch, snap.diverged
         self.losses = list(snap.losses)
-        self.shuffle_rng.bit_generator.state = snap.rng_state
+        try:
+            self.shuffle_rng.bit_generator.state = snap.rng_state
+        except (TypeError, ValueError, KeyError, OverflowError) as err:
+            raise EngineError(f"rng_state: not a PCG64 state ({err})") from err
         self._start_epoch(np.asarray(snap.order, dtype=np.intp), snap.cursor)
         self._next_epoch_if_done()      # a snapshot may stop at an epoch's end; batches never do
         self.last, self.last_batch, self.before = None, None, None

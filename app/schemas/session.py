@@ -1,15 +1,19 @@
 """Session requests: create, control, hand edits, import."""
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.losslog import MAX_HISTORY_VALUES, RECENT_LOSSES
 from app.schemas.step import (
+    MAX_COUNT,
     SGD,
     Finite,
     InitName,
     Matrix,
     Optimizer,
+    OptimizerState,
     Regularization,
     Row,
     Strict,
@@ -22,6 +26,7 @@ HiddenActivation = Literal[tuple(n for n, a in ACTIVATIONS.items() if not a.outp
 OutputActivation = Literal[tuple(ACTIVATIONS)]
 DatasetName = Literal[tuple(DATASETS) + ("custom",)]
 FeatureName = Literal[tuple(FEATURES)]
+MAX_SPEED = 1e6  # steps a second: more than any session trains; null means as fast as it goes
 
 
 class OwnData(Strict):
@@ -94,7 +99,46 @@ class SessionConfig(Strict):
             raise ValueError("features: each feature at most once")
         if self.dataset == "custom" and self.data is None:
             raise ValueError("data: the custom data set needs data.inputs and data.labels")
+        if self.dataset != "custom" and self.data is not None:
+            raise ValueError(
+                f"data: own points go with dataset \"custom\"; drop data to train on "
+                f"{self.dataset}, or set dataset to custom"
+            )
+        _check_outputs(self)
         return self
+
+
+def _check_outputs(cfg: SessionConfig) -> None:
+    """Refuse an output layer or loss that cannot mean anything for this data set's targets."""
+    if cfg.dataset == "custom":
+        targets = cfg.data.targets
+        outputs = len(targets[0]) if targets else 1
+    else:
+        targets, spec = None, DATASETS[cfg.dataset]
+        outputs = spec.classes if spec.kind == "classification" and spec.classes > 2 else 1
+    output = cfg.output_activation
+    loss = cfg.loss or ("softmax_ce" if output == "softmax" else None)
+    if output == "softmax" and outputs < 2:
+        raise ValueError(
+            "output_activation: softmax over one output node is always 1 (the loss never moves); "
+            "this problem has 1 output: use tanh or sigmoid (with bce) for two classes, "
+            "linear for regression"
+        )
+    regression = cfg.dataset != "custom" and DATASETS[cfg.dataset].kind == "regression"
+    if loss == "bce" and (regression or (targets and _outside(targets, 0.0, 1.0))):
+        raise ValueError(
+            "loss: bce needs targets in [0, 1] (labels ±1 become 0 and 1); these targets "
+            "reach outside it: use mse"
+        )
+    if loss == "softmax_ce" and targets and _outside(targets, 0.0, math.inf):
+        raise ValueError(
+            "loss: softmax_ce needs targets ≥ 0 (class probabilities, a one-hot row per "
+            "point); these have negative values: use mse"
+        )
+
+
+def _outside(rows: list[list[float]], low: float, high: float) -> bool:
+    return any(not low <= v <= high for row in rows for v in row)
 
 
 class StepBody(Strict):
@@ -106,7 +150,9 @@ class StepBody(Strict):
 class PlayBody(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"speed": 30}]})
 
-    speed: Finite | None = Field(None, gt=0, description="steps a second; null: as fast as it goes")
+    speed: Finite | None = Field(
+        None, gt=0, le=MAX_SPEED, description="steps a second; null: as fast as it goes"
+    )
 
 
 class PhaseBody(Strict):
@@ -179,6 +225,44 @@ EXPORT_EXAMPLE = {  # three steps of a 2-2-1 network on the four points of XOR
 }
 
 
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+BlockValues = Annotated[list[Finite | None], Field(max_length=MAX_HISTORY_VALUES, fail_fast=True)]
+RecentValues = Annotated[list[Finite | None], Field(max_length=RECENT_LOSSES, fail_fast=True)]
+
+
+class ExportNetwork(Strict):
+    weights: list[Matrix]
+    biases: list[Row]
+
+
+class LossHistory(Strict):
+    """The loss log as app/losslog.py writes it: the whole run as blocks of `stride` steps
+    (values: their means, null where none was finite; min; max) and the last steps exactly
+    from recent_start. An export from before blocks has stride, count and values only."""
+
+    stride: int = Field(ge=1, le=MAX_COUNT, description="steps a block: a power of two")
+    count: Count = Field(description="steps logged")
+    values: BlockValues
+    min: BlockValues | None = None
+    max: BlockValues | None = None
+    recent_start: Count | None = None
+    recent: RecentValues | None = None
+
+
+class RngCounter(Strict):
+    state: int = Field(ge=0, lt=2**128)
+    inc: int = Field(ge=0, lt=2**128)
+
+
+class RngState(Strict):
+    """NumPy's PCG64 bit generator state: the batch order's shuffle stream."""
+
+    bit_generator: Literal["PCG64"]
+    state: RngCounter
+    has_uint32: Literal[0, 1] = 0
+    uinteger: int = Field(0, ge=0, lt=2**32)
+
+
 class SessionExport(Strict):
     """What GET /export returns and POST /import takes."""
 
@@ -186,15 +270,17 @@ class SessionExport(Strict):
 
     format: Literal["backprop-playground/session@1"]
     config: SessionConfig
-    network: HandSet
-    optimizer_state: dict
-    step: int = Field(ge=0)
-    epoch: int = Field(ge=0)
+    network: ExportNetwork
+    optimizer_state: OptimizerState
+    step: Count
+    epoch: Count
     status: Literal["paused", "playing", "diverged"] = "paused"
-    history: dict = Field(description="{stride, values}: loss before every stride-th step")
-    batch_order: list[int]
-    batch_cursor: int = Field(ge=0)
-    rng_state: dict
+    history: LossHistory
+    batch_order: list[Annotated[int, Field(ge=0, lt=2**31)]] = Field(
+        fail_fast=True, description="a permutation of the training rows: this epoch's order"
+    )
+    batch_cursor: int = Field(ge=0, lt=2**31, description="where the next batch starts in it")
+    rng_state: RngState
 
 
 class Problem(BaseModel):

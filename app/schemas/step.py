@@ -13,6 +13,7 @@ from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+MAX_COUNT = 2**53  # steps, epochs, updates: counted exactly in a float, never reached in practice
 Number = float | None  # in responses: None stands for a value that overflowed
 ActivationName = Literal[tuple(ACTIVATIONS)]
 LossName = Literal[tuple(LOSSES)]
@@ -106,7 +107,9 @@ class Params(Strict):
 
 class OptimizerState(Strict):
     name: Literal["sgd", "momentum", "adam"]
-    t: int = Field(0, ge=0, description="updates taken so far (adam's bias correction uses it)")
+    t: int = Field(
+        0, ge=0, le=MAX_COUNT, description="updates taken so far (adam's bias correction uses it)"
+    )
     velocity: Params | None = None
     m: Params | None = None
     v: Params | None = None
@@ -171,6 +174,18 @@ def _check_batch(request) -> None:
         raise ValueError(f"loss: softmax_ce needs a softmax output layer, got {output}")
     if output == "softmax" and request.loss != "softmax_ce":
         raise ValueError(f"loss: a softmax output layer needs softmax_ce, got {request.loss}")
+    if output == "softmax" and n_out < 2:
+        raise ValueError(
+            "network.layers: softmax over one output node is always 1 (the loss never moves); "
+            "give it 2 or more output nodes, or use sigmoid with bce for one"
+        )
+    values = [v for row in request.targets for v in row]
+    if request.loss == "bce" and not all(0.0 <= v <= 1.0 for v in values):
+        raise ValueError("targets: bce needs targets in [0, 1]; use mse for other values")
+    if request.loss == "softmax_ce" and min(values) < 0.0:
+        raise ValueError(
+            "targets: softmax_ce needs targets ≥ 0 (class probabilities, e.g. one-hot rows)"
+        )
 
 
 class GradcheckRequest(Strict):
