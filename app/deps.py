@@ -42,7 +42,8 @@ async def get_session(
 async def get_controlled(
     handle: Annotated[Handle, Depends(get_session)],
     x_control_token: Annotated[
-        str | None, Header(description="the session's control token")
+        str | None,
+        Header(alias="X-Control-Token", description="the session's control token"),
     ] = None,
 ) -> Handle:
     if not SessionStore.authorised(handle, x_control_token):

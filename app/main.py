@@ -16,6 +16,7 @@ from app.config import Settings
 from app.guards import BodyLimit, SecurityHeaders, brief
 from app.hub import Hub
 from app.live import Feeds
+from app.openapi import document
 from app.ratelimit import CreateLimiter
 from app.routes import api, classroom, docs, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(StoreFull, _store_full)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    document(app)   # OpenAPI links from a new session to its routes; Allow on every 405
     return app
 
 

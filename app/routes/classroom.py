@@ -9,17 +9,28 @@ from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
 from app.reach import reach
 from app.routes.sessions import CREATES, LIMITED, open_session
+from app.schemas.answers import (
+    ExportAnswer,
+    HistoryAnswer,
+    JoinAnswer,
+    Preset,
+    SavedLink,
+    SessionCreated,
+)
 
 router = APIRouter(prefix="/api", tags=["classroom"])
 
 
-@router.get("/presets")
+@router.get("/presets", response_model=list[Preset])
 async def list_presets():
     """The lecture presets: name, title, description and the session config of each."""
     return [vars(p) for p in PRESETS.values()]
 
 
-@router.post("/presets/{name}", status_code=201, responses=LIMITED, dependencies=CREATES)
+@router.post(
+    "/presets/{name}", status_code=201, response_model=SessionCreated, responses=LIMITED,
+    dependencies=CREATES,
+)
 async def open_preset(name: str, store: StoreDep, hub: HubDep):
     """Start a session from a lecture preset."""
     if name not in PRESETS:
@@ -27,7 +38,7 @@ async def open_preset(name: str, store: StoreDep, hub: HubDep):
     return await open_session(store, hub, "config", preset_config(name).model_dump(mode="json"))
 
 
-@router.get("/join/{code}")
+@router.get("/join/{code}", response_model=JoinAnswer)
 async def join(code: str, store: StoreDep):
     """Find a session by its short join code: its id and watch link."""
     session = store.by_code(code)
@@ -36,7 +47,10 @@ async def join(code: str, store: StoreDep):
     return {"id": session.id, "watch_url": session.watch_url}
 
 
-@router.get("/sessions/{session_id}/qr.svg")
+@router.get(
+    "/sessions/{session_id}/qr.svg", response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "an SVG image"}},
+)
 async def qr_code(session: SessionDep, request: Request):
     """A QR code of the session's watch link, made here: the hall needs no internet."""
     # The address students reach (app/reach.py), never the Host header the teacher's tab sent
@@ -50,27 +64,31 @@ async def qr_code(session: SessionDep, request: Request):
 
 
 @router.post(
-    "/sessions/{session_id}/copy", status_code=201, responses=LIMITED, dependencies=CREATES
+    "/sessions/{session_id}/copy", status_code=201, response_model=SessionCreated,
+    responses=LIMITED, dependencies=CREATES,
 )
 async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep):
     """Make my own copy: a new session (with its own token) at this session's state."""
     return await open_session(store, hub, "export", await hub.export(session))
 
 
-@router.post("/sessions/{session_id}/save")
+@router.post("/sessions/{session_id}/save", response_model=SavedLink)
 async def save_session(session: ControlDep, request: Request, hub: HubDep):
     """Save the session to disk under a short link that survives restarts."""
     code = request.app.state.saved.save((await hub.control(session, "export")).body)
     return {"code": code, "url": f"/s/{code}"}
 
 
-@router.get("/saved/{code}")
+@router.get("/saved/{code}", responses={200: {"model": ExportAnswer}})
 async def read_saved(code: str, request: Request):
     """A saved session's export JSON."""
     return _saved(request, code)
 
 
-@router.post("/saved/{code}/open", status_code=201, responses=LIMITED, dependencies=CREATES)
+@router.post(
+    "/saved/{code}/open", status_code=201, response_model=SessionCreated, responses=LIMITED,
+    dependencies=CREATES,
+)
 async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
     """Open a saved session as a new live session, exactly as it was saved."""
     return await open_session(store, hub, "export", _saved(request, code))
@@ -83,13 +101,16 @@ def _saved(request: Request, code: str) -> dict:
     return export
 
 
-@router.get("/sessions/{session_id}/history.json")
+@router.get("/sessions/{session_id}/history.json", response_model=HistoryAnswer)
 async def history_json(session: SessionDep, hub: HubDep):
     """The loss history: the recent steps exactly, the whole run as blocks (docs/stream.md)."""
     return answer(await hub.control(session, "history_json"))
 
 
-@router.get("/sessions/{session_id}/history.csv")
+@router.get(
+    "/sessions/{session_id}/history.csv", response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "step,loss,min,max rows"}},
+)
 async def history_csv(session: SessionDep, hub: HubDep):
     """The loss history as CSV: step,loss."""
     return answer(

@@ -5,12 +5,13 @@ the worker made: the event loop never trains and never encodes a large answer.
 """
 
 import asyncio
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
 from app.ratelimit import create_allowed
+from app.schemas.answers import ExportAnswer, GradientCheck, SessionCreated, SessionState
 from app.schemas.session import (
     ConfigPatch,
     ParameterEdit,
@@ -64,90 +65,106 @@ async def open_session(store, hub, source: str, data: dict) -> Response:
     return created(handle, outcome)
 
 
-@router.post("", status_code=201, responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES)
+@router.post(
+    "", status_code=201, response_model=SessionCreated,
+    responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
+)
 async def create_session(cfg: SessionConfig, store: StoreDep, hub: HubDep):
     """Create a training session; the answer holds its control token and watch link."""
     return await open_session(store, hub, "config", cfg.model_dump(mode="json"))
 
 
 @router.post(
-    "/import", status_code=201, responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES
+    "/import", status_code=201, response_model=SessionCreated,
+    responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
 )
 async def import_session(data: SessionExport, store: StoreDep, hub: HubDep):
     """Start a new session from an export; it continues exactly where the export stopped."""
     return await open_session(store, hub, "export", data.model_dump(mode="json"))
 
 
-@router.get("/{session_id}")
+@router.get("/{session_id}", response_model=SessionState)
 async def read_session(session: SessionDep, hub: HubDep):
     """The session's state: network, metrics, the last step's every value, the phase."""
     return answer(await hub.control(session, "read"))
 
 
-@router.post("/{session_id}/step", responses={**BAD_BODY, **FORBIDDEN})
+@router.post(
+    "/{session_id}/step", response_model=SessionState, responses={**BAD_BODY, **FORBIDDEN}
+)
 async def step_session(body: StepBody, session: ControlDep, hub: HubDep, settings: SettingsDep):
     """Take n training steps now (the session pauses)."""
     check_limits(settings, steps=body.steps)
     return answer(await hub.control(session, "step", steps=body.steps))
 
 
-@router.post("/{session_id}/play", responses={**BAD_BODY, **FORBIDDEN})
+@router.post(
+    "/{session_id}/play", response_model=SessionState, responses={**BAD_BODY, **FORBIDDEN}
+)
 async def play_session(body: PlayBody, session: ControlDep, hub: HubDep):
     """Train continuously at `speed` steps a second, or as fast as it goes."""
     return answer(await hub.control(session, "play", speed=body.speed))
 
 
-@router.post("/{session_id}/pause", responses=FORBIDDEN)
+@router.post("/{session_id}/pause", response_model=SessionState, responses=FORBIDDEN)
 async def pause_session(session: ControlDep, hub: HubDep):
     """Stop training; the state is kept."""
     return answer(await hub.control(session, "pause"))
 
 
-@router.post("/{session_id}/reset", responses=FORBIDDEN)
+@router.post("/{session_id}/reset", response_model=SessionState, responses=FORBIDDEN)
 async def reset_session(session: ControlDep, hub: HubDep):
     """Back to step 0: the same seed gives the same start, bit for bit."""
     return answer(await hub.control(session, "reset"))
 
 
-@router.post("/{session_id}/phase", responses={**BAD_BODY, **FORBIDDEN})
+@router.post(
+    "/{session_id}/phase", response_model=SessionState, responses={**BAD_BODY, **FORBIDDEN}
+)
 async def move_phase(body: PhaseBody, session: ControlDep, hub: HubDep):
     """Step-through: the next or previous phase of one training step."""
     return answer(await hub.control(session, "phase", direction=body.direction))
 
 
-@router.patch("/{session_id}/config", responses={**BAD_BODY, **FORBIDDEN})
+@router.patch(
+    "/{session_id}/config", response_model=SessionState, responses={**BAD_BODY, **FORBIDDEN}
+)
 async def patch_config(patch: ConfigPatch, session: ControlDep, hub: HubDep):
     """Change hyper-parameters live: learning rate, optimizer, regularisation, batch…"""
     return answer(await hub.control(session, "config", patch=patch.model_dump(mode="json",
                                                                                exclude_unset=True)))
 
 
-@router.put("/{session_id}/parameter", responses={**BAD_BODY, **FORBIDDEN})
+@router.put(
+    "/{session_id}/parameter", response_model=SessionState, responses={**BAD_BODY, **FORBIDDEN}
+)
 async def set_parameter(edit: ParameterEdit, session: ControlDep, hub: HubDep):
     """Set one weight w_ij^k or bias b_i^k by hand."""
     return answer(await hub.control(session, "parameter", edit=edit.model_dump(mode="json")))
 
 
-@router.get("/{session_id}/gradcheck")
+@router.get("/{session_id}/gradcheck", response_model=GradientCheck)
 async def check_gradient(
     session: SessionDep,
     hub: HubDep,
     kind: Literal["W", "b"],
-    layer: int,
-    i: int,
-    j: int | None = None,
+    layer: Annotated[int, Query(ge=1, description="k = 1..L")],
+    i: Annotated[int, Query(ge=0, description="W: source node in layer k−1; b: node in k")],
+    j: Annotated[int | None, Query(ge=0, description="W: target node in layer k")] = None,
 ):
     """Analytic against numeric gradient for one weight or bias, on the last step's batch."""
     return answer(await hub.control(session, "gradcheck", kind=kind, layer=layer, i=i, j=j))
 
 
-@router.get("/{session_id}/export")
+@router.get("/{session_id}/export", response_model=ExportAnswer)
 async def export_session(session: SessionDep, hub: HubDep):
     """Config, network, optimizer state, batch order and loss history as JSON."""
     return answer(await hub.control(session, "export"))
 
 
-@router.delete("/{session_id}", status_code=204, responses=FORBIDDEN)
+@router.delete(
+    "/{session_id}", status_code=204, response_class=Response, responses=FORBIDDEN
+)
 async def delete_session(session: ControlDep, store: StoreDep):
     """End the session and disconnect its followers."""
     store.remove(session.id)
