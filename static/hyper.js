@@ -1,6 +1,7 @@
 // Draws the server's refusal next to the live control that asked (a <small class="control-error">).
 // Reads no frame fields; answers htmx's events for the controls' hx-patch (templates/macros.html).
-// Emits "notice" {text} when the server cannot be reached. Sets window.hyper for hx-vals.
+// Emits "notice" {text} when the server cannot be reached. Writes each live control's typed
+// patch into its hx-vals as JSON just before htmx sends it: htmx never evaluates code (CSP).
 
 import { BY_KEY, SETTINGS } from "./settings.js";
 
@@ -38,7 +39,14 @@ function showError(el, text) {
 
 /** session(): the page's {id, token} or null. One listener fills in every `{session}` path. */
 export function installHyper(session) {
-  window.hyper = { patch };
+  // Capture phase: this runs before htmx's own "change" listener on the control sends the patch.
+  document.addEventListener("change", (e) => {
+    const el = e.target;
+    if (!(el instanceof Element) || !el.hasAttribute("hx-patch")) return;
+    const spec = BY_KEY[el.name];
+    const vals = spec && spec.live ? patch(el) : { [el.name]: read(el) };
+    el.setAttribute("hx-vals", JSON.stringify(vals));
+  }, true);
   const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
   document.body.addEventListener("htmx:configRequest", (e) => {
     const d = e.detail;
