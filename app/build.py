@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from app import cost
 from app.schemas.session import SessionConfig
 from app.schemas.step import check_limits
 from engine.datasets import DATASETS, Split, make_dataset, split
@@ -86,6 +87,9 @@ def build_trainer(cfg: SessionConfig, settings) -> tuple[SessionConfig, RunConfi
         )
     run = run_config(cfg)
     trainer = Trainer(run, make_split(cfg))
+    cost.check_session(
+        settings, list(trainer.net.sizes), min(cfg.batch_size, len(trainer.X_train))
+    )
     if cfg.network is not None and (cfg.network.weights or cfg.network.biases):
         net = trainer.net
         hand = make_network(

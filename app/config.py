@@ -15,6 +15,12 @@ class Settings(BaseSettings):
     max_neurons: int = Field(16, description="neurons a layer may have (inputs included)")
     max_points: int = Field(5000, description="data points in a data set or a request batch")
     max_steps: int = Field(10_000, description="training steps one request may take")
+    max_record_values: int = Field(
+        100_000, description="values a step's record may hold: batch × (inputs, a, o, δ, targets)"
+    )
+    max_request_work: int = Field(
+        500_000_000, description="work one request may cost, in steps × batch × weights"
+    )
     max_body_bytes: int = Field(
         8 * 2**20, ge=1024,
         description="a request body over this many bytes is refused (413) before it is parsed; "

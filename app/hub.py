@@ -60,6 +60,7 @@ class Worker:
         self.generation = 0
         self.overhead = SLICE_OVERHEAD
         self.reviving: asyncio.Task | None = None
+        self.waiting = 0   # calls submitted and not yet answered
 
     def _executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -71,7 +72,11 @@ class Worker:
         """fn(*args) in this worker, after any restart under way has rebuilt its sessions."""
         if self.reviving is not None and not self.reviving.done():
             await asyncio.shield(self.reviving)
-        return await self.submit(fn, *args)
+        self.waiting += 1
+        try:
+            return await self.submit(fn, *args)
+        finally:
+            self.waiting -= 1
 
     async def submit(self, fn, *args):
         loop = asyncio.get_running_loop()
@@ -147,6 +152,17 @@ class Hub:
             # Its worker was replaced while the hub was stopped: rebuild it there.
             await w.run(work.restore, handle.checkpoint, handle.id, handle.join_code)
         return await w.run(fn, *args)
+
+    async def anywhere(self, op: str, request) -> bytes:
+        """A stateless request in the worker with the fewest calls waiting; a worker that
+        died under it is revived and the request tried once more."""
+        w = min(self.workers, key=lambda w: w.waiting)
+        generation = w.generation
+        try:
+            return await w.run(work.stateless, op, request)
+        except BrokenProcessPool:
+            await self._revive(w, generation)
+        return await w.run(work.stateless, op, request)
 
     async def open(self, handle: Handle, source: str, data: dict) -> work.Outcome:
         """Build a session in its worker from a config or an export; gone again on failure."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import ValidationError
 
-from app import control, frames, state
+from app import control, cost, frames, state, stepping
 from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
@@ -157,7 +157,13 @@ def pid() -> int:
 # --- control ---------------------------------------------------------------------------
 
 
+def _batch(session: Session, batch_size: int | None = None) -> int:
+    trainer = session.trainer
+    return min(batch_size or trainer.cfg.batch_size, len(trainer.X_train))
+
+
 def _step(session: Session, steps: int) -> None:
+    cost.check_session(SETTINGS, list(session.trainer.net.sizes), _batch(session), steps)
     session.pause()
     session.step(steps)
     session.changed()
@@ -185,7 +191,12 @@ def _phase(session: Session, direction: str) -> None:
 
 
 def _config(session: Session, patch: dict) -> None:
-    control.patch_config(session, ConfigPatch.model_validate(patch))
+    patch = ConfigPatch.model_validate(patch)
+    if patch.batch_size is not None:
+        cost.check_session(
+            SETTINGS, list(session.trainer.net.sizes), _batch(session, patch.batch_size)
+        )
+    control.patch_config(session, patch)
     session.changed(structure=True)
 
 
@@ -234,6 +245,14 @@ READS = {
     "gradcheck": _gradcheck,
     "export": _export,
 }
+
+
+STATELESS = {"step": stepping.run_steps, "gradcheck": stepping.run_gradcheck}
+
+
+def stateless(op: str, request) -> bytes:
+    """/api/step or /api/gradcheck, answered as the bytes the route returns."""
+    return _dumps(STATELESS[op](request))
 
 
 def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) -> Outcome:

@@ -1,8 +1,10 @@
-"""Stateless REST: single training steps and gradient checks."""
+"""Stateless REST: single training steps and gradient checks, worked out in a worker process
+(the event loop only moves bytes), their cost bounded before they start (app/cost.py)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from app.deps import SettingsDep
+from app import cost
+from app.deps import HubDep, SettingsDep
 from app.routes.sessions import BAD_BODY
 from app.schemas.step import (
     GradcheckRequest,
@@ -11,20 +13,21 @@ from app.schemas.step import (
     StepResponse,
     check_limits,
 )
-from app.stepping import run_gradcheck, run_steps
 
 router = APIRouter(prefix="/api", tags=["stateless"], responses=BAD_BODY)
 
 
 @router.post("/step", response_model=StepResponse)
-def step(req: StepRequest, settings: SettingsDep):
+async def step(req: StepRequest, settings: SettingsDep, hub: HubDep):
     """Take `steps` training steps on the given network and batch; return every value."""
     check_limits(settings, layers=req.network.layers, rows=len(req.inputs), steps=req.steps)
-    return run_steps(req)
+    cost.check_stateless(settings, req.network.layers, len(req.inputs), req.steps)
+    return Response(await hub.anywhere("step", req), media_type="application/json")
 
 
 @router.post("/gradcheck", response_model=GradcheckResponse)
-def gradcheck(req: GradcheckRequest, settings: SettingsDep):
+async def gradcheck(req: GradcheckRequest, settings: SettingsDep, hub: HubDep):
     """Analytic against central-difference gradients for every weight and bias."""
     check_limits(settings, layers=req.network.layers, rows=len(req.inputs))
-    return run_gradcheck(req)
+    cost.check_stateless(settings, req.network.layers, len(req.inputs), None)
+    return Response(await hub.anywhere("gradcheck", req), media_type="application/json")
