@@ -47,16 +47,21 @@ def open_share(browser, url, width=1280, height=720):
     return context, page, session
 
 
-def test_a_loopback_server_says_students_cannot_join_and_names_the_command(browser, server, shot):
+@pytest.mark.parametrize("path, size", [("/", (1280, 720)), ("/?projector=1", (1920, 1080))])
+def test_a_loopback_server_says_students_cannot_join_and_names_the_command(browser, server, shot,
+                                                                           path, size):
     port = server("127.0.0.1")
-    context, page, _ = open_share(browser, f"http://127.0.0.1:{port}/")
+    context, page, _ = open_share(browser, f"http://127.0.0.1:{port}{path}", *size)
     try:
         text = page.inner_text("#share-reach")
         assert "Students cannot join yet" in text
         assert "this computer only" in text and "make lecture" in text
         assert page.is_visible("#lecture-command") and page.locator("#qr").count() == 0
         assert page.is_visible("#join-code")
-        shot(page, "share-loopback")
+        box = page.locator("#share-reach").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= size[0]
+        assert box["y"] + box["height"] <= size[1]
+        shot(page, f"share-loopback-{size[0]}x{size[1]}")
         assert page.errors == []
     finally:
         context.close()
