@@ -12,6 +12,7 @@ export function createLegend(canvas) {
   let z = 1;                 // projector: 1.6
   let width = 320;
   let height = 30;
+  let drawn = "";            // the scale last drawn
   return {
     setOptions({ big }) {
       z = big ? 1.8 : 1;
@@ -22,9 +23,13 @@ export function createLegend(canvas) {
       const room = canvas.parentElement.getBoundingClientRect().width - 4;   // never wider than its box
       width = room > 0 ? Math.max(200, Math.min(320 * z, room)) : 320 * z;
       ctx = fitCanvas(canvas, width, height);
+      drawn = "";
     },
     draw({ top, decades, mode }) {
       if (!ctx) this.resize();
+      const key = `${top} ${decades} ${mode} ${width} ${z}`;
+      if (key === drawn && canvas.width) return;     // the scale moves rarely: draw it when it does
+      drawn = key;
       ctx.clearRect(0, 0, width, height);
       const half = (width - 90 * z) / 2;
       for (let x = 0; x < half * 2; x++) {

@@ -29,7 +29,7 @@ const on = (name, fn) => document.addEventListener(name, (e) => fn(e.detail));
 const page = {
   settings: fromURL(location.search),
   session: null, api: null, stream: null, origin: null,
-  state: null, full: null, frame: null, heatmaps: null, ownData: null, chartSpace: 120,
+  state: null, full: null, frame: null, heatmaps: null, ownData: null,
   target: null, check: null, drawTimes: [], frameTimes: [], heatmapTimes: [], timer: null,
 };
 
@@ -45,18 +45,13 @@ const plane = createHeatmap($("boundary"), { overlay: $("points"), classes: () =
   maxSize: () => (page.settings.projector ? projectorPlane()
     : window.innerWidth >= 1800 ? 400 : window.innerHeight < 800 ? 230 : 300) });
 
-/** Projector: the output plane as large as its box allows beside the charts (page.css --plane). */
+/** Projector: the output plane as large as its grid area (page.css) allows. */
 function projectorPlane() {
-  const box = document.querySelector(".output");
-  const r = box.getBoundingClientRect();
-  const size = Math.round(Math.max(160, Math.min(r.height - 8, r.width * 0.58, r.width - 240)));
-  box.style.setProperty("--plane", `${size}px`);
-  const words = [...box.querySelectorAll(":scope > h2, .metrics, .charts > h2")];
-  const used = words.reduce((sum, e) => sum + e.getBoundingClientRect().height + 8, 0);
-  page.chartSpace = (r.height - used - 12) / 2;     // the two charts share what the words leave
-  return size;
+  const box = document.querySelector(".planebox").getBoundingClientRect();
+  const bottom = document.querySelector(".grid").getBoundingClientRect().bottom;
+  return Math.round(Math.max(160, Math.min(box.width, bottom - box.top - 4)));
 }
-const chartHeight = () => (page.settings.projector ? Math.max(60, Math.min(260, page.chartSpace))
+const chartHeight = () => (page.settings.projector ? Math.max(80, Math.min(170, window.innerHeight * 0.15))
   : window.innerHeight < 800 ? 78 : 120);
 const lossChart = createChart($("loss-chart"), { height: chartHeight });
 const gradChart = createChart($("grad-chart"), { log: true, height: chartHeight });
@@ -261,9 +256,9 @@ document.addEventListener("click", (e) => {
 document.addEventListener("keydown", (e) => e.key === "Escape" && $("presets") && ($("presets").open = false));
 
 window.addEventListener("resize", resize);
-// Projector: the phase narration above the output grows and shrinks with its equations; the plane
-// and the charts take what it leaves.
-new ResizeObserver(() => page.settings.projector && requestAnimationFrame(resize)).observe(document.querySelector(".output"));
+// Projector: the phase narration above the output plane grows and shrinks with its equations; the
+// plane takes what it leaves.
+new ResizeObserver(() => page.settings.projector && requestAnimationFrame(resize)).observe($("inspector"));
 
 /** For tests and bench/page.py: the session, and a hook that times drawing the last frame. */
 window.backprop = {

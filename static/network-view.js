@@ -9,6 +9,7 @@ import { biasRadius, edgeEnds, hitTest, labelPlan, layoutNetwork, nodeBoxes } fr
 import { fitCanvas } from "./util.js";
 
 const DECADES = 4;
+const SHADES = 64;      // edge colours a side: finer than the eye tells apart on a log scale
 const FIELD = { gradient: ["dE_dW", "dE_db"], weight: ["W", "b"], update: ["update_W", "update_b"] };
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
@@ -71,31 +72,41 @@ export function createNetworkView(canvas, opts = {}) {
       update: edgeValue(layer, k, at, j, update) };
   }
 
+  /** Edges grouped by shade and width, one path a group: a few dozen strokes instead of one an edge. */
   function drawEdges(frame) {
     const [wField, bField] = FIELD[mode];
     top = topDecade(frame.layers.map((l) => [...(l[wField] || []), ...(l[bField] || [])]), 0);
+    const groups = new Map();
     for (let k = 1; k < sizes.length; k++) {
       const layer = frame.layers[k - 1];
       for (let i = -1; i < sizes[k - 1]; i++) {
         for (let j = 0; j < sizes[k]; j++) {
           const v = edgeValue(layer, k, i, j, i === -1 ? bField : wField);
           const w = edgeValue(layer, k, i, j, i === -1 ? "b" : "W");
+          const shade = Number.isFinite(v) ? Math.round(logStrength(v, top, DECADES) * SHADES) : NaN;
+          const thick = Math.round(Math.min(6, 0.6 + (Math.abs(w) || 0) * 2) * 4) / 4;
+          const key = `${shade} ${thick}`;
+          let g = groups.get(key);
+          if (!g) groups.set(key, (g = { shade, thick, path: new Path2D() }));
           const [x0, y0, x1, y1] = edgeEnds(geo, k, i, j);
-          const thick = Math.min(6, 0.6 + Math.abs(w) * 2);
-          ctx.beginPath();
-          ctx.moveTo(x0, y0);
-          ctx.lineTo(x1, y1);
-          const big = (2 + 2 * thick) * Math.max(0.45, Math.min(1, S / 80));   // thinner when crowded
-          if (z > 1) {                 // projector: thick, with a grey rim so pale edges still show
-            ctx.strokeStyle = "#666";
-            ctx.lineWidth = big + (S >= 60 ? 2 : 1);
-            ctx.stroke();
-          }
-          ctx.strokeStyle = Number.isFinite(v) ? diverging(logStrength(v, top, DECADES)) : "#ddd";
-          ctx.lineWidth = z > 1 ? big : thick;
-          ctx.stroke();
+          g.path.moveTo(x0, y0);
+          g.path.lineTo(x1, y1);
         }
       }
+    }
+    const crowd = Math.max(0.45, Math.min(1, S / 80));      // thinner when crowded
+    const big = (g) => (2 + 2 * g.thick) * crowd;
+    if (z > 1) {                 // projector: thick, with a grey rim so pale edges still show
+      ctx.strokeStyle = "#666";
+      for (const g of groups.values()) {
+        ctx.lineWidth = big(g) + (S >= 60 ? 2 : 1);
+        ctx.stroke(g.path);
+      }
+    }
+    for (const g of groups.values()) {
+      ctx.strokeStyle = Number.isNaN(g.shade) ? "#ddd" : diverging(g.shade / SHADES);
+      ctx.lineWidth = z > 1 ? big(g) : g.thick;
+      ctx.stroke(g.path);
     }
   }
 

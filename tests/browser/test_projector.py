@@ -50,3 +50,22 @@ def test_no_projector_label_overlaps_a_node_or_a_label_or_leaves_the_canvas(open
     assert {((last, j), c) for j in range(outputs) for c in "oδ"} <= shown
     assert all(len(b["text"]) <= len("δ -8.53e-5") for b in labels if b["kind"] == "value")
     assert page.errors == []
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_projector_panels_fit_the_screen_side_by_side(open_page, size):
+    width, height = size
+    page = stepped_projector(open_page, NETWORKS["circle"], width, height)
+    parts = ["#network", "#boundary", "#inspector", "#loss-chart", "#grad-chart", "#legend"]
+    boxes = {p: page.locator(p).bounding_box() for p in parts}
+    for name, b in boxes.items():
+        assert b["x"] >= 0 and b["y"] >= 0, name
+        assert b["x"] + b["width"] <= width + 0.5 and b["y"] + b["height"] <= height + 0.5, name
+    for n, a in enumerate(parts):
+        for b in parts[n + 1:]:
+            box = {k: boxes[a][k] for k in ("x", "y")} | {"w": boxes[a]["width"], "h": boxes[a]["height"]}
+            other = {k: boxes[b][k] for k in ("x", "y")} | {"w": boxes[b]["width"], "h": boxes[b]["height"]}
+            assert not overlap(box, other), (a, b)
+    # the output plane is the biggest picture after the network: at least a third of the height
+    assert boxes["#boundary"]["height"] >= height / 3.2
+    assert page.errors == []
