@@ -139,3 +139,10 @@ def test_the_plain_command_stays_on_loopback_and_says_how_to_open_it(monkeypatch
 def test_make_lecture_runs_the_lecture_command():
     dry = subprocess.run(["make", "-n", "lecture"], cwd=ROOT, capture_output=True, text=True)
     assert dry.returncode == 0 and "-m app --lecture" in dry.stdout
+
+
+def test_the_share_page_without_htmx_shows_the_same_address(serve, lan):
+    client, session_id = serve(host="0.0.0.0", port=8000)
+    page = client.get(f"/fragments/share/{session_id}", headers=FOREIGN_HOST)
+    assert page.status_code == 200 and "http://192.168.1.23:8000/join" in page.text
+    assert "attacker.example" not in page.text
