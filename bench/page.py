@@ -49,7 +49,7 @@ def figures(label: str, times: list[float]) -> str:
 
 
 def measure(page, seconds: float) -> None:
-    """Play for `seconds` (after a warm-up), then pause and time the fixed redraws; print a block."""
+    """Play `seconds` (after a warm-up), then pause and time the fixed redraws; print a block."""
     page.wait_for_function("window.backprop && backprop.page.frame && backprop.page.session")
     page.click("#play")
     page.wait_for_function("backprop.page.frame.step > 500 && backprop.page.heatmaps")
@@ -64,8 +64,10 @@ def measure(page, seconds: float) -> None:
     print("  " + figures("playing: heatmaps message   ", heatmaps))
     print("  " + figures("paused: network draw ×200   ", page.evaluate("backprop.redraw(200)"))
           + " | " + figures("+ raster flush", page.evaluate("backprop.redraw(200, true)")))
-    print("  " + figures("paused: heatmaps message ×200", page.evaluate("backprop.redrawHeatmaps(200)"))
-          + " | " + figures("+ raster flush", page.evaluate("backprop.redrawHeatmaps(200, true)")))
+    again = page.evaluate("backprop.redrawHeatmaps(200)")
+    flushed = page.evaluate("backprop.redrawHeatmaps(200, true)")
+    print("  " + figures("paused: heatmaps message ×200", again)
+          + " | " + figures("+ raster flush", flushed))
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-READY = "() => window.backprop && backprop.page.frame && backprop.page.state && backprop.page.session"
+READY = ("() => window.backprop && backprop.page.frame && backprop.page.state"
+         " && backprop.page.session")
 
 
 def edge_point(page, k, i, j):

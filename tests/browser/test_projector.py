@@ -1,4 +1,4 @@
-"""The projector view from the back row: no drawn label over a node or another label, none clipped."""
+"""The projector view from the back row: no label over a node or another label, none clipped."""
 
 import pytest
 
@@ -6,7 +6,8 @@ pytestmark = pytest.mark.browser
 
 SIZES = [(1920, 1080), (1280, 720), (1024, 768)]
 NETWORKS = {"worked": "/?preset=worked_example&projector=1", "circle": "/?projector=1"}
-READY = "() => window.backprop && backprop.page.frame && backprop.page.state && backprop.page.session"
+READY = ("() => window.backprop && backprop.page.frame && backprop.page.state"
+         " && backprop.page.session")
 
 
 def overlap(a, b):
@@ -61,11 +62,11 @@ def test_the_projector_panels_fit_the_screen_side_by_side(open_page, size):
     for name, b in boxes.items():
         assert b["x"] >= 0 and b["y"] >= 0, name
         assert b["x"] + b["width"] <= width + 0.5 and b["y"] + b["height"] <= height + 0.5, name
+    rect = {p: {"x": b["x"], "y": b["y"], "w": b["width"], "h": b["height"]}
+            for p, b in boxes.items()}
     for n, a in enumerate(parts):
         for b in parts[n + 1:]:
-            box = {k: boxes[a][k] for k in ("x", "y")} | {"w": boxes[a]["width"], "h": boxes[a]["height"]}
-            other = {k: boxes[b][k] for k in ("x", "y")} | {"w": boxes[b]["width"], "h": boxes[b]["height"]}
-            assert not overlap(box, other), (a, b)
+            assert not overlap(rect[a], rect[b]), (a, b)
     # the output plane is the biggest picture after the network: at least a third of the height
     assert boxes["#boundary"]["height"] >= height / 3.2
     assert page.errors == []
