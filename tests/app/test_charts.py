@@ -2,6 +2,9 @@
 points a follower collected from frames, kept by the same rule (app/chartlog.py)."""
 
 import math
+import os
+import signal
+import time
 
 import numpy as np
 from support import f32, strict_json
@@ -133,3 +136,23 @@ def test_a_frames_losses_twin_carries_its_chart_point_for_followers_who_skip_it(
     assert twin["point"] == {"step": 3, "train_loss": frame["metrics"]["train_loss"],
                              "test_loss": frame["metrics"]["test_loss"],
                              "grad_norms": frame["grad_norms"]}
+
+
+def test_a_worker_that_dies_leaves_the_charts_of_its_last_full_checkpoint(make_client):
+    client = make_client(workers=1)
+    made = client.post("/api/sessions", json={}).json()
+    control = {"X-Control-Token": made["token"]}
+    hub = client.app.state.hub
+    with client.websocket_connect(stream_url(made["id"])) as follower:
+        play(client, made["id"], control, speed=2000)
+        started = time.monotonic()
+        seen = follow_until(follower, lambda m: m["type"] == "frame"
+                            and time.monotonic() - started > 2.5)   # past a full checkpoint
+        before = page_points(seen)
+        worker_index = client.app.state.store.get(made["id"]).worker
+        pid = hub.workers[worker_index].executor._processes.copy().popitem()[0]
+        os.kill(pid, signal.SIGKILL)
+        resumed = follow_until(follower, lambda m: m["type"] == "state")[-1]
+    after = page_points([resumed])
+    assert len(after) > 10 and after.steps[0] == 0
+    assert after.steps == before.steps[: len(after)]   # the points up to that checkpoint
