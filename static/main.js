@@ -14,6 +14,7 @@ import { createInspector } from "./inspector.js";
 import { createLegend } from "./legend.js";
 import { createNetworkView } from "./network-view.js";
 import { editPoints, pointsAsData } from "./owndata.js";
+import { installProbe } from "./probe.js";
 import { createReadouts } from "./readouts.js";
 import { createSeries } from "./series.js";
 import { createSessions } from "./sessions.js";
@@ -260,39 +261,7 @@ window.addEventListener("resize", resize);
 // plane takes what it leaves.
 new ResizeObserver(() => page.settings.projector && requestAnimationFrame(resize)).observe($("inspector"));
 
-/** For tests and bench/page.py: the session, and a hook that times drawing the last frame. */
-window.backprop = {
-  page,
-  view,
-  lossSeries: () => series.lossSeries(),
-  gradSeries: () => series.gradSeries(),
-  /** Every drawn label's and node's box on the network canvas (CSS pixels), and what did not fit. */
-  labels: () => view.boxes(),
-  /** Times drawing the last heatmaps message again, as its handler does. */
-  redrawHeatmaps(times = 200, flush = false) {
-    const out = [];
-    const ctx = $("network").getContext("2d");
-    for (let i = 0; i < times; i++) {
-      const t0 = performance.now();
-      view.setHeatmaps(page.heatmaps);
-      plane.draw(page.heatmaps);
-      if (flush) ctx.getImageData(0, 0, 1, 1);
-      out.push(performance.now() - t0);
-    }
-    return out;
-  },
-  redraw(times = 200, flush = false) {
-    const out = [];
-    const ctx = $("network").getContext("2d");
-    for (let i = 0; i < times; i++) {
-      const t0 = performance.now();
-      view.draw(page.frame);
-      if (flush) ctx.getImageData(0, 0, 1, 1);   // forces the raster work to finish inside the timing
-      out.push(performance.now() - t0);
-    }
-    return out;
-  },
-};
+installProbe({ page, view, plane, series, canvas: $("network") });
 
 controls.show(page.settings, null);
 applyView();

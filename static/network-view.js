@@ -1,16 +1,14 @@
-// Draws the network: input, hidden and output nodes with a heatmap each, bias nodes, edges coloured
-// by |∂E/∂w| (log scale, hue = sign) or w or Δw, thick by |w|, o/δ labels where they fit. Reads
+// Draws the network: input, hidden and output nodes with a heatmap each, bias nodes, the edges
+// (network-edges.js), o/δ labels where they fit (network-layout.js labelPlan). Reads
 // frame.layers[k−1] {W, dE_dW, update_W, b, dE_db, update_b, o, delta}, frame.phase; heatmaps.nodes.
 // Emits "hover" (a node's thumbnail and numbers, or an edge's numbers), "pick".
 
-import { ACTIVE, INK, diverging, divergingTable, logStrength, topDecade } from "./colors.js";
+import { ACTIVE, INK, divergingTable } from "./colors.js";
 import { fmt3 } from "./labels.js";
+import { DECADES, drawEdges, edgeNumbers } from "./network-edges.js";
 import { biasRadius, edgeEnds, hitTest, labelPlan, layoutNetwork, nodeBoxes } from "./network-layout.js";
 import { fitCanvas } from "./util.js";
 
-const DECADES = 4;
-const SHADES = 64;      // edge colours a side: finer than the eye tells apart on a log scale
-const FIELD = { gradient: ["dE_dW", "dE_db"], weight: ["W", "b"], update: ["update_W", "update_b"] };
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
 export function createNetworkView(canvas, opts = {}) {
@@ -56,59 +54,6 @@ export function createNetworkView(canvas, opts = {}) {
   }
 
   const font = (size = S) => `${z > 1 ? "600 " : ""}${Math.max(9 * z, Math.min(12 * z, size / 3.2))}px system-ui, sans-serif`;
-
-  function edgeValue(layer, k, i, j, field) {
-    const arr = layer[field];
-    if (!arr || arr.length === 0) return NaN;
-    return i === -1 ? arr[j] : arr[i * sizes[k] + j];
-  }
-
-  /** The server's w, ∂E/∂w and Δw of one edge (a weight, or a bias b_j^k) in a frame. */
-  function edgeNumbers(frame, { kind, layer: k, i, j }) {
-    const at = kind === "b" ? -1 : i;
-    const [w, grad, update] = kind === "b" ? ["b", "dE_db", "update_b"] : ["W", "dE_dW", "update_W"];
-    const layer = frame.layers[k - 1];
-    return { w: edgeValue(layer, k, at, j, w), grad: edgeValue(layer, k, at, j, grad),
-      update: edgeValue(layer, k, at, j, update) };
-  }
-
-  /** Edges grouped by shade and width, one path a group: a few dozen strokes instead of one an edge. */
-  function drawEdges(frame) {
-    const [wField, bField] = FIELD[mode];
-    top = topDecade(frame.layers.map((l) => [...(l[wField] || []), ...(l[bField] || [])]), 0);
-    const groups = new Map();
-    for (let k = 1; k < sizes.length; k++) {
-      const layer = frame.layers[k - 1];
-      for (let i = -1; i < sizes[k - 1]; i++) {
-        for (let j = 0; j < sizes[k]; j++) {
-          const v = edgeValue(layer, k, i, j, i === -1 ? bField : wField);
-          const w = edgeValue(layer, k, i, j, i === -1 ? "b" : "W");
-          const shade = Number.isFinite(v) ? Math.round(logStrength(v, top, DECADES) * SHADES) : NaN;
-          const thick = Math.round(Math.min(6, 0.6 + (Math.abs(w) || 0) * 2) * 4) / 4;
-          const key = `${shade} ${thick}`;
-          let g = groups.get(key);
-          if (!g) groups.set(key, (g = { shade, thick, path: new Path2D() }));
-          const [x0, y0, x1, y1] = edgeEnds(geo, k, i, j);
-          g.path.moveTo(x0, y0);
-          g.path.lineTo(x1, y1);
-        }
-      }
-    }
-    const crowd = Math.max(0.45, Math.min(1, S / 80));      // thinner when crowded
-    const big = (g) => (2 + 2 * g.thick) * crowd;
-    if (z > 1) {                 // projector: thick, with a grey rim so pale edges still show
-      ctx.strokeStyle = "#666";
-      for (const g of groups.values()) {
-        ctx.lineWidth = big(g) + (S >= 60 ? 2 : 1);
-        ctx.stroke(g.path);
-      }
-    }
-    for (const g of groups.values()) {
-      ctx.strokeStyle = Number.isNaN(g.shade) ? "#ddd" : diverging(g.shade / SHADES);
-      ctx.lineWidth = z > 1 ? big(g) : g.thick;
-      ctx.stroke(g.path);
-    }
-  }
 
   /** A label with a white halo, so that the edges under it do not cut it. */
   function text(s, x, y) {
@@ -198,7 +143,7 @@ export function createNetworkView(canvas, opts = {}) {
     if (!ctx || !frame || frame.layers.length !== sizes.length - 1) return;
     ctx.clearRect(0, 0, width, height);
     drawHighlights(frame);
-    drawEdges(frame);
+    top = drawEdges(ctx, geo, frame, { mode, z });
     drawNodes();
     drawLabels(frame);
   }
@@ -263,7 +208,7 @@ export function createNetworkView(canvas, opts = {}) {
     const [x, y] = node ? [node.x + S + 6, node.y] : pos(e);
     const numbers = node && target.layer > 0 && last ? [0, 1].map((line) => lineText(last, [target.layer, target.j], line)).join("   ") : null;
     emit("hover", { target, thumb: node ? thumbOf(target.layer, target.j) : null,
-      edge: target && !node && last ? edgeNumbers(last, target) : null, numbers, x, y });
+      edge: target && !node && last ? edgeNumbers(last, sizes, target) : null, numbers, x, y });
   });
   canvas.addEventListener("mouseleave", () => {
     hovered = null;
