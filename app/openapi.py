@@ -22,7 +22,9 @@ def document(app: FastAPI) -> None:
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            add_links(plain())
+            spec = plain()
+            require_token(spec)
+            add_links(spec)
         return app.openapi_schema
 
     app.openapi = openapi
@@ -44,6 +46,16 @@ def _answers(operation: dict, status: str, model: str) -> bool:
 
 def _takes(operation: dict, where: str, name: str) -> bool:
     return any(p["in"] == where and p["name"] == name for p in operation.get("parameters", []))
+
+
+def require_token(spec: dict) -> None:
+    """The token is optional in the code only so that its absence answers 403 (not 422):
+    no control route does anything without it, so the schema says it is required."""
+    for _, _, operation in _operations(spec):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "header" and parameter["name"] == TOKEN:
+                parameter["required"] = True
+                parameter["schema"] = {"type": "string", "title": TOKEN}
 
 
 def add_links(spec: dict) -> None:

@@ -1,12 +1,13 @@
 """The OpenAPI schema: a working example for every request body, and schemathesis over it all."""
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.config import Settings
 from app.main import create_app
@@ -97,13 +98,23 @@ def test_each_session_control_example_is_accepted(client, new_session, path, met
 # ---- schemathesis: the whole schema, in process ---------------------------------------
 
 # positive_data_acceptance: shapes that must chain, a batch order as long as the training
-#   set… are rules JSON Schema cannot state; their 422 is by design.
-# allow_header_conformance: Starlette's 405 lists only the first matching route's methods
-#   (GET and DELETE /api/sessions/{id} are two routes); a router quirk, not ours.
-EXCLUDED = [allow_header_conformance, positive_data_acceptance]
+#   set, a layer that exists in this session's network… are rules JSON Schema cannot
+#   state; their 422 is by design.
+EXCLUDED = [positive_data_acceptance]
 
-# Saved sessions (none here: saving needs a token) would go to a throwaway directory.
-APP = create_app(Settings(data_dir=Path(tempfile.mkdtemp(prefix="schemathesis-"))))
+# Saved sessions go to a throwaway directory; the fuzzer creates far more sessions, far
+# faster, than a class would: the cap and the per-address limit are out of its way, and
+# small limits on steps and points keep each of its calls cheap.
+APP = create_app(
+    Settings(
+        data_dir=Path(tempfile.mkdtemp(prefix="schemathesis-")),
+        max_sessions=100_000,
+        create_burst=100_000,
+        creates_per_minute=100_000,
+        max_steps=50,     # the fuzzer asks for the most it may: keep each call cheap
+        max_points=300,
+    )
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
@@ -116,3 +127,88 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 )
 def test_no_operation_answers_5xx_or_breaks_its_schema(case):
     case.call_and_validate(excluded_checks=EXCLUDED)
+
+
+def linked_operations(spec) -> set[str]:
+    targets = {
+        link["operationId"]
+        for item in spec["paths"].values()
+        for operation in item.values()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    }
+    return {
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if operation["operationId"] in targets
+    }
+
+
+STATEFUL_SECONDS = 40
+SAVED_CODE_ROUTES = {"GET /api/saved/{code}", "POST /api/saved/{code}/open"}
+
+
+def test_the_stateful_run_reaches_every_operation_with_no_failure():
+    """Schemathesis follows the links from each new session (its id and its token) through
+    every operation that takes them, checking every answer; each must answer something other
+    than 403 and 404 at least once (the fuzzer used the id and token it was given). Runs
+    repeat, within STATEFUL_SECONDS, until every one was reached. The saved-code routes sit
+    three calls deep (create, save, open): the next test follows their links itself."""
+    answered: dict[str, set[int]] = {}
+
+    class Scenarios(schema.as_state_machine()):
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            answered.setdefault(case.operation.label, set()).add(response.status_code)
+            case.validate_response(
+                response, excluded_checks=EXCLUDED, recorder=self.recorder,
+                transport_kwargs=kwargs or None,
+            )
+
+    linked = linked_operations(APP.openapi()) - SAVED_CODE_ROUTES
+    assert len(linked) >= 18
+    ends = time.monotonic() + STATEFUL_SECONDS
+    while True:
+        Scenarios.run(
+            settings=settings(
+                max_examples=40,
+                stateful_step_count=10,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
+        unreached = sorted(label for label in linked if not answered.get(label, set()) - {403, 404})
+        if not unreached or time.monotonic() > ends:
+            break
+    assert unreached == [], {label: answered.get(label) for label in unreached}
+
+
+def follow(link: dict, answer: dict) -> dict:
+    """A link's parameters, filled in from the answer it starts from."""
+    values = {}
+    for name, expression in link["parameters"].items():
+        pointer = expression.removeprefix("$response.body#/")
+        values[name.split(".", 1)[1]] = answer[pointer]
+    return values
+
+
+def test_the_saved_code_links_lead_to_answers_that_match_the_schema(client):
+    spec = client.get("/openapi.json").json()
+    created = client.post("/api/sessions", json={"hidden": [2]}).json()
+    save = spec["paths"]["/api/sessions/{session_id}/save"]["post"]
+    links = spec["paths"]["/api/sessions"]["post"]["responses"]["201"]["links"]
+    filled = follow(links[save["operationId"]], created)
+    saved = client.post(f"/api/sessions/{filled['session_id']}/save",
+                        headers={"X-Control-Token": filled["X-Control-Token"]})
+    schema["/api/sessions/{session_id}/save"]["POST"].validate_response(saved)
+    assert set(save["responses"]["200"]["links"]) == {
+        spec["paths"][path][method]["operationId"]
+        for path, method in (("/api/saved/{code}", "get"), ("/api/saved/{code}/open", "post"))
+    }
+    for path, method in (("/api/saved/{code}", "get"), ("/api/saved/{code}/open", "post")):
+        link = save["responses"]["200"]["links"][spec["paths"][path][method]["operationId"]]
+        code = follow(link, saved.json())["code"]
+        response = client.request(method.upper(), path.replace("{code}", code))
+        assert response.status_code in (200, 201), response.text
+        schema[path][method.upper()].validate_response(response)
