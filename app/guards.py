@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.schemas.step import MAX_ROWS
+
 # The pages load nothing from outside. KaTeX writes style attributes and loads its fonts from
 # /static; htmx sets inline styles for its indicators, hence 'unsafe-inline' for styles only.
 # 'self' covers the page's own WebSocket (ws:/wss: on the same host) in CSP Level 3.
@@ -42,15 +44,17 @@ def too_large(limit: int) -> str:
 
 class BodyLimit:
     """413 before any parsing: a Content-Length over `limit` is refused unread; a body without
-    one (chunked) is counted as it arrives and refused as soon as it goes over."""
+    one (chunked) is counted as it arrives and refused as soon as it goes over. `max_rows`
+    (Settings.max_points) is where the schemas count a request's points before parsing them."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, max_rows: int | None = None) -> None:
+        self.app, self.limit, self.max_rows = app, limit, max_rows
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        MAX_ROWS.set(self.max_rows)   # this request's task only
         declared = Headers(scope=scope).get("content-length", "")
         if declared.strip().isdigit() and int(declared) > self.limit:
             await JSONResponse({"detail": too_large(self.limit)}, 413)(scope, receive, send)

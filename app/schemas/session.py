@@ -9,6 +9,7 @@ from app.losslog import MAX_HISTORY_VALUES, RECENT_LOSSES
 from app.schemas.step import (
     MAX_COUNT,
     SGD,
+    Counted,
     Finite,
     InitName,
     Matrix,
@@ -29,17 +30,21 @@ FeatureName = Literal[tuple(FEATURES)]
 MAX_SPEED = 1e6  # steps a second: more than any session trains; null means as fast as it goes
 
 
+Point = Annotated[list[Annotated[Finite, Field(ge=-6, le=6)]], Field(min_length=2, max_length=2)]
+TargetRow = Annotated[list[Finite], Field(min_length=1, max_length=16, fail_fast=True)]
+
+
 class OwnData(Strict):
     """Points of the user's own: raw (x1, x2) in [−6, 6]², with labels ±1 (classification)
     or rows of targets (regression, one output node per column)."""
 
-    inputs: list[
-        Annotated[list[Annotated[Finite, Field(ge=-6, le=6)]], Field(min_length=2, max_length=2)]
-    ] = Field(min_length=1, fail_fast=True, examples=[[[1.0, 2.0], [-3.0, 0.5]]])
-    labels: list[Literal[-1, 1]] | None = Field(None, fail_fast=True, examples=[[1, -1]])
-    targets: list[
-        Annotated[list[Finite], Field(min_length=1, max_length=16, fail_fast=True)]
-    ] | None = Field(None, fail_fast=True)
+    inputs: Annotated[list[Point], Field(min_length=1, fail_fast=True), Counted] = Field(
+        examples=[[[1.0, 2.0], [-3.0, 0.5]]]
+    )
+    labels: Annotated[list[Literal[-1, 1]], Field(fail_fast=True), Counted] | None = Field(
+        None, examples=[[1, -1]]
+    )
+    targets: Annotated[list[TargetRow], Field(fail_fast=True), Counted] | None = None
 
     @model_validator(mode="after")
     def one_label_a_point(self):
@@ -259,7 +264,7 @@ class RngState(Strict):
 
     bit_generator: Literal["PCG64"]
     state: RngCounter
-    has_uint32: Literal[0, 1] = 0
+    has_uint32: int = Field(0, ge=0, le=1)   # not Literal[0, 1]: that would take false
     uinteger: int = Field(0, ge=0, lt=2**32)
 
 

@@ -3,10 +3,11 @@
 Field names are the public contract of design.md; never rename one.
 """
 
+from contextvars import ContextVar
 from typing import Annotated, Literal
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from engine.activations import ACTIVATIONS
 from engine.initializers import INITIALIZERS
@@ -22,6 +23,22 @@ InitName = Literal[tuple(INITIALIZERS)]
 # one per item (10⁶ refused points made 2·10⁶ errors and a 294 MB answer)
 Row = Annotated[list[Finite], Field(fail_fast=True)]
 Matrix = Annotated[list[Row], Field(fail_fast=True)]
+
+# Settings.max_points for the request being parsed (app/guards.py sets it per request): rows of
+# points are counted before their items are validated, so 10⁶ points are refused at once
+# instead of after seconds of validation. None (a worker re-validating): not counted here.
+MAX_ROWS: ContextVar[int | None] = ContextVar("max_rows", default=None)
+
+
+def _count_rows(value):
+    limit = MAX_ROWS.get()
+    if limit is not None and isinstance(value, list) and len(value) > limit:
+        raise ValueError(f"at most {limit} rows (points), got {len(value)}")
+    return value
+
+
+Counted = BeforeValidator(_count_rows)
+Rows = Annotated[list[Row], Field(min_length=1, fail_fast=True), Counted]   # one row a point
 
 
 class Strict(BaseModel):
@@ -139,8 +156,8 @@ class StepRequest(Strict):
     optimizer_state: OptimizerState | None = None
     regularization: Regularization | None = None
     train_biases: bool = True
-    inputs: Matrix = Field(min_length=1, examples=[[[0, 1]]])
-    targets: Matrix = Field(min_length=1, examples=[[[1]]])
+    inputs: Rows = Field(examples=[[[0, 1]]])
+    targets: Rows = Field(examples=[[[1]]])
     steps: int = Field(1, ge=1)
     seed: int = Field(0, ge=0, lt=2**63)
     init: InitName = "xavier"
@@ -198,8 +215,8 @@ class GradcheckRequest(Strict):
     network: NetworkSpec
     loss: LossName = "mse"
     regularization: Regularization | None = None
-    inputs: Matrix = Field(min_length=1, examples=[[[0, 1]]])
-    targets: Matrix = Field(min_length=1, examples=[[[1]]])
+    inputs: Rows = Field(examples=[[[0, 1]]])
+    targets: Rows = Field(examples=[[[1]]])
     epsilon: Finite = Field(1e-6, gt=0, le=1e-2)
     seed: int = Field(0, ge=0, lt=2**63)
     init: InitName = "xavier"

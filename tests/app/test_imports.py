@@ -119,3 +119,16 @@ def test_a_hand_edit_after_a_divergence_on_an_epochs_last_batch_steps_on(client,
         stepped = client.post(f"{path}/step", json={"steps": 1}, headers=control)
         assert stepped.status_code == 200
         assert len(stepped.json()["record"]["inputs"]) > 0
+
+
+def test_a_step_from_a_cursor_left_at_an_epochs_end_takes_the_next_epochs_first_batch():
+    """Whatever leaves the cursor at the end (a divergence on an epoch's last batch did), the
+    next step starts the next epoch instead of dividing by an empty batch."""
+    from engine.trainer import RunConfig, Trainer
+
+    trainer = Trainer(RunConfig(dataset="xor", points=40, batch_size=7))
+    trainer._cursor = len(trainer._order)
+    trainer.step(1)
+    assert trainer.epoch == 1
+    assert len(trainer.last_batch[0]) == 7
+    assert trainer.step_count == 1
