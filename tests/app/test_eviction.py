@@ -3,6 +3,7 @@ never because of someone else's burst; one address's creates are rate-limited; a
 create answers a clear 503 with Retry-After at once, and a create never hangs."""
 
 import asyncio
+import contextlib
 import time
 
 from fastapi.testclient import TestClient
@@ -130,3 +131,23 @@ def test_at_the_cap_with_every_session_playing_a_create_answers_at_once(make_cli
     refused = create(client)
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
     assert time.monotonic() - started < 2
+
+
+def test_at_the_cap_with_every_session_playing_and_followed_a_create_answers_at_once(
+    make_client,
+):
+    client = make_client(max_sessions=4, eviction_grace_seconds=0)
+    with contextlib.ExitStack() as sockets:
+        for _ in range(4):
+            made = create(client).json()
+            client.post(f"/api/sessions/{made['id']}/play", json={"speed": 1},
+                        headers={"X-Control-Token": made["token"]})
+            ws = sockets.enter_context(
+                client.websocket_connect(f"/api/sessions/{made['id']}/stream")
+            )
+            ws.receive_text()   # its state: the socket is a follower now
+        started = time.monotonic()
+        refused = [create(client) for _ in range(5)]
+        assert time.monotonic() - started < 5
+        assert {r.status_code for r in refused} == {503}
+        assert all(r.headers["Retry-After"] == "60" for r in refused)
