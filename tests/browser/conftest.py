@@ -65,7 +65,8 @@ def base_url():
     # (test_lecture.py has a loopback server without one, whose panel says students can't join)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    thread = ServerThread(port, Settings(port=port, public_url=url))
+    # The whole suite creates its sessions from one address, faster than a class would.
+    thread = ServerThread(port, Settings(port=port, public_url=url, create_burst=10_000))
     thread.start()
     thread.wait_started()
     yield f"http://127.0.0.1:{thread.port}"
