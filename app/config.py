@@ -22,10 +22,10 @@ class Settings(BaseSettings):
         500_000_000, description="work one request may cost, in steps × batch × weights"
     )
     max_body_bytes: int = Field(
-        8 * 2**20, ge=1024,
+        4 * 2**20, ge=1024,
         description="a request body over this many bytes is refused (413) before it is parsed; "
         "the largest legitimate one, an export of 5,000 own points with 16 targets each, a full "
-        "loss history and the biggest network, is about 3 MB as JSON",
+        "loss history and the biggest network, is 2.7 MB as exported (4.0 MB indented by 2)",
     )
     max_sessions: int = Field(200, description="live sessions at once")
     session_idle_seconds: float = Field(3600.0, description="a session untouched this long expires")

@@ -1,5 +1,5 @@
 """Answers that amplify (issue 9, row 2): a 21 MB own-data body of 10⁶ points [1e308, 1e308],
-a 60 MB text body and 8 MB of 10⁶ valid points (under the body limit) against a real
+a 60 MB text body and 4 MB of 5·10⁵ valid points (under the body limit) against a real
 `python -m app` on a free loopback port. For each: the status, bytes answered, seconds until
 the answer, the slowest answer a small session got meanwhile (how long others were frozen)
 and the server's memory (workers counted).
@@ -92,16 +92,16 @@ def main() -> None:
     own = json.dumps({"dataset": "custom",
                       "data": {"inputs": [[1e308, 1e308]] * 10**6, "labels": [1] * 10**6}})
     text = b"a" * (60 * 10**6)
-    # just under the default body limit: 10⁶ valid points, refused by their count
+    # just under the default body limit (4 MiB): 5·10⁵ valid points, refused by their count
     valid = json.dumps({"dataset": "custom",
-                        "data": {"inputs": [[0, 0]] * 10**6, "labels": [1] * 10**6}},
+                        "data": {"inputs": [[0, 0]] * 500_000, "labels": [1] * 500_000}},
                        separators=(",", ":"))
     process, base = start()
     try:
         asyncio.run(hostile(base, process.pid, "own data 10^6 points", own.encode(),
                             "application/json"))
         asyncio.run(hostile(base, process.pid, "60 MB text", text, "text/plain"))
-        asyncio.run(hostile(base, process.pid, "8 MB of 10^6 valid points", valid.encode(),
+        asyncio.run(hostile(base, process.pid, "4 MB of 5·10^5 valid points", valid.encode(),
                             "application/json"))
     finally:
         process.terminate()
