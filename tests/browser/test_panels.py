@@ -74,3 +74,22 @@ def test_hovering_a_node_shows_its_o_and_delta(open_page):
     assert tip.startswith("o ") and "δ " in tip
     assert f"{o:.3g}"[:4] in tip
     assert page.is_visible("#zoom")
+
+
+def test_equations_are_typeset_once_not_again_on_every_frame(open_page):
+    page = open_page("/")
+    page.wait_for_function(READY, timeout=15000)
+    page.click("#step")
+    page.wait_for_function("backprop.page.frame.step === 1")
+    page.mouse.click(*edge_point(page, 2, 0, 1))
+    page.wait_for_selector("#inspector .target .katex")
+    page.evaluate("document.querySelector('#inspector .katex').dataset.mark = 'first'")
+    before = page.evaluate("backprop.page.frameTimes.length")
+    page.click("#play")
+    page.wait_for_function("backprop.page.frame.status === 'playing'")
+    page.wait_for_timeout(1000)
+    frames = page.evaluate("backprop.page.frameTimes.length") - before
+    kept = page.locator("#inspector .katex[data-mark=first]").count()
+    page.click("#play")
+    assert frames > 10 and kept == 1
+    assert page.errors == []
