@@ -19,7 +19,7 @@ class Settings(BaseSettings):
         100_000, description="values a step's record may hold: batch × (inputs, a, o, δ, targets)"
     )
     max_request_work: int = Field(
-        500_000_000, description="work one request may cost, in steps × batch × weights"
+        2_000_000_000, description="work one request may cost, in steps × batch × weights"
     )
     max_body_bytes: int = Field(
         4 * 2**20, ge=1024,

@@ -31,6 +31,7 @@ SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training (record, frame
                          # then as each worker measures it, preemption by other work included
 SHORTEST_SLICE = 0.0005
 LOADED_CYCLE = 1 / 24    # under load, every playing session gets a slice this often
+STEP_PART_SECONDS = 0.02 # a long step request's part: a shared view waits ≤ this for a frame
 HEATMAP_SHARE = 0.02     # seconds of heatmap spacing per playing session of a worker
 SHARED = 2               # followers that make a session a shared view (the teacher's)
 
@@ -183,6 +184,21 @@ class Hub:
         )
         self.absorb(handle, outcome)
         return outcome
+
+    async def step(self, handle: Handle, steps: int, abandoned) -> work.Outcome:
+        """`steps` steps in parts of about STEP_PART_SECONDS each, other sessions' rounds
+        between them, then the last step recorded: the same state as one step(steps). A
+        request given up on (`abandoned()`) stops at the next part, its last step recorded."""
+        left, diverged, asked = steps, False, steps
+        while left > 1 and not diverged:
+            taken, diverged = await self._call(
+                handle, work.step_part, handle.id, left - 1, STEP_PART_SECONDS, asked
+            )
+            left, asked = left - taken, None
+            if taken == 0 or await abandoned():
+                left = 1
+                break
+        return await self.control(handle, "step", steps=left, after_divergence=diverged)
 
     async def export(self, handle: Handle) -> dict:
         return await self._call(handle, work.export, handle.id)

@@ -110,9 +110,13 @@ class Session:
         if self.trainer.diverged:
             self.absorb()
 
-    def step(self, n: int) -> None:
-        """Take n steps, the last one recorded (the page shows it)."""
-        self.trainer.step(n)
+    def step(self, n: int, *, after_divergence: bool = False) -> None:
+        """Take n steps, the last one recorded (the page shows it). `after_divergence`: the
+        parts before this one stopped at a diverged step, which is the one recorded."""
+        if after_divergence:
+            self.trainer.record()
+        else:
+            self.trainer.step(n)
         self.absorb()
         self.phase_index = None
 

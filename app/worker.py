@@ -162,11 +162,36 @@ def _batch(session: Session, batch_size: int | None = None) -> int:
     return min(batch_size or trainer.cfg.batch_size, len(trainer.X_train))
 
 
-def _step(session: Session, steps: int) -> None:
+def _step(session: Session, steps: int, after_divergence: bool = False) -> None:
     cost.check_session(SETTINGS, list(session.trainer.net.sizes), _batch(session), steps)
     session.pause()
-    session.step(steps)
+    session.step(steps, after_divergence=after_divergence)
     session.changed()
+
+
+def step_part(session_id: str, steps: int, seconds: float, asked: int | None) -> tuple[int, bool]:
+    """Up to `steps` steps of a long step request, for about `seconds` (other sessions' slices
+    run between parts), unrecorded; their losses wait in the trainer for the final recorded
+    step. `asked`: the whole request's steps, checked against its cost on the first part.
+    Answers (steps taken, stopped at a diverged step)."""
+    session = SESSIONS[session_id]
+    trainer = session.trainer
+    if asked is not None:
+        cost.check_session(SETTINGS, list(trainer.net.sizes), _batch(session), asked)
+    session.pause()
+    was_diverged, first = trainer.diverged, trainer.step_count
+    deadline = time.perf_counter() + seconds
+    rate = session.seconds_per_step
+    while (left := steps - (trainer.step_count - first)) > 0 and not trainer.diverged:
+        room = deadline - time.perf_counter()
+        if room <= 0 and trainer.step_count > first:   # one step a part at least
+            break
+        wanted = min(left, max(1, int(room / rate)), SLICE_CHUNK_MAX)
+        started = time.perf_counter()
+        trainer.advance(wanted)
+        rate = 0.5 * rate + 0.5 * (time.perf_counter() - started) / wanted
+    session.seconds_per_step = rate
+    return trainer.step_count - first, trainer.diverged and not was_diverged
 
 
 def _play(session: Session, speed: float | None) -> None:

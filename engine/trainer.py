@@ -152,6 +152,11 @@ class Trainer:
         if n < 1 or self.diverged:
             return self.last
         self.advance(n - 1)
+        return self.record()
+
+    def record(self) -> StepRecord:
+        """The step at the cursor, recorded and taken; or, when advance stopped at a diverged
+        step, that step recorded (step(n) in parts: advance(k)… then record())."""
         self._next_epoch_if_done()      # never an empty batch, whatever left the cursor at the end
         self.before, self.last_batch = self.net.theta.copy(), self._batch()
         record = record_step(self.net, self.state, *self.last_batch, self.cfg.step)

@@ -7,7 +7,7 @@ the worker made: the event loop never trains and never encodes a large answer.
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
 from app.ratelimit import create_allowed
@@ -92,10 +92,12 @@ async def read_session(session: SessionDep, hub: HubDep):
 @router.post(
     "/{session_id}/step", response_model=SessionState, responses={**BAD_BODY, **FORBIDDEN}
 )
-async def step_session(body: StepBody, session: ControlDep, hub: HubDep, settings: SettingsDep):
+async def step_session(
+    body: StepBody, session: ControlDep, hub: HubDep, settings: SettingsDep, request: Request
+):
     """Take n training steps now (the session pauses)."""
     check_limits(settings, steps=body.steps)
-    return answer(await hub.control(session, "step", steps=body.steps))
+    return answer(await hub.step(session, body.steps, request.is_disconnected))
 
 
 @router.post(

@@ -240,3 +240,72 @@ def test_a_set_speed_that_fell_behind_owes_two_frames_at_most_not_a_burst():
     assert 2 <= Session.due_steps(on_time, 0.05) <= 5   # within the allowance: all it owes
     slow = SimpleNamespace(speed=10.0, played_since=time.perf_counter() - 5.0, played_steps=0)
     assert Session.due_steps(slow, 0.05) == 1   # a step every 0.1 s: the next one, not none
+
+
+def stepped(client, config, steps, part_seconds, monkeypatch):
+    """A new session stepped `steps` at once, the hub splitting it into parts this long."""
+    import app.hub
+
+    monkeypatch.setattr(app.hub, "STEP_PART_SECONDS", part_seconds)
+    made = client.post("/api/sessions", json=config).json()
+    answer = client.post(f"/api/sessions/{made['id']}/step", json={"steps": steps},
+                         headers={"X-Control-Token": made["token"]})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+@pytest.mark.parametrize("config", [
+    {"optimizer": {"name": "adam", "learning_rate": 0.03}, "batch_size": 7},
+    {"dataset": "plane", "activation": "relu", "output_activation": "linear",
+     "optimizer": {"name": "sgd", "learning_rate": 1e6}},     # diverges within the parts
+])
+def test_a_long_step_in_parts_equals_one_part_bit_for_bit(client, monkeypatch, config):
+    from app import encode
+    from app.build import build_trainer
+    from app.schemas.session import SessionConfig
+
+    whole = stepped(client, config, 3000, 60.0, monkeypatch)
+    parts = stepped(client, config, 3000, 1e-6, monkeypatch)   # a step or so a part
+    for field in ("step", "epoch", "status", "network", "optimizer_state", "record", "metrics"):
+        assert parts[field] == whole[field], field
+    _, _, trainer = build_trainer(SessionConfig(**config), Settings())   # in one piece, here
+    trainer.step(3000)
+    assert whole["step"] == trainer.step_count
+    assert whole["network"] == encode.network(trainer.net)
+    assert whole["record"]["loss"] == encode.number(trainer.last.E)
+    assert whole["record"]["diverged"] is trainer.last.diverged
+
+
+def test_a_long_step_is_worked_in_parts_and_stops_when_its_client_gives_up(
+    make_client, monkeypatch
+):
+    import app.hub
+    from app import worker
+
+    client = make_client(workers=1)
+    hub = client.app.state.hub
+    made = client.post("/api/sessions", json={}).json()
+    handle = client.app.state.store.get(made["id"])
+    parts = []
+    original = hub._call
+
+    async def counted(h, fn, *args):
+        if fn is worker.step_part:
+            parts.append(args)
+        return await original(h, fn, *args)
+
+    monkeypatch.setattr(hub, "_call", counted)
+    monkeypatch.setattr(app.hub, "STEP_PART_SECONDS", 1e-6)
+
+    async def still_there():
+        return False
+
+    async def gone_after_three_parts():
+        return len(parts) >= 3
+
+    assert client.portal.call(hub.step, handle, 400, still_there).status == "paused"
+    assert len(parts) > 1 and state(client, made["id"])["step"] == 400
+    parts.clear()
+    client.portal.call(hub.step, handle, 5000, gone_after_three_parts)
+    assert len(parts) == 3
+    assert 400 < state(client, made["id"])["step"] < 400 + 100   # three parts and the record
