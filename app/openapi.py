@@ -23,6 +23,7 @@ def document(app: FastAPI) -> None:
     def openapi() -> dict:
         if app.openapi_schema is None:
             spec = plain()
+            state_limits(spec, app.state.settings)
             require_token(spec)
             add_links(spec)
         return app.openapi_schema
@@ -46,6 +47,31 @@ def _answers(operation: dict, status: str, model: str) -> bool:
 
 def _takes(operation: dict, where: str, name: str) -> bool:
     return any(p["in"] == where and p["name"] == name for p in operation.get("parameters", []))
+
+
+def state_limits(spec: dict, settings) -> None:
+    """The configured limits, in the schema: a request over one is refused (422), so the
+    schema says so (the models cannot: the limits are settings, read when the app is made)."""
+    limits = [
+        ("StepBody", "steps", "maximum", settings.max_steps),
+        ("StepRequest", "steps", "maximum", settings.max_steps),
+        ("SessionConfig", "points", "maximum", settings.max_points),
+        ("SessionConfig", "hidden", "maxItems", settings.max_hidden_layers),
+        ("StepRequest", "inputs", "maxItems", settings.max_points),
+        ("StepRequest", "targets", "maxItems", settings.max_points),
+        ("GradcheckRequest", "inputs", "maxItems", settings.max_points),
+        ("GradcheckRequest", "targets", "maxItems", settings.max_points),
+    ]
+    schemas = spec.get("components", {}).get("schemas", {})
+    for model, field, keyword, value in limits:
+        prop = schemas.get(model, {}).get("properties", {}).get(field)
+        if prop is None:
+            continue
+        for variant in prop.get("anyOf", [prop]):   # an optional field: its non-null variant
+            if variant.get("type") in ("integer", "array"):
+                variant[keyword] = min(value, variant.get(keyword, value))
+                if field == "hidden":
+                    variant["items"]["maximum"] = settings.max_neurons
 
 
 def require_token(spec: dict) -> None:

@@ -122,3 +122,13 @@ def test_a_diverged_sessions_answers_still_match_their_models(client):
     state = client.post(f"{base}/step", json={"steps": 50}, headers=control)
     assert SessionState.model_validate_json(state.content).status == "diverged"
     ExportAnswer.model_validate_json(client.get(f"{base}/export").content)
+
+
+def test_the_schema_states_the_configured_limits(make_client):
+    client = make_client(max_steps=7, max_points=9, max_hidden_layers=2, max_neurons=5)
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["StepBody"]["properties"]["steps"]["maximum"] == 7
+    config = schemas["SessionConfig"]["properties"]
+    assert config["points"]["anyOf"][0]["maximum"] == 9
+    assert config["hidden"]["maxItems"] == 2 and config["hidden"]["items"]["maximum"] == 5
+    assert schemas["StepRequest"]["properties"]["inputs"]["maxItems"] == 9
