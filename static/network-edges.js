@@ -1,5 +1,5 @@
-// Draws the network's edges: coloured by |∂E/∂w| (log scale, hue = sign) or w or Δw, thick by |w|,
-// grouped by shade and width so that a few dozen strokes draw hundreds of edges. Reads
+// Draws the network's edges: coloured by |∂E/∂w| (log scale, hue = sign) or w or Δw, thick by |w|;
+// edges of one shade and width share one stroke. Reads
 // frame.layers[k−1] {W, dE_dW, update_W, b, dE_db, update_b}. Emits no events.
 
 import { diverging, logStrength, topDecade } from "./colors.js";
