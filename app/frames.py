@@ -5,7 +5,6 @@ NaN can never break the JSON; see docs/stream.md for the layout.
 """
 
 import base64
-import json
 
 import numpy as np
 
@@ -44,7 +43,7 @@ def u8(values: np.ndarray) -> str:
 
 
 def dumps(message: dict) -> str:
-    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+    return encode.dumps(message).decode()
 
 
 def _shown(values: np.ndarray, example: int | None) -> np.ndarray:

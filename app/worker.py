@@ -6,7 +6,6 @@ JSON bodies and stream messages encoded once — so the event loop only moves th
 """
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import ValidationError
 
-from app import control, cost, frames, state, stepping
+from app import control, cost, encode, frames, state, stepping
 from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
@@ -100,7 +99,7 @@ class Outcome:
 
 
 def _dumps(value) -> bytes:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+    return encode.dumps(value)
 
 
 # --- sessions in and out ---------------------------------------------------------------
