@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         120, ge=1, description="new sessions a client address may make at once (a class's NAT)"
     )
     create_timeout_seconds: float = Field(
-        20.0, gt=0, description="a new session not built by then is answered 503, never a hang"
+        60.0, gt=0, description="a new session not built by then is answered 503, never a hang"
     )
     max_followers: int = Field(500, description="WebSocket followers a session may have")
     frame_rate: float = Field(60.0, description="frames per second sent to followers, at most")

@@ -145,7 +145,7 @@ def linked_operations(spec) -> set[str]:
     }
 
 
-STATEFUL_SECONDS = 40
+STATEFUL_SECONDS = 90   # a bound: every operation is usually reached in the first run or two
 SAVED_CODE_ROUTES = {"GET /api/saved/{code}", "POST /api/saved/{code}/open"}
 
 
