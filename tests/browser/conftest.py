@@ -62,7 +62,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def base_url():
     # As if behind a proxy at its own address: the share panel shows a link and a QR code
-    # (test_lecture.py has a loopback server without one, whose panel says students can't join)
+    # (test_lecture_page.py has a loopback server without one, whose panel says students can't join)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # The whole suite creates its sessions from one address, faster than a class would.
