@@ -51,7 +51,7 @@ def test_play_makes_the_loss_fall_and_the_edge_colours_change(open_page, shot):
     page.click("#play")
     page.wait_for_function("backprop.page.frame.step > 200")
     first = (page.evaluate("backprop.page.frame.step"), edge_pixels(page, 2))
-    page.wait_for_function(f"backprop.page.frame.step > {first[0] + 100}")
+    page.wait_for_function(f"backprop.page.frame.step > {first[0] + 2000}")
     second = (page.evaluate("backprop.page.frame.step"), edge_pixels(page, 2))
     page.wait_for_function("backprop.page.frame.step > 3000")
     page.click("#play")
