@@ -25,7 +25,9 @@ from app.store import Handle, SessionStore
 log = logging.getLogger(__name__)
 
 DRIVERS_PER_WORKER = 2   # one round runs while the next waits: a worker never idles
-ROUND_SECONDS = 0.005    # a round's slices fill about this long: a shared view waits ≤ 2
+ROUND_SECONDS = 0.012    # a round's slices fill about this long; a shared view is queued in
+                         # both of a worker's rounds when due (bench/classroom.py: 5 ms gave
+                         # students 12 frames/s, 12 ms 15-16 with the teacher still ≥ 30)
 SWITCH_INTERVAL = 0.0005 # seconds: a result waits this long at most for the GIL (default 5 ms)
 SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training (record, frame): at first;
                          # then as each worker measures it, preemption by other work included
@@ -262,13 +264,17 @@ class Hub:
         others least recently served first, as many as fill ROUND_SECONDS."""
         now, interval = time.monotonic(), 1.0 / self.settings.frame_rate
         playing = [h for h in self.store.on_worker(w.index) if h.status == "playing"]
-        ready = [h for h in playing if not h.in_flight]
+        # A shared view may be in both rounds a worker has queued (the worker runs them in
+        # turn): it never waits for the round ahead of it to end before being queued again.
+        ready = [h for h in playing if not h.in_flight or h.followers >= SHARED]
         # A set speed needs a slice a frame; as fast as it goes, always.
         due = [h for h in ready if h.speed is None or h.served_at + interval <= now]
         if not due:
             waits = [h.served_at + interval - now for h in ready]
             return [], min(waits, default=1.0), len(playing)
-        due.sort(key=lambda h: (not (h.followers >= SHARED and h.served_at + interval <= now),
+        # This round starts when the one ahead of it ends, about ROUND_SECONDS from now.
+        starts = now + ROUND_SECONDS
+        due.sort(key=lambda h: (not (h.followers >= SHARED and h.served_at + interval <= starts),
                                 h.served_at))
         cost = self._budget(w, len(playing)) + w.overhead
         return due[: max(1, int(ROUND_SECONDS / cost))], 0.0, len(playing)

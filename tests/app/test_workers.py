@@ -162,6 +162,20 @@ def test_a_shared_view_is_served_first_when_its_frame_is_due():
     assert chosen[0] is teacher and playing == 6
 
 
+def test_a_shared_view_already_in_a_round_joins_the_next_when_due_by_its_start():
+    from app.hub import ROUND_SECONDS
+
+    now = time.monotonic()
+    students = [handle(f"s{i}", served_at=now - 1.0) for i in range(40)]
+    teacher = handle("teacher", followers=200, served_at=now - 1 / 60 + ROUND_SECONDS / 2)
+    teacher.in_flight = True              # in the round running now
+    busy = handle("busy", served_at=now - 2.0)
+    busy.in_flight = True                 # a student's slice is never queued twice
+    hub, _ = fake_hub(*students, teacher, busy)
+    chosen, _, _ = hub._round(hub.workers[0])
+    assert chosen[0] is teacher and busy not in chosen
+
+
 def test_students_are_served_in_turn_least_recently_served_first():
     now = time.monotonic()
     students = [handle(f"s{i}", served_at=now - i * 0.001) for i in range(40)]
