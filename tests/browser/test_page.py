@@ -345,6 +345,7 @@ def test_a_one_step_spike_survives_in_the_loss_chart_at_full_speed(open_page, ap
     api.post(f"/api/sessions/{sid}/play", json={"speed": None}, headers=headers)
     page.wait_for_function("backprop.page.frame.step > 20000", timeout=30000)
     api.post(f"/api/sessions/{sid}/pause", headers=headers)
+    trained = api.get(f"/api/sessions/{sid}").json()["record"]["loss"]
     # One huge output weight: the next step's loss spikes; training pulls it back at once.
     api.put(f"/api/sessions/{sid}/parameter", headers=headers,
             json={"kind": "b", "layer": 3, "i": 0, "value": 40.0})
@@ -359,7 +360,9 @@ def test_a_one_step_spike_survives_in_the_loss_chart_at_full_speed(open_page, ap
     history = api.get(f"/api/sessions/{sid}/history.json").json()
     assert history["stride"] > 1                             # the server keeps blocks by now
     exact_highest = max(v for v in history["max"] if v is not None)
-    assert exact_highest >= spike["record"]["loss"] > 0.5
+    # How high depends on the batch's share of each class (the output is +1 for all); only
+    # a batch all of the +1 class (about one in 1,000) would not spike.
+    assert exact_highest >= spike["record"]["loss"] > 20 * trained
     highest = max(v for v in batch["hi"] if v is not None)
     assert highest == pytest.approx(exact_highest, rel=2**-7)   # bfloat16 on the way
     assert len(batch["xs"]) < spike["step"]                  # points stand for many steps
