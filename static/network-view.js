@@ -87,7 +87,7 @@ export function createNetworkView(canvas, opts = {}) {
 
   /** One node square: its heatmap (or white) and its frame. */
   function paintNode(k, j, p) {
-    const at = atlas && atlas.at[k] && atlas.at[k][j];
+    const at = atlas?.at[k]?.[j];   // undefined, not null, when there is no atlas yet
     if (at !== undefined) {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(atlas.canvas, at, 0, atlas.t, atlas.t, p.x, p.y, S, S);
@@ -190,7 +190,7 @@ export function createNetworkView(canvas, opts = {}) {
 
   /** A node's heatmap as {canvas, sx, size} in the atlas, or null. */
   function thumbOf(k, j) {
-    const at = atlas && atlas.at[k] && atlas.at[k][j];
+    const at = atlas?.at[k]?.[j];   // undefined, not null, when there is no atlas yet
     return at === undefined ? null : { canvas: atlas.canvas, sx: at, size: atlas.t };
   }
 
