@@ -156,13 +156,15 @@ def pid() -> int:
 # --- control ---------------------------------------------------------------------------
 
 
-def _batch(session: Session, batch_size: int | None = None) -> int:
+def _check_cost(session: Session, steps: int = 1, batch_size: int | None = None) -> None:
+    """The session's network and batch (or `batch_size`) against the cost limits."""
     trainer = session.trainer
-    return min(batch_size or trainer.cfg.batch_size, len(trainer.X_train))
+    batch = min(batch_size or trainer.cfg.batch_size, len(trainer.X_train))
+    cost.check_session(SETTINGS, list(trainer.net.sizes), batch, steps)
 
 
 def _step(session: Session, steps: int, after_divergence: bool = False) -> None:
-    cost.check_session(SETTINGS, list(session.trainer.net.sizes), _batch(session), steps)
+    _check_cost(session, steps)
     session.pause()
     session.step(steps, after_divergence=after_divergence)
     session.changed()
@@ -176,7 +178,7 @@ def step_part(session_id: str, steps: int, seconds: float, asked: int | None) ->
     session = SESSIONS[session_id]
     trainer = session.trainer
     if asked is not None:
-        cost.check_session(SETTINGS, list(trainer.net.sizes), _batch(session), asked)
+        _check_cost(session, asked)
     session.pause()
     was_diverged, first = trainer.diverged, trainer.step_count
     deadline = time.perf_counter() + seconds
@@ -217,9 +219,7 @@ def _phase(session: Session, direction: str) -> None:
 def _config(session: Session, patch: dict) -> None:
     patch = ConfigPatch.model_validate(patch)
     if patch.batch_size is not None:
-        cost.check_session(
-            SETTINGS, list(session.trainer.net.sizes), _batch(session, patch.batch_size)
-        )
+        _check_cost(session, batch_size=patch.batch_size)
     control.patch_config(session, patch)
     session.changed(structure=True)
 

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import httpx
-from machine import family, rss_mib  # bench/machine.py
+from machine import family_rss  # bench/machine.py
+from stream import wait_until_serving  # bench/stream.py
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,18 +38,8 @@ def start() -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            httpx.get(f"{base}/api/presets", timeout=1.0)
-            return process, base
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the server did not start")
-
-
-def server_rss(pid: int) -> float:
-    return sum(rss_mib(p) for p in family(pid))
+    wait_until_serving(process, base, tries=400)
+    return process, base
 
 
 async def probe(client: httpx.AsyncClient, base: str, stop: asyncio.Event) -> float:
@@ -64,7 +55,7 @@ async def probe(client: httpx.AsyncClient, base: str, stop: asyncio.Event) -> fl
 
 
 async def hostile(base: str, pid: int, name: str, body: bytes, content_type: str) -> None:
-    rss_before = server_rss(pid)
+    rss_before = family_rss(pid)
     peak = rss_before
     stop = asyncio.Event()
     async with httpx.AsyncClient(timeout=600.0) as client:
@@ -74,7 +65,7 @@ async def hostile(base: str, pid: int, name: str, body: bytes, content_type: str
         request = asyncio.create_task(client.post(
             f"{base}/api/sessions", content=body, headers={"content-type": content_type}))
         while not request.done():
-            peak = max(peak, server_rss(pid))
+            peak = max(peak, family_rss(pid))
             await asyncio.sleep(0.05)
         response = await request
         seconds = time.perf_counter() - started

@@ -12,7 +12,7 @@ import time
 
 import httpx
 import websockets
-from machine import family, pressure, rss_mib  # bench/machine.py
+from machine import family_rss, pressure  # bench/machine.py
 from stream import start_server  # bench/stream.py
 
 BIG = {  # the largest session the limits allow: every feature, 8 × 16 relu, full batch
@@ -20,10 +20,6 @@ BIG = {  # the largest session the limits allow: every feature, 8 × 16 relu, fu
     "hidden": [16] * 8, "activation": "relu",
     "features": ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"],
 }
-
-
-def server_rss(pid: int) -> float:
-    return sum(rss_mib(p) for p in family(pid))
 
 
 class Probe:
@@ -84,7 +80,7 @@ async def main() -> None:
             big = made.json()
         control = {"X-Control-Token": big["token"]}
         url = f"{base}/api/sessions/{big['id']}"
-        print(f"cpu stall: {pressure()}   server RSS at start {server_rss(server.pid):.0f} MiB")
+        print(f"cpu stall: {pressure()}   server RSS at start {family_rss(server.pid):.0f} MiB")
         print(f"{'request':<44} {'code':>4} {'answered':>12} {'took':>10}")
 
         most = None
@@ -113,7 +109,7 @@ async def main() -> None:
         await measured(base, "WebSocket join (big session: its state)", join)
 
         # Row 3: followers of the big session that never read, while it plays.
-        before = server_rss(server.pid)
+        before = family_rss(server.pid)
         async with httpx.AsyncClient(timeout=60) as client:
             await client.post(f"{url}/play", json={}, headers=control)
         sockets = [
@@ -122,7 +118,7 @@ async def main() -> None:
             for _ in range(8)
         ]
         await asyncio.sleep(10)
-        after = server_rss(server.pid)
+        after = family_rss(server.pid)
         print(f"8 followers that never read, 10 s of play: server RSS {before:.0f} → "
               f"{after:.0f} MiB (+{(after - before) / 8:.1f} MiB a follower)")
         for ws in sockets:

@@ -68,3 +68,8 @@ def machine_busy() -> float:
     """CPU seconds all processes of the machine have used (/proc/stat: all but idle, iowait)."""
     ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     return (sum(ticks) - ticks[3] - ticks[4]) / TICK
+
+
+def family_rss(root: int) -> float:
+    """MiB of resident memory of `root` and all its descendants (a server and its workers)."""
+    return sum(rss_mib(pid) for pid in family(root))

@@ -71,10 +71,16 @@ def start_server(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
     )
     host = f"127.0.0.1:{int(process.stdout.readline())}"
-    for _ in range(200):  # bound is not yet serving: wait for the app to start
+    wait_until_serving(process, f"http://{host}", tries=200)
+    return process, host
+
+
+def wait_until_serving(process: subprocess.Popen, base: str, tries: int) -> None:
+    """Bound is not yet serving: wait for the app to start (or kill it and give up)."""
+    for _ in range(tries):
         try:
-            httpx.get(f"http://{host}/api/presets", timeout=1.0)
-            return process, host
+            httpx.get(f"{base}/api/presets", timeout=1.0)
+            return
         except httpx.TransportError:
             time.sleep(0.05)
     process.kill()

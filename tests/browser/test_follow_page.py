@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.test_page import click_edge, ready
+from tests.browser.test_projector import stepped_projector
 
 pytestmark = pytest.mark.browser
 
@@ -173,15 +174,7 @@ def test_the_join_box_leads_to_the_watch_page_and_a_bad_code_says_so(open_page, 
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
 def test_projector_mode_is_large_and_folds_the_controls(open_page, shot, size):
     width, height = size
-    page = open_page("/?preset=worked_example&projector=1", width, height)
-    ready(page)
-    page.keyboard.press("s")
-    page.wait_for_function("backprop.page.frame.step === 1")
-    for _ in range(2):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(150)
-    page.wait_for_selector("#inspector .phase h3:has-text('forward layer 2')")
-    page.wait_for_timeout(300)
+    page = stepped_projector(open_page, "/?preset=worked_example&projector=1", width, height)
     shot(page, f"projector-{width}x{height}")
     px = page.evaluate("""() => ['body', '#inspector .eq', '#inspector .phase h3'].map(s =>
         parseFloat(getComputedStyle(document.querySelector(s)).fontSize))""")

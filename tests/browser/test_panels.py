@@ -2,27 +2,14 @@
 
 import pytest
 
+from tests.browser.test_page import edge_point, ready
+
 pytestmark = pytest.mark.browser
-
-READY = ("() => window.backprop && backprop.page.frame && backprop.page.state"
-         " && backprop.page.session")
-
-
-def edge_point(page, k, i, j):
-    return page.evaluate(
-        """([k, i, j]) => {
-          const v = backprop.view, a = v.nodePosition(k - 1, i), b = v.nodePosition(k, j);
-          const r = document.getElementById('network').getBoundingClientRect();
-          return [r.left + a.x + a.size + (b.x - a.x - a.size) * 0.3,
-                  r.top + a.y + a.size / 2 + (b.y - a.y) * 0.3];
-        }""",
-        [k, i, j],
-    )
 
 
 def test_the_presets_menu_closes_when_the_share_panel_opens(open_page):
     page = open_page("/")
-    page.wait_for_function(READY, timeout=15000)
+    ready(page)
     page.click("#presets summary")
     page.wait_for_selector("[data-preset]")
     assert page.evaluate("document.getElementById('presets').open")
@@ -35,7 +22,7 @@ def test_the_presets_menu_closes_when_the_share_panel_opens(open_page):
 
 def test_the_presets_menu_closes_on_a_click_elsewhere_and_on_escape(open_page):
     page = open_page("/")
-    page.wait_for_function(READY, timeout=15000)
+    ready(page)
     page.click("#presets summary")
     page.mouse.click(5, 400)
     assert not page.evaluate("document.getElementById('presets').open")
@@ -46,7 +33,7 @@ def test_the_presets_menu_closes_on_a_click_elsewhere_and_on_escape(open_page):
 
 def test_hover_and_inspector_count_an_edges_nodes_alike(open_page):
     page = open_page("/")
-    page.wait_for_function(READY, timeout=15000)
+    ready(page)
     page.click("#step")
     page.wait_for_function("backprop.page.frame.step === 1")
     point = edge_point(page, 2, 0, 1)          # API indices: node 0 of layer 1 → node 1 of layer 2
@@ -62,7 +49,7 @@ def test_hover_and_inspector_count_an_edges_nodes_alike(open_page):
 
 def test_hovering_a_node_shows_its_o_and_delta(open_page):
     page = open_page("/")
-    page.wait_for_function(READY, timeout=15000)
+    ready(page)
     page.click("#step")
     page.wait_for_function("backprop.page.frame.step === 1 && backprop.page.heatmaps")
     box = page.evaluate("""() => { const p = backprop.view.nodePosition(1, 0);
@@ -78,7 +65,7 @@ def test_hovering_a_node_shows_its_o_and_delta(open_page):
 
 def test_equations_are_typeset_once_not_again_on_every_frame(open_page):
     page = open_page("/")
-    page.wait_for_function(READY, timeout=15000)
+    ready(page)
     page.click("#step")
     page.wait_for_function("backprop.page.frame.step === 1")
     page.mouse.click(*edge_point(page, 2, 0, 1))

@@ -2,12 +2,12 @@
 
 import pytest
 
+from tests.browser.test_page import ready
+
 pytestmark = pytest.mark.browser
 
 SIZES = [(1920, 1080), (1280, 720), (1024, 768)]
 NETWORKS = {"worked": "/?preset=worked_example&projector=1", "circle": "/?projector=1"}
-READY = ("() => window.backprop && backprop.page.frame && backprop.page.state"
-         " && backprop.page.session")
 
 
 def overlap(a, b):
@@ -18,7 +18,7 @@ def overlap(a, b):
 def stepped_projector(open_page, path, width, height):
     """A projector page after one step, walked to the second forward phase."""
     page = open_page(path, width, height)
-    page.wait_for_function(READY, timeout=15000)
+    ready(page)
     page.keyboard.press("s")
     page.wait_for_function("backprop.page.frame.step === 1 && backprop.page.heatmaps")
     for _ in range(2):
