@@ -10,10 +10,8 @@ import sys
 
 import uvicorn
 
-# Per-message deflate costs several times the frame rate on loopback; frames are small.
-# The sans-I/O websockets implementation sends to many followers markedly faster than the
-# legacy one (bench/follow.py: about 600 against 370 epochs/s with 200 followers).
-WEBSOCKET_OPTIONS = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
+from app.config import Settings
+from app.sockets import websocket_options
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,12 +29,11 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["BACKPROP_HOST"], os.environ["BACKPROP_PORT"] = host, str(args.port)
     _announce()
     uvicorn.run("app.main:create_app", factory=True, host=host, port=args.port,
-                **WEBSOCKET_OPTIONS)
+                **websocket_options(Settings().follower_send_seconds))
 
 
 def _announce() -> None:
     """One line saying where students join (uvicorn only says 0.0.0.0)."""
-    from app.config import Settings
     from app.reach import LECTURE_COMMAND, reach
 
     where = reach(Settings())

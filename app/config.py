@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         60.0, gt=0, description="a new session not built by then is answered 503, never a hang"
     )
     max_followers: int = Field(500, description="WebSocket followers a session may have")
+    follower_send_seconds: float = Field(
+        10.0, gt=0, description="a follower whose socket has not drained this long is cut off"
+    )
     frame_rate: float = Field(60.0, description="frames per second sent to followers, at most")
     heatmap_rate: float = Field(25.0, description="heatmap refreshes per second, at most")
     heatmap_resolution: int = Field(100, description="cells per side of the decision boundary")

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import uvicorn
 
-from app.__main__ import WEBSOCKET_OPTIONS
 from app.config import Settings
 from app.main import create_app
+from app.sockets import websocket_options
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -32,8 +32,9 @@ SIZES = {"1280×720": (1280, 720), "1920×1080": (1920, 1080)}
 
 
 def serve() -> tuple[uvicorn.Server, int]:
-    config = uvicorn.Config(create_app(Settings()), host="127.0.0.1", port=0, log_level="warning",
-                            **WEBSOCKET_OPTIONS)
+    settings = Settings()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning",
+                            **websocket_options(settings.follower_send_seconds))
     server = uvicorn.Server(config)
     threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True).start()
     while not server.started:

@@ -30,14 +30,15 @@ def serve(profile: str | None) -> None:
     """The server process: uvicorn on an ephemeral port, printed on stdout once bound."""
     import uvicorn
 
-    from app.__main__ import WEBSOCKET_OPTIONS
+    from app.config import Settings
+    from app.sockets import websocket_options
 
     config = uvicorn.Config(
         "app.main:create_app",
         factory=True,
         host="127.0.0.1",
         port=0,
-        **WEBSOCKET_OPTIONS,
+        **websocket_options(Settings().follower_send_seconds),
         log_level="warning",
     )
     server = uvicorn.Server(config)

@@ -18,6 +18,8 @@ from app.schemas.step import (
     Regularization,
     Row,
     Strict,
+    Whole,
+    whole,
 )
 from engine.activations import ACTIVATIONS
 from engine.datasets import DATASETS
@@ -76,11 +78,11 @@ class SessionConfig(Strict):
     )
 
     dataset: DatasetName = "circle"
-    points: int | None = Field(None, ge=1, description="null: the data set's default")
+    points: whole(ge=1) | None = Field(None, description="null: the data set's default")
     noise: Finite = Field(0.0, ge=0, le=50, description="percent")
     train_share: Finite = Field(50.0, ge=10, le=90, description="percent of points to train on")
     features: list[FeatureName] = Field(["x1", "x2"], min_length=1)
-    hidden: list[Annotated[int, Field(ge=1)]] = Field([4, 2])
+    hidden: list[whole(ge=1)] = Field([4, 2])
     activation: HiddenActivation = "tanh"
     output_activation: OutputActivation | None = Field(
         None, description="null: tanh (classification), linear (regression), softmax (3 classes)"
@@ -89,12 +91,12 @@ class SessionConfig(Strict):
         None, description="null: mse, or softmax_ce with a softmax output"
     )
     optimizer: Optimizer = Field(default_factory=lambda: SGD(name="sgd"))
-    batch_size: int = Field(10, ge=1)
+    batch_size: Whole = Field(10, ge=1)
     regularization: Regularization | None = None
     train_biases: bool = True
     init: InitName = "uniform"
-    seed: int = Field(0, ge=0, lt=2**63)
-    data_seed: int = Field(0, ge=0, lt=2**63)
+    seed: Whole = Field(0, ge=0, lt=2**63)
+    data_seed: Whole = Field(0, ge=0, lt=2**63)
     data: OwnData | None = None
     network: HandSet | None = None
 
@@ -149,7 +151,7 @@ def _outside(rows: list[list[float]], low: float, high: float) -> bool:
 class StepBody(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"steps": 10}]})
 
-    steps: int = Field(1, ge=1)
+    steps: Whole = Field(1, ge=1)
 
 
 class PlayBody(Strict):
@@ -175,9 +177,9 @@ class ConfigPatch(Strict):
     optimizer: Optimizer | None = None
     regularization: Regularization | None = None
     regularization_off: bool = Field(False, description="true: remove the regularisation")
-    batch_size: int | None = Field(None, ge=1)
+    batch_size: whole(ge=1) | None = Field(None)
     activation: HiddenActivation | None = None
-    example: int | None = Field(None, ge=-1, description="row of the batch to show; -1: the mean")
+    example: whole(ge=-1) | None = Field(None, description="row of the batch to show; -1: the mean")
     train_biases: bool | None = None
 
 
@@ -187,9 +189,9 @@ class ParameterEdit(Strict):
     )
 
     kind: Literal["W", "b"]
-    layer: int = Field(ge=1, description="k = 1..L")
-    i: int = Field(ge=0, description="W: source node in layer k−1; b: node in layer k")
-    j: int | None = Field(None, ge=0, description="W: target node in layer k")
+    layer: Whole = Field(ge=1, description="k = 1..L")
+    i: Whole = Field(ge=0, description="W: source node in layer k−1; b: node in layer k")
+    j: whole(ge=0) | None = Field(None, description="W: target node in layer k")
     value: Finite
 
     @model_validator(mode="after")
@@ -230,7 +232,7 @@ EXPORT_EXAMPLE = {  # three steps of a 2-2-1 network on the four points of XOR
 }
 
 
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Count = whole(ge=0, le=MAX_COUNT)
 BlockValues = Annotated[list[Finite | None], Field(max_length=MAX_HISTORY_VALUES, fail_fast=True)]
 RecentValues = Annotated[list[Finite | None], Field(max_length=RECENT_LOSSES, fail_fast=True)]
 
@@ -245,7 +247,7 @@ class LossHistory(Strict):
     (values: their means, null where none was finite; min; max) and the last steps exactly
     from recent_start. An export from before blocks has stride, count and values only."""
 
-    stride: int = Field(ge=1, le=MAX_COUNT, description="steps a block: a power of two")
+    stride: Whole = Field(ge=1, le=MAX_COUNT, description="steps a block: a power of two")
     count: Count = Field(description="steps logged")
     values: BlockValues
     min: BlockValues | None = None
@@ -255,8 +257,8 @@ class LossHistory(Strict):
 
 
 class RngCounter(Strict):
-    state: int = Field(ge=0, lt=2**128)
-    inc: int = Field(ge=0, lt=2**128)
+    state: Whole = Field(ge=0, lt=2**128)
+    inc: Whole = Field(ge=0, lt=2**128)
 
 
 class RngState(Strict):
@@ -264,8 +266,8 @@ class RngState(Strict):
 
     bit_generator: Literal["PCG64"]
     state: RngCounter
-    has_uint32: int = Field(0, ge=0, le=1)   # not Literal[0, 1]: that would take false
-    uinteger: int = Field(0, ge=0, lt=2**32)
+    has_uint32: Whole = Field(0, ge=0, le=1)   # not Literal[0, 1]: that would take false
+    uinteger: Whole = Field(0, ge=0, lt=2**32)
 
 
 class SessionExport(Strict):
@@ -281,10 +283,10 @@ class SessionExport(Strict):
     epoch: Count
     status: Literal["paused", "playing", "diverged"] = "paused"
     history: LossHistory
-    batch_order: list[Annotated[int, Field(ge=0, lt=2**31)]] = Field(
+    batch_order: list[whole(ge=0, lt=2**31)] = Field(
         fail_fast=True, description="a permutation of the training rows: this epoch's order"
     )
-    batch_cursor: int = Field(ge=0, lt=2**31, description="where the next batch starts in it")
+    batch_cursor: Whole = Field(ge=0, lt=2**31, description="where the next batch starts in it")
     rng_state: RngState
 
 

@@ -41,12 +41,29 @@ Counted = BeforeValidator(_count_rows)
 Rows = Annotated[list[Row], Field(min_length=1, fail_fast=True), Counted]   # one row a point
 
 
+def _whole(value):
+    """JSON Schema counts 821.0 as an integer, and so do JavaScript's numbers: take it as 821.
+    821.5, a string or a bool still fail the strict int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]   # an integer field of a request
+
+
+def whole(**constraints):
+    """An integer field of a request with its bounds, set before the conversion (after it,
+    pydantic would show them in the schema as raw keywords, not as minimum and maximum)."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_whole)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class NetworkSpec(Strict):
-    layers: list[Annotated[int, Field(ge=1)]] = Field(min_length=2, examples=[[2, 2, 1]])
+    layers: list[whole(ge=1)] = Field(min_length=2, examples=[[2, 2, 1]])
     activations: list[ActivationName] = Field(examples=[["sigmoid", "linear"]])
     weights: list[Matrix] | None = Field(
         None, examples=[[[[0.5, -0.3], [0.8, 0.2]], [[1.0], [-1.2]]]]
@@ -124,7 +141,7 @@ class Params(Strict):
 
 class OptimizerState(Strict):
     name: Literal["sgd", "momentum", "adam"]
-    t: int = Field(
+    t: Whole = Field(
         0, ge=0, le=MAX_COUNT, description="updates taken so far (adam's bias correction uses it)"
     )
     velocity: Params | None = None
@@ -158,8 +175,8 @@ class StepRequest(Strict):
     train_biases: bool = True
     inputs: Rows = Field(examples=[[[0, 1]]])
     targets: Rows = Field(examples=[[[1]]])
-    steps: int = Field(1, ge=1)
-    seed: int = Field(0, ge=0, lt=2**63)
+    steps: Whole = Field(1, ge=1)
+    seed: Whole = Field(0, ge=0, lt=2**63)
     init: InitName = "xavier"
 
     @model_validator(mode="after")
@@ -218,7 +235,7 @@ class GradcheckRequest(Strict):
     inputs: Rows = Field(examples=[[[0, 1]]])
     targets: Rows = Field(examples=[[[1]]])
     epsilon: Finite = Field(1e-6, gt=0, le=1e-2)
-    seed: int = Field(0, ge=0, lt=2**63)
+    seed: Whole = Field(0, ge=0, lt=2**63)
     init: InitName = "xavier"
 
     @model_validator(mode="after")

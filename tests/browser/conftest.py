@@ -12,9 +12,9 @@ import httpx
 import pytest
 import uvicorn
 
-from app.__main__ import WEBSOCKET_OPTIONS
 from app.config import Settings
 from app.main import create_app
+from app.sockets import websocket_options
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -34,9 +34,10 @@ class ServerThread(threading.Thread):
     def __init__(self, port: int = 0, settings: Settings | None = None,
                  host: str = "127.0.0.1") -> None:
         super().__init__(daemon=True)
+        settings = settings or Settings()
         config = uvicorn.Config(
-            create_app(settings or Settings()), host=host, port=port, log_level="warning",
-            lifespan="on", **WEBSOCKET_OPTIONS,
+            create_app(settings), host=host, port=port, log_level="warning",
+            lifespan="on", **websocket_options(settings.follower_send_seconds),
         )
         self.server = uvicorn.Server(config)
         self.port = 0

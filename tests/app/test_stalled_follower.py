@@ -1,0 +1,110 @@
+"""A follower that stops reading is cut off, and the others go on (app/sockets.py): through a
+real uvicorn server, since the test client has no socket buffers to fill."""
+
+import asyncio
+import base64
+import os
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+from websockets.sync.client import connect
+
+from app.config import Settings
+from app.main import create_app
+from app.sockets import websocket_options
+
+SEND_SECONDS = 1.0
+
+
+@pytest.fixture
+def server(tmp_path):
+    settings = Settings(data_dir=tmp_path, follower_send_seconds=SEND_SECONDS)
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning",
+                            **websocket_options(settings.follower_send_seconds))
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def stalled_follower(address: str, path: str) -> socket.socket:
+    """A WebSocket handshake, then never another read, with a receive buffer kept small."""
+    host, port = address.split(":")
+    peer = socket.socket()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    peer.connect((host, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    peer.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        .encode()
+    )
+    return peer
+
+
+class Reading:
+    """A follower that reads everything as it comes, counting the frames, in a thread."""
+
+    def __init__(self, websocket) -> None:
+        self.count, self.error = 0, None
+        self.thread = threading.Thread(target=self.read, args=(websocket,), daemon=True)
+        self.thread.start()
+
+    def read(self, websocket) -> None:
+        try:
+            for text in websocket:
+                self.count += '"type":"frame"' in text
+        except Exception as error:   # noqa: BLE001 - reported by the test
+            self.error = error
+
+
+def followers(http: httpx.Client, session_id: str) -> int:
+    return http.get(f"/api/sessions/{session_id}").json()["followers"]
+
+
+def wait_for(condition, seconds: float = 120) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_follower_that_stops_reading_is_cut_off_and_the_others_go_on(server):
+    with httpx.Client(base_url=f"http://{server}", timeout=30) as http:
+        # Large messages: a state with 2,000 points and a heatmap for each of 64 neurons.
+        created = http.post("/api/sessions", json={
+            "dataset": "spiral", "points": 2000, "hidden": [16, 16, 16, 16],
+        })
+        assert created.status_code == 201, created.text
+        session_id, token = created.json()["id"], created.json()["token"]
+        path = f"/api/sessions/{session_id}/stream"
+        stalled = stalled_follower(server, path)
+        with connect(f"ws://{server}{path}", max_size=None) as reader:
+            frames = Reading(reader)
+            assert wait_for(lambda: followers(http, session_id) == 2, 30)
+            played = http.post(f"/api/sessions/{session_id}/play", json={"speed": None},
+                               headers={"X-Control-Token": token})
+            assert played.status_code == 200, played.text
+
+            assert wait_for(lambda: followers(http, session_id) == 1), \
+                "the follower that never reads was never cut off"
+            assert frames.error is None and frames.thread.is_alive(), frames.error
+            seen = frames.count
+            assert wait_for(lambda: frames.count > seen + 10, 60), "the reading follower stalled"
+        # The server closed it: the socket ends (after the bytes already in its buffer).
+        stalled.settimeout(30)
+        while stalled.recv(1 << 16):
+            pass
+        stalled.close()
