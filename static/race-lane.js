@@ -16,7 +16,8 @@ export function createLane(el, { label, color, copy }) {
   const plane = createHeatmap($("lane-boundary"), {
     overlay: $("lane-points"),
     classes: () => (lane.state && lane.state.config.dataset === "three_class" ? 3 : 2),
-    maxSize: () => (lane.big ? Math.max(160, window.innerHeight * 0.34) : 260),
+    // as race.css's --plane: the lanes and the shared chart fit a 1280 × 720 screen together
+    maxSize: () => Math.max(140, Math.min(lane.big ? Infinity : 260, window.innerHeight * 0.24)),
   });
   const series = createSeries();
   $("lane-label").textContent = label;

@@ -12,7 +12,9 @@ const $ = (id) => document.getElementById(id);
 const root = $("race");
 const params = new URLSearchParams(location.search);
 const race = { id: root.dataset.race, token: null, info: null, lanes: [], stream: null, playing: false, step: 0 };
-const chart = createChart($("race-loss"), { height: () => (document.body.classList.contains("projector") ? 200 : 140) });
+const chart = createChart($("race-loss"), {
+  height: () => Math.max(90, Math.min(document.body.classList.contains("projector") ? 170 : 140, window.innerHeight * 0.19)),
+});
 let timer = null;
 
 const api = (method, path, body) => send(method, `/api/races/${race.id}${path}`, body, race.token);
@@ -77,7 +79,7 @@ function follow() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   race.stream = createStream(`${scheme}://${location.host}/api/races/${race.id}/stream`, { other: onMessage });
   $("race-link").href = `/race/${race.id}`;
-  $("race-link").textContent = `${location.host}/race/${race.id}`;
+  $("race-link").textContent = `/race/${race.id}`;
 }
 
 document.addEventListener("connection", ({ detail }) => {
