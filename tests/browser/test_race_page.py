@@ -22,6 +22,12 @@ def pictures(page) -> list[dict]:
     )
 
 
+def rects(page, selector) -> list[dict]:
+    return page.eval_on_selector_all(
+        selector, "e => e.map((x) => x.getBoundingClientRect().toJSON())"
+    )
+
+
 def steps(page) -> list[int]:
     return page.evaluate("backpropRace.lanes.map((l) => l.lane.frame.step)")
 
@@ -77,10 +83,10 @@ def test_a_race_in_projector_mode_fills_the_screen_side_by_side(open_page, api, 
     shot(page, "race-projector-1280x720")
     assert page.evaluate("document.body.classList.contains('projector')")
     assert page.is_visible("#race-watching") and not page.is_visible("#race-play")
-    boxes = page.eval_on_selector_all(".lane", "e => e.map((x) => x.getBoundingClientRect().toJSON())")
+    boxes = rects(page, ".lane")
     assert len({round(b["top"]) for b in boxes}) == 1                  # side by side
     assert all(b["left"] >= 0 and b["right"] <= 1280 for b in boxes)   # none off screen
-    nets = page.eval_on_selector_all(".lane-net", "e => e.map((x) => x.getBoundingClientRect().toJSON())")
+    nets = rects(page, ".lane-net")
     assert all(b["bottom"] <= 720 for b in nets)
     assert page.errors == []
 
@@ -90,7 +96,7 @@ def test_on_a_phone_the_lanes_stack(open_page, api, shot):
     api.post(f"/api/races/{made['id']}/step", json={"steps": 100}, headers={TOKEN: made["token"]})
     page = open_page(f"/race/{made['id']}", 390, 844)
     page.wait_for_function(LANES_DRAWN, arg=2, timeout=15000)
-    boxes = page.eval_on_selector_all(".lane", "e => e.map((x) => x.getBoundingClientRect().toJSON())")
+    boxes = rects(page, ".lane")
     assert boxes[0]["left"] == boxes[1]["left"] and boxes[1]["top"] >= boxes[0]["bottom"]
     assert all(b["right"] <= 390 for b in boxes)
     shot(page, "race-phone-390x844")
