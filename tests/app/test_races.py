@@ -294,3 +294,14 @@ def test_a_new_race_links_to_every_operation_that_takes_its_id_and_token(client)
                 assert by_target[operation["operationId"]][f"header.{TOKEN}"] == \
                     "$response.body#/token", path
     assert len(by_target) == 7
+
+
+def test_a_playing_race_nobody_follows_pauses_every_lane_at_one_step(make_client):
+    client = make_client(unwatched_seconds=0.3)
+    race_id, control, _ = new_race(client, config=BASE, vary={"init": ["he", "xavier"]})
+    state = client.post(f"/api/races/{race_id}/play", json={"speed": 200}, headers=control).json()
+    assert state["status"] == "playing"
+    while state["status"] == "playing":
+        state = client.get(f"/api/races/{race_id}").json()
+    assert state["status"] == "paused" and len({lane["step"] for lane in state["lanes"]}) == 1
+    assert {lane["status"] for lane in state["lanes"]} == {"paused"}
