@@ -31,7 +31,7 @@ async function presets() {
 }
 
 $("race-vary").addEventListener("change", suggest);
-$("race-menu").addEventListener("toggle", () => $("race-menu").open && $("race-base").options.length === 1 && presets(), { once: false });
+$("race-menu").addEventListener("toggle", () => $("race-menu").open && $("race-base").options.length === 1 && presets());
 $("race-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const field = $("race-vary").value;
@@ -51,3 +51,7 @@ $("race-form").addEventListener("submit", async (e) => {
   }
 });
 suggest();
+// Like the presets menu: a click anywhere else closes it.
+document.addEventListener("click", (e) => {
+  if ($("race-menu").open && !$("race-menu").contains(e.target)) $("race-menu").open = false;
+});

@@ -25,10 +25,9 @@ from pydantic import ValidationError
 
 from app.deps import SettingsDep
 from app.racing import RACE_FORMAT, Race, Races
-from app.routes.pages import not_found
+from app.routes.pages import missing_saved, not_found
 from app.routes.sessions import BAD_BODY, BUSY_RETRY_SECONDS, CREATES, FULL, LIMITED
 from app.routes.stream import relay
-from app.saved import StorageUnavailable
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits
@@ -236,10 +235,5 @@ def race_page(request: Request, race_id: str):
 @pages.get("/r/{code}", response_class=HTMLResponse)
 def saved_race_page(request: Request, code: str):
     """A saved race: the page opens it as a new live race."""
-    try:
-        found = request.app.state.saved_races.load(code)
-    except StorageUnavailable as err:
-        return not_found(request, f"Saved races are unavailable: {err}", status_code=503)
-    if found is None:
-        return not_found(request, f"No saved race has the link /r/{code}.")
-    return _page(request, saved_code=code)
+    missing = missing_saved(request, request.app.state.saved_races, code, "race", f"/r/{code}")
+    return missing or _page(request, saved_code=code)

@@ -44,6 +44,7 @@ def test_a_three_lane_race_from_the_menu_plays_and_every_lane_s_canvases_change(
     page.click("#race-menu summary")
     page.select_option("#race-vary", "learning_rate")
     page.fill("#race-values", "0.01, 0.1, 1")
+    shot(page, "race-menu-1280x720")
     page.click("#race-start")
     page.wait_for_url("**/race/*")
     page.wait_for_function(LANES_DRAWN, arg=3, timeout=15000)
