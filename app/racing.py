@@ -68,7 +68,13 @@ class Race:
     def header(self) -> str:
         """The race's own fields as JSON, without the closing brace (the lanes follow)."""
         return json.dumps({"id": self.id, "vary": self.vary, "values": self.values,
-                           "followers": self.watchers, "watch_url": self.watch_url})[:-1]
+                           "followers": self.watchers, "watch_url": self.watch_url,
+                           "join_code": self.join_code})[:-1]
+
+    @property
+    def join_code(self) -> str:
+        """The first lane's: /join/{code} leads to the race page (routes/pages.py)."""
+        return self.lanes[0].join_code
 
     def touch(self) -> None:
         for handle in self.lanes:

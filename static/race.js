@@ -47,6 +47,7 @@ function onMessage(msg) {
   if (msg.type === "race_state") {
     race.info = msg.race;
     $("race-vary").textContent = msg.race.vary.replace("_", " ");
+    $("race-code").textContent = msg.race.join_code;
     if (race.lanes.length !== parts.length) buildLanes(msg.race, parts.length);
     parts.forEach((s, i) => {
       if (!s) return;

@@ -86,7 +86,9 @@ def join(request: Request, code: str):
     session = request.app.state.store.by_code(code)
     if session is None:
         return not_found(request, f"No session has the join code “{code}”. Check it on the screen.")
-    return RedirectResponse(session.watch_url, status_code=303)
+    # a race's code leads to the whole race, not to its first lane alone
+    where = f"/race/{session.race}" if session.race else session.watch_url
+    return RedirectResponse(where, status_code=303)
 
 
 def missing_saved(request: Request, saved, code: str, what: str, link: str) -> HTMLResponse | None:

@@ -135,6 +135,7 @@ class RaceState(BaseModel):
     step: int = Field(description="the lanes' step (a diverged lane stays where it stopped)")
     followers: int = Field(description="pages following the race")
     watch_url: str = Field(description="the race page: /race/{id}")
+    join_code: str = Field(description="/join/{code} opens the race page (it is lane 1's code)")
     lanes: list[SessionState] = Field(description="each lane's session, in lane order")
 
 

@@ -274,6 +274,9 @@ def test_the_race_page_and_the_playground_s_race_menu(client):
     page = client.get(f"/race/{race_id}")
     assert page.status_code == 200
     assert f'data-race="{race_id}"' in page.text and "/static/race.js" in page.text
+    code = made["state"]["join_code"]
+    assert client.get(f"/join/{code}", follow_redirects=False).headers["location"] == \
+        f"/race/{race_id}"   # the class joins the whole race
     playground = client.get("/").text
     assert 'id="race-menu"' in playground and "/static/race-start.js" in playground
     lane = made["state"]["lanes"][0]["id"]
