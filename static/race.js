@@ -80,7 +80,6 @@ function follow() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   race.stream = createStream(`${scheme}://${location.host}/api/races/${race.id}/stream`, { other: onMessage });
   $("race-link").href = `/race/${race.id}`;
-  $("race-link").textContent = `/race/${race.id}`;
 }
 
 document.addEventListener("connection", ({ detail }) => {
