@@ -217,9 +217,10 @@ class Races:
         `unwatched_seconds`, or after a round that failed."""
         interval = 1.0 / self.settings.frame_rate
         while self.races.get(race.id) is race and race.status == "playing":
-            wait = race.served_at + interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            # As the hub's rounds do: a set speed a round a frame; as fast as it goes, always
+            # (the worker runs other sessions' rounds queued meanwhile in turn).
+            wait = race.served_at + interval - time.monotonic() if race.speed else 0.0
+            await asyncio.sleep(max(0.0, wait))
             try:
                 if self._unwatched(race):
                     log.info("race %s: nobody has watched it; paused", race.id)
