@@ -264,6 +264,7 @@ class Hub:
         others least recently served first, as many as fill ROUND_SECONDS."""
         now, interval = time.monotonic(), 1.0 / self.settings.frame_rate
         playing = [h for h in self.store.on_worker(w.index) if h.status == "playing"]
+        playing = [h for h in playing if h.race is None]   # a race plays its lanes together
         # A shared view may be in both rounds a worker has queued (the worker runs them in
         # turn): it never waits for the round ahead of it to end before being queued again.
         ready = [h for h in playing if not h.in_flight or h.followers >= SHARED]
@@ -345,6 +346,8 @@ class Hub:
             now = time.monotonic()
             for handle in list(self.store.sessions.values()):
                 idle = now - handle.unwatched_since
+                if handle.race is not None:
+                    continue   # a race's lanes pause together (app/racing.py)
                 if handle.status == "playing" and handle.followers == 0 and idle > limit:
                     log.info("session %s: nobody has watched it for %.0f s; paused",
                              handle.id, idle)

@@ -17,10 +17,11 @@ from app.guards import BodyLimit, SecurityHeaders, brief
 from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
+from app.racing import Races
 from app.ratelimit import CreateLimiter
-from app.routes import api, classroom, docs, pages, sessions, stream
+from app.routes import api, classroom, docs, pages, races, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
-from app.saved import SavedSessions, StorageUnavailable
+from app.saved import SavedRaces, SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
 from engine.errors import EngineError
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeper = asyncio.get_running_loop().create_task(_sweep(app))
         yield
         sweeper.cancel()
+        app.state.races.end_all()
         app.state.feeds.end_all()
         await app.state.hub.stop()
 
@@ -57,14 +59,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
     app.state.feeds = Feeds()
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
-    app.state.store.on_remove = _ending(app.state.feeds, app.state.hub)
+    app.state.races = Races(app.state.hub, app.state.store, settings)
+    app.state.store.on_remove = _ending(app.state.feeds, app.state.hub, app.state.races)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
-    for module in (api, classroom, sessions, stream, pages, docs):
+    app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")
+    for module in (api, classroom, sessions, races, stream, pages, docs):
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
         app.include_router(module.router, responses=extra)
+    app.include_router(races.pages)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, max_rows=settings.max_points)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -83,10 +88,11 @@ def _check_storage(saved: SavedSessions) -> None:
                   "answer 503 until BACKPROP_DATA_DIR is fixed)", problem)
 
 
-def _ending(feeds: Feeds, hub: Hub):
+def _ending(feeds: Feeds, hub: Hub, races: Races):
     def end(handle) -> None:   # a session that goes: its followers hear it, its worker drops it
         feeds.discard(handle)
         hub.drop(handle)
+        races.lane_gone(handle)   # a race ends with any of its lanes
 
     return end
 

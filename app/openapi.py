@@ -1,7 +1,7 @@
 """The OpenAPI document's links, and the Allow header of a 405.
 
 Links say where a new session's id and token go: from every answer that creates a session
-to every operation that takes a session id (the token too where it takes one), from a save
+(or a race) to every operation that takes its id (the token too where it takes one), from a save
 to the saved-session routes, from the preset list to opening a preset. A client generator
 or a fuzzer (schemathesis' stateful phase) follows them instead of guessing ids.
 """
@@ -88,14 +88,13 @@ def add_links(spec: dict) -> None:
     ops = list(_operations(spec))
     for _, _, source in ops:
         links = {}
-        if _answers(source, "201", "SessionCreated"):
+        if _answers(source, "201", "RaceCreated"):
+            links = _by_id(ops, "race_id")
+            status = "201"
+        elif _answers(source, "201", "SessionCreated"):
+            links = _by_id(ops, "session_id")
             for path, _, target in ops:
-                if _takes(target, "path", "session_id"):
-                    parameters = {"path.session_id": "$response.body#/id"}
-                    if _takes(target, "header", TOKEN):
-                        parameters[f"header.{TOKEN}"] = "$response.body#/token"
-                    links[target["operationId"]] = _link(target, parameters)
-                elif path == "/api/join/{code}":
+                if path == "/api/join/{code}":
                     links[target["operationId"]] = _link(
                         target, {"path.code": "$response.body#/join_code"}
                     )
@@ -116,6 +115,18 @@ def add_links(spec: dict) -> None:
             status = "200"
         if links:
             source["responses"][status]["links"] = links
+
+
+def _by_id(ops: list, name: str) -> dict:
+    """Links from a new session's (or race's) id and token to every operation taking them."""
+    links = {}
+    for _, _, target in ops:
+        if _takes(target, "path", name):
+            parameters = {f"path.{name}": "$response.body#/id"}
+            if _takes(target, "header", TOKEN):
+                parameters[f"header.{TOKEN}"] = "$response.body#/token"
+            links[target["operationId"]] = _link(target, parameters)
+    return links
 
 
 def _link(target: dict, parameters: dict) -> dict:

@@ -18,7 +18,7 @@ CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 CODE_LENGTH = 8
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS saved (
+CREATE TABLE IF NOT EXISTS {table} (
     code TEXT PRIMARY KEY,
     created REAL NOT NULL,
     export TEXT NOT NULL
@@ -31,6 +31,8 @@ class StorageUnavailable(Exception):
 
 
 class SavedSessions:
+    table = "saved"   # app/racing.py keeps saved races beside them, in their own table
+
     def __init__(self, path: Path):
         self.path = Path(path)
 
@@ -40,7 +42,7 @@ class SavedSessions:
             with self._connect() as db:
                 if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     return f"{self.path} is damaged (SQLite's quick_check fails)"
-                db.execute("DELETE FROM saved WHERE code = ''")   # a write that changes nothing
+                db.execute(f"DELETE FROM {self.table} WHERE code = ''")   # a write, no change
         except StorageUnavailable as err:
             return str(err)
         return None
@@ -61,7 +63,7 @@ class SavedSessions:
         try:
             with connection:
                 if not read_only:
-                    connection.execute(SCHEMA)
+                    connection.execute(SCHEMA.format(table=self.table))
                 yield connection
         except sqlite3.Error as err:
             raise StorageUnavailable(f"{self.path}: {_reason(err)}") from err
@@ -75,7 +77,8 @@ class SavedSessions:
             while True:
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
                 try:
-                    db.execute("INSERT INTO saved VALUES (?, ?, ?)", (code, time.time(), text))
+                    db.execute(f"INSERT INTO {self.table} VALUES (?, ?, ?)",
+                               (code, time.time(), text))
                     return code
                 except sqlite3.IntegrityError:  # the code is taken: draw another
                     continue
@@ -87,7 +90,8 @@ class SavedSessions:
             return None
         with self._connect(read_only=True) as db:
             try:
-                row = db.execute("SELECT export FROM saved WHERE code = ?", (code,)).fetchone()
+                row = db.execute(f"SELECT export FROM {self.table} WHERE code = ?",
+                                 (code,)).fetchone()
             except sqlite3.OperationalError as err:
                 if "no such table" in str(err):
                     return None
@@ -97,10 +101,16 @@ class SavedSessions:
         try:
             return json.loads(row[0])
         except ValueError as err:
-            raise StorageUnavailable(f"{self.path}: saved session {code!r} is damaged") from err
+            raise StorageUnavailable(f"{self.path}: saved {code!r} is damaged") from err
 
 
 def _reason(err: Exception) -> str:
     if isinstance(err, OSError):
         return err.strerror or str(err)
     return str(err)
+
+
+class SavedRaces(SavedSessions):
+    """Saved races (a race's lanes' exports, app/racing.py), in the same file."""
+
+    table = "saved_races"

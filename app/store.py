@@ -39,6 +39,7 @@ class Handle:
     in_flight: bool = False       # a slice of it is running in its worker
     served_at: float = 0.0        # when its last slice ended: round-robin order
     heatmap_due: float = 0.0
+    race: str | None = None       # a race's lane: the race plays it (app/racing.py), not rounds
 
     @property
     def watch_url(self) -> str:

@@ -4,7 +4,7 @@
 
 import { detailText } from "./util.js";
 
-async function send(method, url, body, token) {
+export async function send(method, url, body, token) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers["X-Control-Token"] = token;

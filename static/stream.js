@@ -23,7 +23,7 @@ export function decodeFrame(msg) {
 const orNull = (text) => (text == null ? null : bf16(text));
 
 /** A loss series piece {start, stride, values, min, max}: bfloat16 arrays decoded in place. */
-function decodeSeries(series) {
+export function decodeSeries(series) {
   series.values = bf16(series.values);
   series.min = orNull(series.min);
   series.max = orNull(series.max);
@@ -31,7 +31,7 @@ function decodeSeries(series) {
 }
 
 /** The state's chart points (docs/stream.md): float32 series decoded in place. */
-function decodeCharts(charts) {
+export function decodeCharts(charts) {
   charts.train_loss = f32(charts.train_loss);
   charts.test_loss = f32(charts.test_loss);
   charts.grad_norms = charts.grad_norms.map(f32);
@@ -45,7 +45,8 @@ export function decodeHeatmaps(msg) {
   return msg;
 }
 
-/** Open the stream of one session; returns {close()}. Reconnects 0.5 s, 1 s, 2 s … up to 10 s. */
+/** Open the stream of one session (or race: opts.other gets the message types not above);
+ * returns {close()}. Reconnects 0.5 s, 1 s, 2 s … up to 10 s. */
 export function createStream(url, opts = {}) {
   let socket = null;
   let delay = 500;
@@ -67,7 +68,7 @@ export function createStream(url, opts = {}) {
         if (msg.history) decodeSeries(msg.history);
         if (msg.charts) decodeCharts(msg.charts);
         emit("stream-state", msg);
-      }
+      } else if (opts.other) opts.other(msg);   // a race's messages (race.js)
     };
     socket.onclose = (event) => {
       if (closed) return;

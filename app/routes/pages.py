@@ -86,19 +86,27 @@ def join(request: Request, code: str):
     session = request.app.state.store.by_code(code)
     if session is None:
         return not_found(request, f"No session has the join code “{code}”. Check it on the screen.")
-    return RedirectResponse(session.watch_url, status_code=303)
+    # a race's code leads to the whole race, not to its first lane alone
+    where = f"/race/{session.race}" if session.race else session.watch_url
+    return RedirectResponse(where, status_code=303)
+
+
+def missing_saved(request: Request, saved, code: str, what: str, link: str) -> HTMLResponse | None:
+    """None when `code` is in `saved` (sessions or races), else the page that says why not."""
+    try:
+        found = saved.load(code)
+    except StorageUnavailable as err:
+        return not_found(request, f"Saved {what}s are unavailable: {err}", status_code=503)
+    if found is None:
+        return not_found(request, f"No saved {what} has the link {link}.")
+    return None
 
 
 @router.get("/s/{code}", response_class=HTMLResponse)
 def saved(request: Request, code: str):
     """A saved session: the page opens it as a new live session and continues there."""
-    try:
-        found = request.app.state.saved.load(code)
-    except StorageUnavailable as err:
-        return not_found(request, f"Saved sessions are unavailable: {err}", status_code=503)
-    if found is None:
-        return not_found(request, f"No saved session has the link /s/{code}.")
-    return page(request, saved_code=code)
+    missing = missing_saved(request, request.app.state.saved, code, "session", f"/s/{code}")
+    return missing or page(request, saved_code=code)
 
 
 @router.get("/fragments/share/{session_id}", response_class=HTMLResponse)

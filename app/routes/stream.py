@@ -28,21 +28,7 @@ async def stream(websocket: WebSocket, session_id: str):
     receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
     try:
         follower = feed.join(await _joined(hub, handle, feed))
-        while True:
-            taker = asyncio.ensure_future(follower.take(feed))
-            done, _ = await asyncio.wait({taker, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if receiver in done:
-                taker.cancel()
-                if receiver.result()["type"] == "websocket.disconnect":
-                    break
-                receiver = asyncio.ensure_future(websocket.receive())
-                continue
-            messages = taker.result()
-            for text in messages:
-                await websocket.send_text(text)
-            if messages[-1] is END:
-                await websocket.close(code=1000, reason="the session has ended")
-                break
+        await relay(websocket, feed, follower, receiver)
     except (WebSocketDisconnect, RuntimeError, OSError, KeyError):
         pass   # the follower went away mid-send, or the session ended while it joined
     finally:
@@ -50,6 +36,29 @@ async def stream(websocket: WebSocket, session_id: str):
         if follower is not None:
             feed.leave(follower)
         handle.watched(handle.followers - 1)
+
+
+async def relay(websocket: WebSocket, feed, follower, receiver: asyncio.Future) -> None:
+    """Send a follower's messages until it goes or the feed ends. `receiver` is a pending
+    websocket.receive(), only to notice a close; it (or the one after it) is cancelled here."""
+    try:
+        while True:
+            taker = asyncio.ensure_future(follower.take(feed))
+            done, _ = await asyncio.wait({taker, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if receiver in done:
+                taker.cancel()
+                if receiver.result()["type"] == "websocket.disconnect":
+                    return
+                receiver = asyncio.ensure_future(websocket.receive())
+                continue
+            messages = taker.result()
+            for text in messages:
+                await websocket.send_text(text)
+            if messages[-1] is END:
+                await websocket.close(code=1000, reason="the session has ended")
+                return
+    finally:
+        receiver.cancel()
 
 
 async def _joined(hub, handle, feed):

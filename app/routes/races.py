@@ -1,0 +1,239 @@
+"""Races: 2–4 sessions side by side that differ in one setting, played in lockstep.
+
+Routes are thin: they parse, ask app/racing.py (which asks the lanes' worker) and answer
+with the bytes the worker made around the race's own few fields.
+"""
+
+import asyncio
+import secrets
+from typing import Annotated
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from app.deps import SettingsDep
+from app.racing import RACE_FORMAT, Race, Races
+from app.routes.pages import missing_saved, not_found
+from app.routes.sessions import BAD_BODY, BUSY_RETRY_SECONDS, CREATES, FULL, LIMITED
+from app.routes.stream import relay
+from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
+from app.schemas.session import PlayBody, Problem, StepBody
+from app.schemas.step import check_limits
+
+NO_RACE = {404: {"model": Problem, "description": "no such race (it may have ended)"}}
+FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
+
+router = APIRouter(prefix="/api", tags=["races"])
+pages = APIRouter(include_in_schema=False)
+
+
+def get_races(request: Request) -> Races:
+    return request.app.state.races
+
+
+RacesDep = Annotated[Races, Depends(get_races)]
+
+
+async def get_race(
+    races: RacesDep, race_id: Annotated[str, Path(description="the race's id")]
+) -> Race:
+    race = races.get(race_id)
+    if race is None:
+        raise HTTPException(404, f"no race {race_id!r} (it may have ended)")
+    race.touch()   # a read keeps its lanes from expiring, as it does a session
+    return race
+
+
+async def get_controlled_race(
+    race: Annotated[Race, Depends(get_race)],
+    x_control_token: Annotated[
+        str | None, Header(alias="X-Control-Token", description="the race's control token")
+    ] = None,
+) -> Race:
+    # as bytes: compare_digest refuses a str with non-ASCII characters
+    if x_control_token is None or not secrets.compare_digest(
+        race.token.encode(), x_control_token.encode("utf-8", "surrogatepass")
+    ):
+        raise HTTPException(
+            403, "this race is read-only without its control token (header X-Control-Token)"
+        )
+    return race
+
+
+RaceDep = Annotated[Race, Depends(get_race)]
+ControlDep = Annotated[Race, Depends(get_controlled_race)]
+
+
+def _json(body: bytes, status_code: int = 200) -> Response:
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+async def _open(races: Races, lanes: list[tuple[str, dict]], vary: str, values: list) -> Response:
+    """A new race, answered 201 with its token; a prompt 503 if its worker is too busy."""
+    try:
+        race = await asyncio.wait_for(
+            races.open(lanes, vary, values), races.settings.create_timeout_seconds
+        )
+        state = await races.control(race, "read")
+    except TimeoutError:
+        raise HTTPException(
+            503, "the server is too busy to start a race now; try again shortly",
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+        ) from None
+    head = f'{{"id":"{race.id}","token":"{race.token}","watch_url":"{race.watch_url}","state":'
+    return _json(head.encode() + state + b"}", status_code=201)
+
+
+@router.post(
+    "/races", status_code=201, response_model=RaceCreated,
+    responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
+)
+async def create_race(cfg: RaceConfig, races: RacesDep):
+    """Start a race: the base's session once per value of the one setting that varies."""
+    try:
+        configs = cfg.lane_configs()
+    except ValidationError as err:   # a lane the base and its value cannot make
+        raise RequestValidationError(
+            [{**e, "loc": ("body", "vary", *e["loc"])} for e in err.errors()]
+        ) from None
+    return await _open(races, [("config", c) for c in configs], cfg.vary.field, cfg.vary.values)
+
+
+@router.get("/races/{race_id}", response_model=RaceState, responses=NO_RACE)
+async def read_race(race: RaceDep, races: RacesDep):
+    """The race: what varies, and each lane's session state."""
+    return _json(await races.control(race, "read"))
+
+
+@router.post(
+    "/races/{race_id}/play", response_model=RaceState,
+    responses={**NO_RACE, **FORBIDDEN, **BAD_BODY},
+)
+async def play_race(body: PlayBody, race: ControlDep, races: RacesDep):
+    """Play every lane in lockstep at `speed` steps a second, or as fast as it goes."""
+    return _json(await races.control(race, "play", speed=body.speed))
+
+
+@router.post("/races/{race_id}/pause", response_model=RaceState,
+             responses={**NO_RACE, **FORBIDDEN})
+async def pause_race(race: ControlDep, races: RacesDep):
+    """Pause every lane at the same step."""
+    return _json(await races.control(race, "pause"))
+
+
+@router.post(
+    "/races/{race_id}/step", response_model=RaceState,
+    responses={**NO_RACE, **FORBIDDEN, **BAD_BODY},
+)
+async def step_race(
+    body: StepBody, race: ControlDep, races: RacesDep, settings: SettingsDep, request: Request
+):
+    """Take n steps in every lane now (the race pauses)."""
+    check_limits(settings, steps=body.steps)
+    return _json(await races.step(race, body.steps, request.is_disconnected))
+
+
+@router.post("/races/{race_id}/reset", response_model=RaceState,
+             responses={**NO_RACE, **FORBIDDEN})
+async def reset_race(race: ControlDep, races: RacesDep):
+    """Every lane back to step 0."""
+    return _json(await races.control(race, "reset"))
+
+
+@router.post("/races/{race_id}/save", response_model=SavedRaceLink,
+             responses={**NO_RACE, **FORBIDDEN})
+async def save_race(race: ControlDep, races: RacesDep, request: Request):
+    """Save the race (every lane as it stands) under a short link that survives restarts."""
+    code = request.app.state.saved_races.save(await races.export(race))
+    return {"code": code, "url": f"/r/{code}"}
+
+
+@router.delete("/races/{race_id}", status_code=204, response_class=Response,
+               responses={**NO_RACE, **FORBIDDEN})
+async def delete_race(race: ControlDep, races: RacesDep):
+    """End the race and its lanes; its followers are told."""
+    races.end(race)
+    return Response(status_code=204)
+
+
+def _saved(request: Request, code: str) -> dict:
+    saved = request.app.state.saved_races.load(code)
+    if saved is None or saved.get("format") != RACE_FORMAT:
+        raise HTTPException(404, f"no saved race {code!r}")
+    return saved
+
+
+@router.get("/saved-races/{code}", response_model=SavedRace,
+            responses={404: {"model": Problem, "description": "no such saved race"}})
+async def read_saved_race(code: str, request: Request):
+    """A saved race: what varies and each lane's export."""
+    return _saved(request, code)
+
+
+@router.post(
+    "/saved-races/{code}/open", status_code=201, response_model=RaceCreated,
+    responses={**FULL, **LIMITED, 404: {"model": Problem, "description": "no such saved race"}},
+    dependencies=CREATES,
+)
+async def open_saved_race(code: str, request: Request, races: RacesDep):
+    """Open a saved race as a new live race, every lane exactly as it was saved."""
+    saved = _saved(request, code)
+    lanes = [("export", lane) for lane in saved["lanes"]]
+    return await _open(races, lanes, saved["vary"], saved["values"])
+
+
+@router.websocket("/races/{race_id}/stream")
+async def stream(websocket: WebSocket, race_id: str):
+    """Follow a race: every lane's state, frames and heatmaps side by side (docs/stream.md)."""
+    races: Races = websocket.app.state.races
+    race = races.get(race_id)
+    await websocket.accept()
+    if race is None:
+        await websocket.close(code=4404, reason="no such race")
+        return
+    if race.followers >= races.settings.max_followers:
+        await websocket.close(code=4429, reason="this race has its maximum of followers")
+        return
+    follower = None
+    receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
+    try:
+        feed, follower = await races.join(race)
+        await relay(websocket, feed, follower, receiver)
+    except (WebSocketDisconnect, RuntimeError, OSError, KeyError):
+        pass   # the follower went away mid-send, or the race ended while it joined
+    finally:
+        receiver.cancel()
+        races.leave(race, follower)
+
+
+def _page(request: Request, **ctx) -> HTMLResponse:
+    ctx.setdefault("race_id", "")
+    ctx.setdefault("saved_code", "")
+    return request.app.state.templates.TemplateResponse(request, "race.html", ctx)
+
+
+@pages.get("/race/{race_id}", response_class=HTMLResponse)
+def race_page(request: Request, race_id: str):
+    """The race page: every lane side by side (controls for the tab that holds the token)."""
+    if request.app.state.races.get(race_id) is None:
+        return not_found(request, "There is no race here: it has ended or the link is wrong.")
+    return _page(request, race_id=race_id)
+
+
+@pages.get("/r/{code}", response_class=HTMLResponse)
+def saved_race_page(request: Request, code: str):
+    """A saved race: the page opens it as a new live race."""
+    missing = missing_saved(request, request.app.state.saved_races, code, "race", f"/r/{code}")
+    return missing or _page(request, saved_code=code)

@@ -1,0 +1,57 @@
+// Draws the "race…" menu of the playground: start a race from this session's settings or a preset,
+// varying one setting over 2–4 values. Reads the last "stream-state" (its config). Emits nothing;
+// on success the page goes to the race (/race/{id}), its token kept like a session's.
+
+import { send, tokens } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const SUGGESTED = {
+  learning_rate: "0.003, 0.03, 0.3", optimizer: "sgd, momentum, adam", activation: "tanh, relu, sigmoid",
+  init: "uniform, xavier, he", batch_size: "1, 10, 50", l2_rate: "0, 0.003, 0.03",
+};
+const NAMES = new Set(["optimizer", "activation", "init"]);
+let config = null;
+
+document.addEventListener("stream-state", (e) => { config = e.detail.config; });
+
+/** "0.1, 1" → [0.1, 1]; names stay strings. A number that does not parse stays text, so the
+ * server's 422 names it. */
+function parse(field, text) {
+  return text.split(",").map((s) => s.trim()).filter(Boolean)
+    .map((s) => (NAMES.has(field) || !Number.isFinite(Number(s)) ? s : Number(s)));
+}
+
+function suggest() {
+  $("race-values").value = SUGGESTED[$("race-vary").value];
+}
+
+async function presets() {
+  const list = await send("GET", "/api/presets").catch(() => []);
+  for (const p of list) $("race-base").append(new Option(`preset: ${p.title}`, p.name));
+}
+
+$("race-vary").addEventListener("change", suggest);
+$("race-menu").addEventListener("toggle", () => $("race-menu").open && $("race-base").options.length === 1 && presets());
+$("race-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const field = $("race-vary").value;
+  const preset = $("race-base").value;
+  const body = { vary: { [field]: parse(field, $("race-values").value) } };
+  if (preset) body.preset = preset;
+  else if (config) body.config = config;
+  try {
+    const made = await send("POST", "/api/races", body);
+    tokens.put(made.id, made.token);
+    const projector = new URLSearchParams(location.search).get("projector") === "1";
+    location.assign(`${made.watch_url}${projector ? "?projector=1" : ""}`);
+  } catch (err) {
+    const box = $("message");
+    box.textContent = `race: ${err.message}`;
+    box.hidden = false;
+  }
+});
+suggest();
+// Like the presets menu: a click anywhere else closes it.
+document.addEventListener("click", (e) => {
+  if ($("race-menu").open && !$("race-menu").contains(e.target)) $("race-menu").open = false;
+});
