@@ -17,8 +17,9 @@ from app.guards import BodyLimit, SecurityHeaders, brief
 from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
+from app.presenting import Presenter
 from app.ratelimit import CreateLimiter
-from app.routes import api, classroom, docs, pages, sessions, stream
+from app.routes import api, classroom, docs, lessons, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
@@ -65,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
         app.include_router(module.router, responses=extra)
+    app.state.presenter = Presenter(app.state.feeds)   # lessons: slides drive sessions
+    app.include_router(lessons.router, responses={**NOT_FOUND, **FORBIDDEN, **FULL})
+    app.include_router(lessons.pages)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, max_rows=settings.max_points)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RequestValidationError, _invalid_request)
