@@ -92,12 +92,13 @@ async def _batches(run: Run) -> tuple[int, int, int]:
 
 
 async def _play_until(run: Run, args: PlayUntilArgs) -> None:
-    """Steps in hops, each a frame for every follower, until the goal or `within` steps."""
+    """Steps in hops, each a frame for every follower, until the goal or `within` steps;
+    each hop is at most BACKPROP_MAX_STEPS, as a step request would be."""
     per_epoch, left, epoch = await _batches(run)
     if args.epoch is not None:
         need = 0 if epoch >= args.epoch else left + (args.epoch - epoch - 1) * per_epoch
         total = min(need, args.within)
-        hop = max(1, math.ceil(total / HOPS))
+        hop = min(max(1, math.ceil(total / HOPS)), run.hub.settings.max_steps)
         taken = 0
         while taken < total and (await run.read())["status"] != "diverged":
             if taken:
@@ -114,7 +115,8 @@ async def _play_until(run: Run, args: PlayUntilArgs) -> None:
             return
         if taken:
             await asyncio.sleep(HOP_SECONDS)
-        size = min(max(per_epoch, taken // LOSS_HOP_SHARE), args.within - taken)
+        hop = min(max(per_epoch, taken // LOSS_HOP_SHARE), run.hub.settings.max_steps)
+        size = min(hop, args.within - taken)
         await run.step(size)
         taken += size
 

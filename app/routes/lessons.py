@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep
 from app.lessons import Lesson, LessonError, lesson_json, listing, load
 from app.routes.pages import not_found, page
-from app.routes.sessions import CREATES, LIMITED, open_session
+from app.routes.sessions import BAD_BODY, CREATES, LIMITED, open_session
 from app.schemas.answers import SessionCreated
 from app.schemas.lesson import LessonListed, LessonMove, LessonOut, LessonPosition
 
@@ -66,7 +66,8 @@ async def present_lesson(name: str, request: Request, store: StoreDep, hub: HubD
 
 
 @router.post(
-    "/sessions/{session_id}/lesson", response_model=LessonPosition, responses=BROKEN
+    "/sessions/{session_id}/lesson", response_model=LessonPosition,
+    responses={**BAD_BODY, **BROKEN},
 )
 async def show_slide(body: LessonMove, session: ControlDep, request: Request, hub: HubDep,
                      store: StoreDep):

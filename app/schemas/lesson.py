@@ -169,6 +169,10 @@ class LessonListed(BaseModel):
 class LessonMove(Strict):
     """Present one slide of a lesson: its actions drive the session, followers see it."""
 
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"lesson": "xor", "slide": 1}]}
+    )
+
     lesson: str = Field(min_length=1, max_length=100)
     slide: int = Field(ge=0, lt=MAX_SLIDES)
 
