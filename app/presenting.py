@@ -8,6 +8,7 @@ the teacher's own page after a reload, is sent the slide being shown.
 import asyncio
 
 import orjson
+from fastapi.exceptions import RequestValidationError
 
 from app import frames
 from app.lesson_actions import ACTIONS, ActionFailed, Run
@@ -39,9 +40,9 @@ class Presenter:
             for action in slide.actions:
                 try:
                     await ACTIONS[action.name].run(run, action.args)
-                except (ActionFailed, EngineError) as err:
+                except (ActionFailed, EngineError, RequestValidationError) as err:
                     raise LessonError(
-                        [Problem(lesson.file, action.line, action.field, str(err))]
+                        [Problem(lesson.file, action.line, action.field, _message(err))]
                     ) from None
             position = {
                 "type": "lesson",
@@ -58,3 +59,9 @@ class Presenter:
         feed = self.feeds.feeds.get(handle.id)
         text = feed.sticky.get("lesson") if feed is not None else None
         return None if text is None else orjson.loads(text)
+
+
+def _message(err: Exception) -> str:
+    if isinstance(err, RequestValidationError):   # over a limit of the server's settings
+        return "; ".join(e["msg"] for e in err.errors())
+    return str(err)

@@ -14,7 +14,8 @@ export function createLesson(root, panel) {
   const q = (sel) => panel.querySelector(sel);
   const lessons = new Map();    // name → the lesson's JSON, fetched once
   let session = null;           // {id, token}; token null: this page only follows
-  let shown = null;             // the last lesson message
+  let shown = null;             // the last lesson message of the session followed
+  let before = null;            // …of the session followed before (the presenter opened a preset)
   let wanted = null;            // the slide the presenter asked for (key presses may run ahead)
   let busy = false;
 
@@ -63,11 +64,11 @@ export function createLesson(root, panel) {
 
   /** Ask for slides until the one wanted is shown; one request at a time, in order. */
   async function go() {
-    if (busy || !shown) return;
+    if (busy || !(shown || before)) return;
     busy = true;
     panel.classList.add("busy");
     try {
-      while (wanted !== null && wanted !== shown.slide) {
+      while (wanted !== null && wanted !== (shown && shown.slide)) {
         const next = wanted;
         try {
           shown = await showSlide(session, root.dataset.lesson, next);
@@ -84,10 +85,13 @@ export function createLesson(root, panel) {
     }
   }
 
+  /** The presenter's next or previous slide; on a new session (a preset opened from the menu), the
+   *  lesson goes on there from the slide it was at. */
   function move(by) {
-    if (!presenting() || !shown) return;
-    const from = wanted ?? shown.slide;
-    wanted = Math.max(0, Math.min(shown.count - 1, from + by));
+    const at = shown || before;
+    if (!presenting() || !at) return;
+    const from = wanted ?? at.slide;
+    wanted = Math.max(0, Math.min(at.count - 1, from + by));
     go();
   }
 
@@ -107,8 +111,11 @@ export function createLesson(root, panel) {
 
   document.addEventListener("following", (e) => {
     session = { id: e.detail.id, token: tokens.get(e.detail.id) };
+    before = shown || before;
     shown = null;
     wanted = null;
+    panel.hidden = true;   // until this session's stream says which slide it shows
+    document.body.classList.remove("lesson");
   });
   document.addEventListener("lesson", (e) => {
     if (busy && presenting()) return;   // our own move: drawn when its answer comes

@@ -239,6 +239,18 @@ slides:
 """
 
 
+TOO_WIDE = """\
+title: Over the server's limits
+slides:
+  - title: Fine
+    do:
+      - preset: xor
+  - title: Too wide
+    do:
+      - config: {dataset: circle, hidden: [40]}
+"""
+
+
 @pytest.fixture
 def lessons_dir(tmp_path):
     folder = tmp_path / "lessons"
@@ -247,6 +259,7 @@ def lessons_dir(tmp_path):
         (folder / path.name).write_text(path.read_text())
     (folder / "broken.yaml").write_text(BROKEN)
     (folder / "runnable.yaml").write_text(RUNNABLE)
+    (folder / "too_wide.yaml").write_text(TOO_WIDE)
     return folder
 
 
@@ -271,7 +284,7 @@ def show(client, session_id, control, slide, lesson="runnable"):
 
 def test_the_list_has_every_lesson_and_the_errors_of_a_broken_one(lesson_client):
     listed = {e["name"]: e for e in lesson_client.get("/api/lessons").json()}
-    assert set(PRESETS) | {"broken", "runnable"} == set(listed)
+    assert set(PRESETS) | {"broken", "runnable", "too_wide"} == set(listed)
     assert listed["xor"]["errors"] == [] and listed["xor"]["slides"] >= 4
     assert listed["broken"]["title"] is None
     assert listed["broken"]["errors"] == [{
@@ -369,6 +382,20 @@ def test_an_action_that_does_not_fit_the_network_names_its_line(lesson_client, s
     detail = answer.json()["detail"][0]
     assert (detail["file"], detail["field"], detail["msg"]) == ("runnable.yaml", field, message)
     assert detail["line"] == RUNNABLE.splitlines().index(f"      - {written}") + 1
+
+
+def test_a_config_over_the_servers_limits_is_named_at_its_line_and_the_session_stays(
+        lesson_client):
+    session_id, control = present(lesson_client, "too_wide")
+    answer = lesson_client.post(f"/api/sessions/{session_id}/lesson",
+                                json={"lesson": "too_wide", "slide": 1}, headers=control)
+    assert answer.status_code == 422
+    detail = answer.json()["detail"][0]
+    assert (detail["file"], detail["line"], detail["field"]) == (
+        "too_wide.yaml", 8, "slides[1].do[0].config")
+    assert "hidden" in detail["msg"] and "16" in detail["msg"]
+    state = lesson_client.get(f"/api/sessions/{session_id}").json()
+    assert state["config"]["dataset"] == "xor_table"
 
 
 def test_moving_slides_needs_the_control_token_and_a_slide_that_exists(lesson_client):
