@@ -4,6 +4,8 @@ last, the maths typeset, the session doing what each slide says; a follower sees
 import httpx
 import pytest
 
+from app.config import Settings
+from tests.browser.conftest import ServerThread
 from tests.browser.test_page import ready
 
 pytestmark = pytest.mark.browser
@@ -105,3 +107,39 @@ def test_a_lesson_in_projector_mode_keeps_the_slide_above_the_network_on_one_scr
     assert boxes["#slide"]["y"] + boxes["#slide"]["height"] <= boxes["#network"]["y"]
     assert boxes["#network"]["height"] >= 200
     assert page.errors == []
+
+
+@pytest.fixture(scope="module")
+def broken_lessons_url(tmp_path_factory):
+    """A server whose lessons folder holds a bundled lesson and a broken one."""
+    folder = tmp_path_factory.mktemp("lessons")
+    (folder / "xor.yaml").write_text((Settings().lessons_dir / "xor.yaml").read_text())
+    (folder / "broken.yaml").write_text(
+        "title: Broken\nslides:\n  - title: One\n    do:\n      - step_to: {phase: sideways}\n"
+    )
+    thread = ServerThread(settings=Settings(
+        lessons_dir=folder, data_dir=tmp_path_factory.mktemp("data"), workers=1))
+    thread.start()
+    thread.wait_started()
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_broken_lesson_names_its_file_line_and_field_never_a_blank_page(
+        browser, broken_lessons_url, shot):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(f"{broken_lessons_url}/lessons")
+        assert page.locator("#lesson-list a", has_text="XOR").count() == 1
+        problem = page.locator("#lesson-list .lesson-problems li").inner_text()
+        assert "broken.yaml:5" in problem and "slides[0].do[0].step_to.phase" in problem
+        shot(page, "lessons-list-1280x720")
+        page.goto(f"{broken_lessons_url}/lesson/broken")
+        text = page.locator("#lesson-problems").inner_text()
+        assert "broken.yaml:5" in text and "slides[0].do[0].step_to.phase" in text
+        assert "'forward', 'loss', 'backward' or 'update'" in text
+        shot(page, "lesson-broken-1280x720")
+    finally:
+        context.close()
