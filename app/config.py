@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         None, description="the URL students open, when a proxy stands in front (share panel, QR)"
     )
     data_dir: Path = Field(ROOT / "data", description="where saved sessions (SQLite) live")
+    lessons_dir: Path = Field(
+        ROOT / "lessons", description="the lesson files (YAML) teachers present, read as asked"
+    )
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
 

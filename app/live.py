@@ -11,7 +11,8 @@ from collections import deque
 
 from app import frames
 
-ORDER = ("state", "heatmaps", "frame", "end")   # skipped frames' `losses` go before "frame"
+# skipped frames' `losses` go before "frame"
+ORDER = ("state", "lesson", "heatmaps", "frame", "end")
 END = frames.dumps({"type": "end", "reason": "the session has ended"})
 KEPT_LOSSES = 256   # the frames' loss series a feed keeps for followers that skipped some
 
@@ -54,6 +55,14 @@ class Feed:
         self.followers: set[Follower] = set()
         self.recent_losses: deque[tuple[int, int, str]] = deque(maxlen=KEPT_LOSSES)
         self.joining: asyncio.Future | None = None
+        self.sticky: dict[str, str] = {}   # kind -> the latest, which every joiner gets too
+
+    def announce(self, kind: str, text: str) -> None:
+        """A message made on the event loop's side (a lesson's slide): every follower gets
+        it now, and every follower who joins later gets the latest of its kind."""
+        self.sticky[kind] = text
+        for follower in self.followers:
+            follower.offer(kind, text)
 
     def publish(self, outcome) -> None:
         """Offer an outcome's messages (encoded once, in the worker) to every follower."""
@@ -77,6 +86,8 @@ class Feed:
         follower = Follower()
         for kind in ("state", "frame", "heatmaps"):
             follower.offer(kind, outcome.messages[kind], outcome.span if kind == "frame" else None)
+        for kind, text in self.sticky.items():
+            follower.offer(kind, text)
         follower.loss_end = None
         self.followers.add(follower)
         return follower

@@ -17,9 +17,10 @@ from app.guards import BodyLimit, SecurityHeaders, brief
 from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
+from app.presenting import Presenter
 from app.racing import Races
 from app.ratelimit import CreateLimiter
-from app.routes import api, classroom, docs, pages, races, sessions, stream
+from app.routes import api, classroom, docs, lessons, pages, races, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedRaces, SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
         app.include_router(module.router, responses=extra)
     app.include_router(races.pages)
+    app.state.presenter = Presenter(app.state.feeds)   # lessons: slides drive sessions
+    app.include_router(lessons.router, responses={**NOT_FOUND, **FORBIDDEN, **FULL})
+    app.include_router(lessons.pages)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, max_rows=settings.max_points)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RequestValidationError, _invalid_request)

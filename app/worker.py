@@ -233,6 +233,20 @@ def _read(session: Session) -> None:
     pass
 
 
+def _rebuild(session: Session, config: dict) -> None:
+    """Start the session again from a whole new config, in place: the same id, join code and
+    followers (a lesson's slide that opens a preset), who receive the new network as a state."""
+    try:
+        cfg = SessionConfig.model_validate(config)
+    except ValidationError as err:   # pydantic's errors do not cross a process boundary
+        raise EngineError(f"config: {err}") from None
+    fresh = control.create(session.id, session.join_code, cfg, SETTINGS)
+    _check_cost(fresh)
+    fresh.followers, fresh.seq = session.followers, session.seq
+    fresh.structure = session.structure + 1
+    SESSIONS[session.id] = fresh
+
+
 # Each control answers with the session's state once it has changed the session.
 CONTROLS = {
     "read": _read,
@@ -243,6 +257,7 @@ CONTROLS = {
     "phase": _phase,
     "config": _config,
     "parameter": _parameter,
+    "rebuild": _rebuild,
 }
 
 
@@ -287,6 +302,7 @@ def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) ->
         return Outcome(body=READS[op](session, **args), status=session.status,
                        speed=session.speed)
     CONTROLS[op](session, **args)
+    session = SESSIONS[session_id]   # "rebuild" puts a new one in its place
     body = _dumps(state.session_state(session))
     return _outcome(session, body, heatmap)
 

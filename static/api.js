@@ -46,6 +46,10 @@ export function sessionApi(session) {
 export const createSession = (config) => send("POST", "/api/sessions", config);
 export const openPreset = (name) => send("POST", `/api/presets/${encodeURIComponent(name)}`, {});
 export const openSaved = (code) => send("POST", `/api/saved/${encodeURIComponent(code)}/open`, {});
+export const openLesson = (name) => send("POST", `/api/lessons/${encodeURIComponent(name)}/present`, {});
+export const readLesson = (name) => send("GET", `/api/lessons/${encodeURIComponent(name)}`);
+/** Show slide `slide` of lesson `lesson` on a session of ours: its actions run, followers see it. */
+export const showSlide = (session, lesson, slide) => send("POST", `/api/sessions/${session.id}/lesson`, { lesson, slide }, session.token);
 
 /** Control tokens live in sessionStorage (this tab only), never in the URL. */
 export const tokens = {

@@ -1,6 +1,6 @@
 // Draws nothing itself: wiring. Holds the page's state (settings, session {id, token}, the last
 // state and frame, the selection) and routes events between the stream, the views and the API.
-// Reads every message; emits nothing but listens to "frame", "heatmaps", "command", "setting-change"…
+// Reads every message; emits "following" {id} when it follows a session; listens to "frame", "heatmaps", "command"…
 
 import { sessionApi } from "./api.js";
 import { createChart } from "./chart.js";
@@ -12,6 +12,7 @@ import { createHeatmap } from "./heatmap.js";
 import { installHyper } from "./hyper.js";
 import { createInspector } from "./inspector.js";
 import { createLegend } from "./legend.js";
+import { createLesson } from "./lesson.js";
 import { createNetworkView } from "./network-view.js";
 import { editPoints, pointsAsData } from "./owndata.js";
 import { installProbe } from "./probe.js";
@@ -63,6 +64,7 @@ const series = createSeries();
 const readouts = createReadouts(root);
 createZoom($("zoom"), $("edge-tip"));
 installHyper(() => page.session);
+createLesson(root, $("slide"));
 $("legend").title = `palette: ${PALETTE_NAME}`;
 
 const classes = () => (page.state && page.state.config.dataset === "three_class" ? 3 : 2);
@@ -83,6 +85,7 @@ function follow(id) {
   if (page.stream) page.stream.close();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   page.stream = createStream(`${scheme}://${location.host}/api/sessions/${id}/stream`);
+  document.dispatchEvent(new CustomEvent("following", { detail: { id } }));   // lesson.js: whose slides
   if (!readonly) classroom.sessionChanged();
 }
 
@@ -120,7 +123,8 @@ function drawFrame(frame) {
 
 on("stream-state", (state) => {
   page.state = state;
-  if (readonly) page.settings = fromConfig(state.config, page.settings);
+  // a lesson's slide may open another preset in the same session: the controls follow it
+  if (readonly || root.dataset.lesson) page.settings = fromConfig(state.config, page.settings);
   view.setStructure(state);
   plane.resize();
   plane.setPoints(state.points, state.extent);

@@ -2,13 +2,13 @@
 // one of ours by id (?session=, its token in sessionStorage), or an own copy of a watched one.
 // Reads SessionState.config of the session it adopts. Emits nothing; it sets page.session/api/origin.
 
-import { createSession, openPreset, openSaved, sessionApi, tokens } from "./api.js";
+import { createSession, openLesson, openPreset, openSaved, sessionApi, tokens } from "./api.js";
 import { SETTINGS, fromConfig, fromURL, toConfig, toURL } from "./settings.js";
 
 /** page: main.js's state; hooks: {root, readonly, controls, follow, message, call}. */
 export function createSessions(page, { root, readonly, controls, follow, message, call }) {
   function showURL() {
-    const path = readonly ? location.pathname : "/";
+    const path = readonly || root.dataset.lesson ? location.pathname : "/";
     history.replaceState(null, "", `${path}${toURL(page.settings, readonly ? { key: "watch" } : page.origin)}`);
   }
 
@@ -50,12 +50,14 @@ export function createSessions(page, { root, readonly, controls, follow, message
     }
   }
 
-  /** Where the page starts: a saved link, a preset, a session of ours (?session=), or a new one. */
+  /** Where the page starts: a saved link, a lesson, a preset, a session of ours (?session=), or a new one. */
   async function start() {
     const params = new URLSearchParams(location.search);
     const id = params.get("session");
     try {
       if (root.dataset.saved) return adopt(await openSaved(root.dataset.saved), { key: "session" });
+      // A lesson's page opens the lesson's session at its first slide, unless it has one (a reload)
+      if (root.dataset.lesson && !(id && tokens.get(id))) return adopt(await openLesson(root.dataset.lesson), { key: "session" });
       if (page.settings.preset) {
         adopt(await openPreset(page.settings.preset), { key: "preset", value: page.settings.preset });
         return applyLive(params);

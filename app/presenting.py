@@ -1,0 +1,67 @@
+"""Presenting a lesson: a slide's actions drive the teacher's session, one slide at a time,
+and every follower is told which slide is shown (a `lesson` stream message, docs/stream.md).
+
+The position lives with the session's feed (app/live.py), so a follower who joins late, or
+the teacher's own page after a reload, is sent the slide being shown.
+"""
+
+import asyncio
+
+import orjson
+from fastapi.exceptions import RequestValidationError
+
+from app import frames
+from app.lesson_actions import ACTIONS, ActionFailed, Run
+from app.lessons import Lesson, LessonError, Problem
+from engine.errors import EngineError
+
+
+class Presenter:
+    """One lock a session: two slides asked for at once run one after the other, never
+    interleaved (a clicker pressed twice)."""
+
+    def __init__(self, feeds) -> None:
+        self.feeds = feeds
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, handle, store) -> asyncio.Lock:
+        for gone in [i for i in self.locks if store.get(i) is None]:
+            del self.locks[gone]
+        return self.locks.setdefault(handle.id, asyncio.Lock())
+
+    async def show(self, hub, store, handle, lesson: Lesson, index: int) -> dict:
+        """Run slide `index`'s actions on the session, then tell its followers."""
+        if not 0 <= index < len(lesson.slides):
+            raise LessonError([Problem(lesson.file, 1, "slide",
+                                       f"this lesson has slides 0..{len(lesson.slides) - 1}")])
+        slide = lesson.slides[index]
+        async with self.lock(handle, store):
+            run = Run(hub, handle)
+            for action in slide.actions:
+                try:
+                    await ACTIONS[action.name].run(run, action.args)
+                except (ActionFailed, EngineError, RequestValidationError) as err:
+                    raise LessonError(
+                        [Problem(lesson.file, action.line, action.field, _message(err))]
+                    ) from None
+            position = {
+                "type": "lesson",
+                "lesson": lesson.name,
+                "title": lesson.title,
+                "slide": index,
+                "count": len(lesson.slides),
+                "highlight": slide.highlight,
+            }
+            self.feeds.of(handle).announce("lesson", frames.dumps(position))
+        return position
+
+    def position(self, handle) -> dict | None:
+        feed = self.feeds.feeds.get(handle.id)
+        text = feed.sticky.get("lesson") if feed is not None else None
+        return None if text is None else orjson.loads(text)
+
+
+def _message(err: Exception) -> str:
+    if isinstance(err, RequestValidationError):   # over a limit of the server's settings
+        return "; ".join(e["msg"] for e in err.errors())
+    return str(err)

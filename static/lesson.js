@@ -1,0 +1,126 @@
+// Draws the lesson's slide panel: title, "n / count", the narration (server-made HTML) with its maths
+// typeset by KaTeX. Reads the stream's "lesson" message {lesson, slide, count, highlight}; the presenter
+// (a /lesson/ page holding the token) moves slides with ←/→ and PageUp/PageDown. Emits "pick" {target}.
+
+import { readLesson, showSlide, tokens } from "./api.js";
+
+const KATEX = { throwOnError: false };
+const NEXT = new Set(["ArrowRight", "PageDown"]);
+const PREV = new Set(["ArrowLeft", "PageUp"]);
+const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+
+/** root: #app (data-lesson names the lesson this page presents); panel: the slide <section>. */
+export function createLesson(root, panel) {
+  const q = (sel) => panel.querySelector(sel);
+  const lessons = new Map();    // name → the lesson's JSON, fetched once
+  let session = null;           // {id, token}; token null: this page only follows
+  let shown = null;             // the last lesson message of the session followed
+  let before = null;            // …of the session followed before (the presenter opened a preset)
+  let wanted = null;            // the slide the presenter asked for (key presses may run ahead)
+  let busy = false;
+
+  const presenting = () => Boolean(root.dataset.lesson && session && session.token);
+
+  function typeset(box) {
+    for (const el of box.querySelectorAll(".math")) {
+      const tex = el.textContent;
+      if (window.katex) window.katex.render(tex, el, { ...KATEX, displayMode: el.classList.contains("display") });
+    }
+  }
+
+  function problem(text) {
+    const box = q(".slide-problem");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  async function draw(msg) {
+    let lesson = lessons.get(msg.lesson);
+    if (!lesson) {
+      try {
+        lesson = await readLesson(msg.lesson);
+      } catch (err) {
+        panel.hidden = false;
+        return problem(`lesson ${msg.lesson}: ${err.message}`);
+      }
+      lessons.set(msg.lesson, lesson);
+    }
+    const slide = lesson.slides[msg.slide];
+    if (!slide) return;
+    panel.hidden = false;
+    document.body.classList.add("lesson");
+    q(".slide-lesson").textContent = lesson.title;
+    q(".slide-count").textContent = `${msg.slide + 1} / ${msg.count}`;
+    q(".slide-title").textContent = slide.title;
+    const body = q(".slide-body");
+    body.innerHTML = slide.html;   // made on the server from Markdown with raw HTML escaped
+    typeset(body);
+    q(".slide-prev").disabled = !presenting() || msg.slide === 0;
+    q(".slide-next").disabled = !presenting() || msg.slide === msg.count - 1;
+    panel.dataset.slide = String(msg.slide);
+    emit("pick", { target: msg.highlight || null });
+    emit("lesson-shown", { lesson: msg.lesson, slide: msg.slide });
+  }
+
+  /** Ask for slides until the one wanted is shown; one request at a time, in order. */
+  async function go() {
+    if (busy || !(shown || before)) return;
+    busy = true;
+    panel.classList.add("busy");
+    try {
+      while (wanted !== null && wanted !== (shown && shown.slide)) {
+        const next = wanted;
+        try {
+          shown = await showSlide(session, root.dataset.lesson, next);
+          problem("");
+          await draw(shown);
+        } catch (err) {
+          wanted = null;
+          problem(err.message);
+        }
+      }
+    } finally {
+      busy = false;
+      panel.classList.remove("busy");
+    }
+  }
+
+  /** The presenter's next or previous slide; on a new session (a preset opened from the menu), the
+   *  lesson goes on there from the slide it was at. */
+  function move(by) {
+    const at = shown || before;
+    if (!presenting() || !at) return;
+    const from = wanted ?? at.slide;
+    wanted = Math.max(0, Math.min(at.count - 1, from + by));
+    go();
+  }
+
+  // Capture, on window: the page's own ←/→ walk a step's phases (controls.js); on a lesson's page
+  // they move the slides instead, so they stop here.
+  window.addEventListener("keydown", (e) => {
+    if (!presenting() || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest && e.target.closest("input, select, textarea")) return;
+    const by = NEXT.has(e.key) ? 1 : PREV.has(e.key) ? -1 : 0;
+    if (!by) return;
+    e.preventDefault();
+    e.stopPropagation();
+    move(by);
+  }, true);
+  q(".slide-next").addEventListener("click", () => move(1));
+  q(".slide-prev").addEventListener("click", () => move(-1));
+
+  document.addEventListener("following", (e) => {
+    session = { id: e.detail.id, token: tokens.get(e.detail.id) };
+    before = shown || before;
+    shown = null;
+    wanted = null;
+    panel.hidden = true;   // until this session's stream says which slide it shows
+    document.body.classList.remove("lesson");
+  });
+  document.addEventListener("lesson", (e) => {
+    if (busy && presenting()) return;   // our own move: drawn when its answer comes
+    shown = e.detail;
+    draw(shown);
+  });
+  return { current: () => shown };
+}
