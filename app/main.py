@@ -18,7 +18,7 @@ from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
 from app.ratelimit import CreateLimiter
-from app.routes import api, classroom, docs, pages, sessions, stream
+from app.routes import api, classroom, docs, graph, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
-    for module in (api, classroom, sessions, stream, pages, docs):
+    for module in (api, classroom, sessions, graph, stream, pages, docs):
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
         app.include_router(module.router, responses=extra)
