@@ -10,8 +10,8 @@ import { fmt } from "./util.js";
 const d = (top, bottom) => `\\frac{\\partial ${top}}{\\partial ${bottom}}`;
 const OP = { input: "", weight: "", bias: "", "×": "×", "Σ": "Σ", "+": "+", E: "" };
 const CLASS = { "×": "times", "Σ": "sum", "+": "plus" };
-/** The operation's badge: ×, Σ, + or the activation's name; none on a leaf or E. */
 const ACT = { sigmoid: "σ", relu: "ReLU", leaky_relu: "LReLU" };
+/** The operation's badge: ×, Σ, + or the activation's (short) name; none on a leaf or E. */
 const badge = (op) => (!(op in OP) ? `<span class="gop gact">${ACT[op] || op}</span>` : OP[op] ? `<span class="gop">${OP[op]}</span>` : "");
 /** An edge's factor: three figures, so that it fits between two columns. */
 const short = (v) => (v === null ? "fused" : v === 1 ? "1" : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : v.toPrecision(3));

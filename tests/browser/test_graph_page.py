@@ -171,3 +171,12 @@ def test_closing_the_graph_stops_its_requests_and_escape_closes_it(open_page):
     page.click(f"{GRAPH} .close")
     assert page.locator(GRAPH).is_hidden()
     assert page.errors == []
+
+
+def test_a_softmax_output_shows_its_delta_fused_with_the_loss(open_page):
+    page = stepped(open_page, "/?dataset=three_class&hidden=3")
+    open_graph(page, 2, 1)
+    assert page.locator(f"{GRAPH} .gnode[data-name=o] .ggrad .num").inner_text() == "fused"
+    delta = page.evaluate("backprop.page.full.record.layers[1].delta[0][1]")
+    assert value(page, f"{GRAPH} [data-field=term] [data-value]") == delta   # first factor: δ_j
+    assert page.errors == []
