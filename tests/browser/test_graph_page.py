@@ -180,3 +180,21 @@ def test_a_softmax_output_shows_its_delta_fused_with_the_loss(open_page):
     delta = page.evaluate("backprop.page.full.record.layers[1].delta[0][1]")
     assert value(page, f"{GRAPH} [data-field=term] [data-value]") == delta   # first factor: δ_j
     assert page.errors == []
+
+
+def test_a_follower_opens_the_graph_and_it_follows_the_teachers_phases(open_page):
+    teacher = open_page("/?preset=worked_example")
+    session = ready(teacher)
+    follower = open_page(f"/watch/{session['id']}")
+    follower.wait_for_function("window.backprop && backprop.page.frame && backprop.page.state")
+    teacher.keyboard.press("s")
+    follower.wait_for_function("backprop.page.frame.step === 1 && backprop.page.full.record")
+    open_graph(follower, 2, 0)
+    for _ in range(4):                       # a new step: forward 1, forward 2, loss, backward 2
+        teacher.keyboard.press("ArrowRight")
+        teacher.wait_for_timeout(200)
+    follower.wait_for_selector("#inspector .phase h3:has-text('backward layer 2')")
+    follower.wait_for_function("document.querySelectorAll('#graph-panel .flash-backward')"
+                               ".length > 0")
+    assert flashing(follower, "backward")[:3] == ["o", "a", "s"]
+    assert follower.errors == [] and teacher.errors == []
