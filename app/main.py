@@ -20,7 +20,7 @@ from app.openapi import document
 from app.presenting import Presenter
 from app.racing import Races
 from app.ratelimit import CreateLimiter
-from app.routes import api, classroom, docs, lessons, pages, races, sessions, stream
+from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedRaces, SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
     app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")
-    for module in (api, classroom, sessions, races, stream, pages, docs):
+    for module in (api, classroom, sessions, races, graph, stream, pages, docs):
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
         app.include_router(module.router, responses=extra)

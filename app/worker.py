@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import ValidationError
 
-from app import control, cost, encode, frames, state, stepping
+from app import control, cost, encode, frames, graph, state, stepping
 from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
@@ -277,12 +277,17 @@ def _export(session: Session) -> bytes:
     return _dumps(control.export(session))
 
 
+def _graph(session: Session, layer: int, node: int, example: int | None) -> bytes:
+    return _dumps(graph.graph_json(session, layer, node, example))
+
+
 # Reads that answer with something other than the state.
 READS = {
     "history_json": _history_json,
     "history_csv": _history_csv,
     "gradcheck": _gradcheck,
     "export": _export,
+    "graph": _graph,
 }
 
 

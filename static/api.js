@@ -38,6 +38,7 @@ export function sessionApi(session) {
     parameter: (edit) => send("PUT", `${base}/parameter`, edit, session.token),
     remove: () => send("DELETE", base, undefined, session.token),
     gradcheck: (q) => send("GET", `${base}/gradcheck?${new URLSearchParams(q)}`),
+    graph: (q) => send("GET", `${base}/graph?${new URLSearchParams(q)}`),
     save: () => send("POST", `${base}/save`, {}, session.token),
     copy: () => send("POST", `${base}/copy`, {}),
   };

@@ -1,16 +1,17 @@
 // Draws (as HTML, equations typeset by the vendored KaTeX) the numbers of one edge, one node, or the
 // current step-through phase, each equation filled in with the server's float64 values. Reads
-// SessionState.record (targets too), .network, .phase, .example, .config. Emits "edit-parameter".
+// SessionState.record (targets too), .network, .phase, .example, .config. Emits "edit-parameter" and
+// "show-computation" {layer, node} (a node's button; static/graph.js draws it).
 
 import { fmt } from "./util.js";
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 /** A live number: the server's value in data-value (the page's tests read it), shown to 4 figures. */
-const n = (v, signed = false) => `\\htmlData{value=${v}}{\\texttt{${fmt(v, signed)}}}`;
+export const n = (v, signed = false) => `\\htmlData{value=${v}}{\\texttt{${fmt(v, signed)}}}`;
 const vec = (arr) => `\\left(${Array.from(arr, (v) => n(v)).join(",\\allowbreak ")}\\right)`;
 /** Indices as on the page: nodes counted from 1, like x₁ and x₂ (the API's lists count from 0). */
-const ix = (...is) => (is.some((i) => i >= 9) ? is.map((i) => i + 1).join(",") : is.map((i) => i + 1).join(""));
-const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.replace("_", "\\_")}}`);
+export const ix = (...is) => (is.some((i) => i >= 9) ? is.map((i) => i + 1).join(",") : is.map((i) => i + 1).join(""));
+export const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.replace("_", "\\_")}}`);
 const dE = (x) => `\\frac{\\partial E}{\\partial ${x}}`;
 
 /** Losses whose output delta is fused with the output activation (engine/losses.py). */
@@ -20,7 +21,7 @@ const LOSS_EQ = {
   bce: "-\\frac{1}{N}\\sum_d \\sum_j \\left[y \\log \\hat y + (1 - y) \\log (1 - \\hat y)\\right]",
   softmax_ce: "-\\frac{1}{N}\\sum_d \\sum_j y_{dj} \\log \\hat y_{dj}",
 };
-const KATEX = { throwOnError: false, trust: (c) => c.command === "\\htmlData",
+export const KATEX = { throwOnError: false, trust: (c) => c.command === "\\htmlData",
   strict: (code) => (code === "htmlExtension" ? "ignore" : "warn") };
 
 /** o^{k} of example d: layer 0 is the input row. */
@@ -81,7 +82,7 @@ export function createInspector(el, opts = {}) {
     const L = state.layers.length - 1;
     const lay = rec.layers[k - 1];
     const J = ix(j);
-    html += `<p class="hint">${note}</p>${eq(`a_{${J}}^{${k}} = ${n(lay.a[d][j])},\\quad o_{${J}}^{${k}} = ${g(act)}(a_{${J}}^{${k}}) = ${n(lay.o[d][j])},\\quad \\delta_{${J}}^{${k}} = ${n(lay.delta[d][j])}`)}`;
+    html += `<p class="hint">${note} <button type="button" class="show-graph" data-graph-layer="${k}" data-graph-node="${j}">show its computation</button></p>${eq(`a_{${J}}^{${k}} = ${n(lay.a[d][j])},\\quad o_{${J}}^{${k}} = ${g(act)}(a_{${J}}^{${k}}) = ${n(lay.o[d][j])},\\quad \\delta_{${J}}^{${k}} = ${n(lay.delta[d][j])}`)}`;
     if (k === L) {
       html += `<p class="eq">${m(`\\delta_{${J}}^{${L}} = ${dE(`a_{${J}}^{${L}}`)}`)}: the loss (${state.config.loss}) differentiated through ${act}, over N</p>`;
     } else {
@@ -157,6 +158,11 @@ export function createInspector(el, opts = {}) {
     }
     for (const v of el.querySelectorAll("[data-value]")) v.classList.add("num");
   }
+
+  el.addEventListener("click", (e) => {
+    const b = e.target.closest(".show-graph");
+    if (b) emit("show-computation", { layer: Number(b.dataset.graphLayer), node: Number(b.dataset.graphNode) });
+  });
 
   el.addEventListener("change", (e) => {
     if (e.target.id !== "edit-value" || !current) return;

@@ -8,6 +8,7 @@ import { createClassroom } from "./classroom.js";
 import { PALETTE_NAME } from "./colors.js";
 import { createCommands } from "./commands.js";
 import { createControls } from "./controls.js";
+import { createGraphPanel } from "./graph.js";
 import { createHeatmap } from "./heatmap.js";
 import { installHyper } from "./hyper.js";
 import { createInspector } from "./inspector.js";
@@ -32,7 +33,7 @@ const page = {
   settings: fromURL(location.search),
   session: null, api: null, stream: null, origin: null,
   state: null, full: null, frame: null, heatmaps: null, ownData: null,
-  target: null, check: null, drawTimes: [], frameTimes: [], heatmapTimes: [], timer: null,
+  target: null, check: null, graph: null, drawTimes: [], frameTimes: [], heatmapTimes: [], timer: null,
 };
 
 /** Keep the last 1,000 of a handler's times (ms) for bench/page.py. */
@@ -58,6 +59,8 @@ const chartHeight = () => (page.settings.projector ? Math.max(80, Math.min(170, 
 const lossChart = createChart($("loss-chart"), { height: chartHeight });
 const gradChart = createChart($("grad-chart"), { log: true, height: chartHeight });
 const inspector = createInspector($("inspector"), { readonly });
+const graphPanel = createGraphPanel($("graph-panel"), {
+  load: (q) => sessionApi({ id: readonly ? root.dataset.session : page.session.id }).graph(q) });
 const controls = createControls(root, { readonly });
 const classroom = createClassroom(root, { step: () => (page.frame ? page.frame.step : 0) });
 const series = createSeries();
@@ -103,6 +106,7 @@ async function call(fn) {
 function showFull(state) {
   page.full = state;
   inspector.draw(state, page.target, page.check);
+  if (page.graph) graphPanel.show(state);
 }
 
 async function refreshFull() {
@@ -147,7 +151,7 @@ on("frame", (frame) => {
   controls.setPlaying(frame.status === "playing");
   const moved = !prev || prev.step !== frame.step || JSON.stringify(prev.phase) !== JSON.stringify(frame.phase)
     || prev.example !== frame.example;
-  if (moved && frame.status !== "playing" && (page.target || frame.phase || readonly)) refreshFull();
+  if (moved && frame.status !== "playing" && (page.target || page.graph || frame.phase || readonly)) refreshFull();
   timed(page.frameTimes, t0);
 });
 
@@ -193,6 +197,9 @@ on("pick", async ({ target }) => {
     if (page.full) inspector.draw(page.full, page.target, page.check);
   }
 });
+
+on("show-computation", (t) => { page.graph = t; graphPanel.open(t, page.full); });
+on("graph-closed", () => { page.graph = null; });
 
 on("edit-parameter", (edit) => call(() => page.api.parameter(edit)));
 
