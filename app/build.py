@@ -4,7 +4,7 @@ import numpy as np
 
 from app import cost
 from app.schemas.session import SessionConfig
-from app.schemas.step import check_limits
+from app.schemas.step import check_limits, regularization_fields
 from engine.datasets import DATASETS, Split, make_dataset, split
 from engine.network import make_network
 from engine.optimizers import OptimizerConfig
@@ -34,7 +34,6 @@ def _kind(cfg: SessionConfig) -> tuple[str, int]:
 
 
 def run_config(cfg: SessionConfig) -> RunConfig:
-    reg = cfg.regularization
     return RunConfig(
         dataset=cfg.dataset,
         points=cfg.points,
@@ -49,9 +48,8 @@ def run_config(cfg: SessionConfig) -> RunConfig:
         step=StepConfig(
             loss=cfg.loss,
             optimizer=OptimizerConfig(**cfg.optimizer.model_dump()),
-            regularization=reg.name if reg else None,
-            regularization_rate=reg.rate if reg else 0.0,
             train_biases=cfg.train_biases,
+            **regularization_fields(cfg.regularization),
         ),
         seed=cfg.seed,
         data_seed=cfg.data_seed,

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.config import Settings
-from app.guards import BodyLimit, SecurityHeaders, brief
+from app.guards import BodyLimit, SecurityHeaders, brief, field_path
 from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
@@ -106,10 +106,10 @@ async def _invalid_request(request: Request, err: RequestValidationError) -> JSO
 
 
 async def _engine_error(request: Request, err: EngineError) -> JSONResponse:
-    field = str(err).split(":", 1)[0].split(" ", 1)[0]
+    loc = ["body", *field_path(err.field)]
     return JSONResponse(
         status_code=422,
-        content={"detail": [{"type": "value_error", "loc": ["body", field], "msg": str(err)}]},
+        content={"detail": [{"type": "value_error", "loc": loc, "msg": str(err)}]},
     )
 
 

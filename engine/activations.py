@@ -19,6 +19,7 @@ class Activation:
     g: Callable[[np.ndarray], np.ndarray]
     dg: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
     output_only: bool = False
+    min_outputs: int = 1     # softmax over one node is always 1: it needs two or more
 
 
 def _sigmoid(a):
@@ -41,5 +42,5 @@ ACTIVATIONS: dict[str, Activation] = {
         lambda a, o: np.where(a > 0, 1.0, LEAKY_SLOPE),
     ),
     "linear": Activation("linear", lambda a: a, lambda a, o: np.ones_like(a)),
-    "softmax": Activation("softmax", _softmax, None, output_only=True),
+    "softmax": Activation("softmax", _softmax, None, output_only=True, min_outputs=2),
 }

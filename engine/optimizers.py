@@ -32,10 +32,26 @@ class OptimizerState:
 
 
 @dataclass(frozen=True)
+class Hyper:
+    """One hyper-parameter: its OptimizerConfig field, default, bounds and symbol on the page."""
+
+    name: str
+    default: float
+    low: float                   # low ≤ value (low < value where low_open)
+    high: float | None = None    # value < high
+    low_open: bool = False
+    symbol: str = ""
+
+
+@dataclass(frozen=True)
 class Optimizer:
     name: str
     slot_names: tuple[str, ...]
     step: Callable[[np.ndarray, OptimizerState, OptimizerConfig], tuple]  # -> (Δθ, state)
+    learning_rate: float = 0.03           # the API's default α for this optimizer
+    hypers: tuple[Hyper, ...] = ()        # beyond the learning rate
+    title: str = ""                       # the schema's name for it
+    equation: str = ""                    # Δθ in TeX, as the page's step-through shows it
 
     def init_state(self, n_params: int) -> OptimizerState:
         return OptimizerState(self.name, 0, {s: np.zeros(n_params) for s in self.slot_names})
@@ -60,8 +76,25 @@ def _adam(g, state, cfg):
     return update, OptimizerState("adam", t, {"m": m, "v": v})
 
 
+_BETA = {"low": 0.0, "high": 1.0}
 OPTIMIZERS: dict[str, Optimizer] = {
-    "sgd": Optimizer("sgd", (), _sgd),
-    "momentum": Optimizer("momentum", ("velocity",), _momentum),
-    "adam": Optimizer("adam", ("m", "v"), _adam),
+    "sgd": Optimizer(
+        "sgd", (), _sgd, 0.03, title="SGD",
+        equation=r"\Delta\theta = -\alpha\, g",
+    ),
+    "momentum": Optimizer(
+        "momentum", ("velocity",), _momentum, 0.1, (Hyper("momentum", 0.9, **_BETA, symbol="μ"),),
+        title="Momentum", equation=r"v \leftarrow \mu v - \alpha g,\quad \Delta\theta = v",
+    ),
+    "adam": Optimizer(
+        "adam", ("m", "v"), _adam, 0.01,
+        (
+            Hyper("beta1", 0.9, **_BETA, symbol="β₁"),
+            Hyper("beta2", 0.999, **_BETA, symbol="β₂"),
+            Hyper("epsilon", 1e-8, 0.0, low_open=True, symbol="ε"),
+        ),
+        title="Adam",
+        equation=r"\Delta\theta = -\alpha\, \hat m / (\sqrt{\hat v} + \epsilon),\quad "
+        r"\hat m = \frac{m}{1-\beta_1^t},\ \hat v = \frac{v}{1-\beta_2^t}",
+    ),
 }

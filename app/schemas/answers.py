@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.session import SessionConfig
+from app.schemas.session import EXPORT_FORMAT, SessionConfig
 from app.schemas.step import LayerTrace, NetworkOut, Number, OptimizerStateOut, ParamArrays
 
 Status = Literal["paused", "playing", "diverged"]
@@ -95,7 +95,7 @@ class ExportedParams(BaseModel):
 class ExportAnswer(BaseModel):
     """What GET /export answers (and POST /import takes back)."""
 
-    format: Literal["backprop-playground/session@1"]
+    format: Literal[EXPORT_FORMAT]
     config: SessionConfig
     network: ExportedParams
     optimizer_state: OptimizerStateOut
