@@ -18,6 +18,7 @@ from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
 from app.ratelimit import CreateLimiter
+from app.registry import catalog
 from app.routes import api, classroom, docs, pages, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedSessions, StorageUnavailable
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
     app.state.store.on_remove = _ending(app.state.feeds, app.state.hub)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    app.state.templates.env.globals["registry"] = catalog(settings)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
     for module in (api, classroom, sessions, stream, pages, docs):

@@ -65,7 +65,7 @@ createZoom($("zoom"), $("edge-tip"));
 installHyper(() => page.session);
 $("legend").title = `palette: ${PALETTE_NAME}`;
 
-const classes = () => (page.state && page.state.config.dataset === "three_class" ? 3 : 2);
+const classes = () => (page.state ? page.state.problem.classes : 2);
 
 function message(text) {
   const box = $("message");
@@ -126,8 +126,7 @@ on("stream-state", (state) => {
   plane.setPoints(state.points, state.extent);
   series.reset(state.history, state.charts);
   controls.show(page.settings, state);
-  if ($("problem")) $("problem").textContent = state.config.dataset === "three_class" ? "3 classes (softmax)"
-    : state.activations[state.activations.length - 1] === "linear" ? "regression" : "classification";
+  readouts.problem(state.problem);
   showFull(state);
 });
 

@@ -43,6 +43,15 @@ class Phase(BaseModel):
     count: int
 
 
+class ProblemKind(BaseModel):
+    """The problem the session learns, as the engine sees it (the page never guesses it)."""
+
+    kind: Literal["classification", "regression"]
+    classes: int = Field(description="2 for binary labels, 3+ for class indices, 0 for regression")
+    outputs: int = Field(description="output nodes n_L")
+    fused: bool = Field(description="true: δ^L = (ŷ − y)/N, the loss fused with its output layer")
+
+
 class SessionState(BaseModel):
     """A session: what GET /api/sessions/{id} and every control answer."""
 
@@ -56,6 +65,7 @@ class SessionState(BaseModel):
     activations: list[str]
     feature_labels: list[str]
     extent: list[float] = Field(description="the plane's [low, high] on both axes")
+    problem: ProblemKind
     network: NetworkOut
     optimizer_state: OptimizerStateOut
     metrics: Metrics
