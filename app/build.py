@@ -6,6 +6,7 @@ from app import cost
 from app.schemas.session import SessionConfig
 from app.schemas.step import check_limits, regularization_fields
 from engine.datasets import DATASETS, Split, make_dataset, split
+from engine.losses import default_loss
 from engine.network import make_network
 from engine.optimizers import OptimizerConfig
 from engine.train import StepConfig
@@ -20,7 +21,7 @@ def resolve(cfg: SessionConfig) -> SessionConfig:
     output = cfg.output_activation or (
         "softmax" if classes > 2 else "tanh" if kind == "classification" else "linear"
     )
-    loss = cfg.loss or ("softmax_ce" if output == "softmax" else "mse")
+    loss = cfg.loss or default_loss(output)
     points = cfg.points
     if points is None and cfg.dataset != "custom":
         points = DATASETS[cfg.dataset].default_points

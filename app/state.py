@@ -88,16 +88,16 @@ def history(session: Session) -> dict:
 def history_json(session: Session) -> dict:
     """The loss history: the whole run (every step while short, else blocks of `stride`
     steps with their mean, min and max) and the last steps exactly."""
-    whole = session.log.since(0)
+    whole = series_json(session.log.since(0), encode.array)
     start, recent = session.log.exact()
+    first, stride = whole["start"], whole["stride"]
     return {
-        "stride": whole.stride,
-        "steps": list(range(whole.start, whole.start + len(whole.mean) * whole.stride,
-                            whole.stride)),
-        "loss": [encode.number(v) for v in whole.mean],
-        "min": [encode.number(v) for v in whole.min],
-        "max": [encode.number(v) for v in whole.max],
-        "recent": {"start": start, "loss": [encode.number(v) for v in recent]},
+        "stride": stride,
+        "steps": list(range(first, first + len(whole["values"]) * stride, stride)),
+        "loss": whole["values"],
+        "min": whole["min"],
+        "max": whole["max"],
+        "recent": {"start": start, "loss": encode.array(recent)},
     }
 
 

@@ -83,8 +83,9 @@ def check_pairing(loss: str, output: str, n_out: int | None = None) -> None:
     if required is not None and output != required:
         raise EngineError(f"loss: {loss} needs a {required} output layer, got {output}", "loss")
     if output in ACTIVATIONS and ACTIVATIONS[output].dg is None and required != output:
-        partner = next(name for name, spec in LOSSES.items() if spec.requires_output == output)
-        raise EngineError(f"loss: a {output} output layer needs {partner}, got {loss}", "loss")
+        raise EngineError(
+            f"loss: a {output} output layer needs {default_loss(output)}, got {loss}", "loss"
+        )
     least = ACTIVATIONS[output].min_outputs if output in ACTIVATIONS else 1
     if n_out is not None and n_out < least:
         raise EngineError(
@@ -92,6 +93,14 @@ def check_pairing(loss: str, output: str, n_out: int | None = None) -> None:
             f"it needs {least} or more output nodes: use tanh or sigmoid (with bce) for two "
             "classes, linear for regression", "layers",
         )
+
+
+def default_loss(output: str) -> str:
+    """mse, or the loss an output activation without an elementwise g' fuses with (softmax:
+    softmax_ce)."""
+    if output in ACTIVATIONS and ACTIVATIONS[output].dg is None:
+        return next(name for name, spec in LOSSES.items() if spec.requires_output == output)
+    return "mse"
 
 
 def check_targets(loss: str, values) -> None:

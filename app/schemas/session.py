@@ -23,7 +23,7 @@ from engine.activations import ACTIVATIONS
 from engine.datasets import BOX, DATASETS
 from engine.errors import EngineError
 from engine.features import FEATURES
-from engine.losses import check_pairing, check_targets
+from engine.losses import check_pairing, check_targets, default_loss
 from engine.targets import output_size
 
 HiddenActivation = Literal[tuple(n for n, a in ACTIVATIONS.items() if not a.output_only)]
@@ -130,7 +130,7 @@ def _check_outputs(cfg: SessionConfig) -> None:
         outputs = output_size(spec.kind, spec.classes)
         values = [-1.0, 1.0] if spec.kind == "regression" else [0.0, 1.0]
     output = cfg.output_activation
-    loss = cfg.loss or ("softmax_ce" if output == "softmax" else "mse")
+    loss = cfg.loss or default_loss(output)
     try:
         if output is not None:
             check_pairing(loss, output, outputs)

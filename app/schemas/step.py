@@ -65,8 +65,9 @@ class NetworkSpec(Strict):
                 f"activations: needs {L} names (one per layer after the input), "
                 f"got {len(self.activations)}"
             )
-        if "softmax" in self.activations[:-1]:
-            raise ValueError("activations: softmax is allowed on the output layer only")
+        for name in self.activations[:-1]:
+            if ACTIVATIONS[name].output_only:
+                raise ValueError(f"activations: {name} is allowed on the output layer only")
         for k in range(1, L + 1):
             m, n = self.layers[k - 1], self.layers[k]
             if self.weights is not None:

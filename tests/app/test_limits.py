@@ -152,7 +152,7 @@ def test_a_session_step_over_the_limit_is_refused_naming_steps(client, new_sessi
         ({"loss": "softmax_ce"}, "loss"),
         ({"optimizer": {"name": "no_such_optimizer"}}, "optimizer"),
         ({"features": ["x1", "x1"]}, "features"),
-        ({"features": ["x3"]}, "features"),
+        ({"features": ["no_such_feature"]}, "features"),
         ({"dataset": "custom"}, "data"),
         ({"noise": 51}, "noise"),
         ({"train_share": 5}, "train_share"),
