@@ -10,8 +10,8 @@ export const rgb = (s) => [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));
 
 export const PALETTE_NAME = "PuOr (ColorBrewer, colour-blind safe)";
 export const CLASS_COLORS = REGISTRY.class_colors;
-export const NEGATIVE = rgb(CLASS_COLORS[0]);     // #e66101 PuOr orange
-export const POSITIVE = rgb(CLASS_COLORS[1]);     // #5e3c99 PuOr purple
+export const NEGATIVE = rgb(CLASS_COLORS[0]);     // PuOr orange
+export const POSITIVE = rgb(CLASS_COLORS[1]);     // PuOr purple
 export const NEUTRAL = [247, 247, 247];   // #f7f7f7 PuOr centre
 export const POINT_NEGATIVE = "#b35806";  // darker PuOr ends: points stay visible on their own region
 export const POINT_POSITIVE = "#3f007d";
