@@ -13,25 +13,6 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class OptimizerConfig:
-    name: str = "sgd"
-    learning_rate: float = 0.03
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
-
-
-@dataclass(frozen=True)
-class OptimizerState:
-    """t counts updates taken; slots hold flat arrays shaped like θ (velocity, m, v)."""
-
-    name: str
-    t: int = 0
-    slots: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Hyper:
     """One hyper-parameter: its OptimizerConfig field, default, bounds and symbol on the page."""
 
@@ -41,6 +22,35 @@ class Hyper:
     high: float | None = None    # value < high
     low_open: bool = False
     symbol: str = ""
+
+
+_BETA = {"low": 0.0, "high": 1.0}
+MOMENTUM = Hyper("momentum", 0.9, **_BETA, symbol="μ")
+BETA1 = Hyper("beta1", 0.9, **_BETA, symbol="β₁")
+BETA2 = Hyper("beta2", 0.999, **_BETA, symbol="β₂")
+EPSILON = Hyper("epsilon", 1e-8, 0.0, low_open=True, symbol="ε")
+SGD_RATE = 0.03   # TensorFlow Playground's α: the default of every run and of sgd
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Every optimizer's numbers; each uses the learning rate and its own hypers."""
+
+    name: str = "sgd"
+    learning_rate: float = SGD_RATE
+    momentum: float = MOMENTUM.default
+    beta1: float = BETA1.default
+    beta2: float = BETA2.default
+    epsilon: float = EPSILON.default
+
+
+@dataclass(frozen=True)
+class OptimizerState:
+    """t counts updates taken; slots hold flat arrays shaped like θ (velocity, m, v)."""
+
+    name: str
+    t: int = 0
+    slots: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,23 +86,18 @@ def _adam(g, state, cfg):
     return update, OptimizerState("adam", t, {"m": m, "v": v})
 
 
-_BETA = {"low": 0.0, "high": 1.0}
 OPTIMIZERS: dict[str, Optimizer] = {
     "sgd": Optimizer(
-        "sgd", (), _sgd, 0.03, title="SGD",
+        "sgd", (), _sgd, SGD_RATE, title="SGD",
         equation=r"\Delta\theta = -\alpha\, g",
     ),
     "momentum": Optimizer(
-        "momentum", ("velocity",), _momentum, 0.1, (Hyper("momentum", 0.9, **_BETA, symbol="μ"),),
+        "momentum", ("velocity",), _momentum, 0.1, (MOMENTUM,),
         title="Momentum", equation=r"v \leftarrow \mu v - \alpha g,\quad \Delta\theta = v",
     ),
     "adam": Optimizer(
         "adam", ("m", "v"), _adam, 0.01,
-        (
-            Hyper("beta1", 0.9, **_BETA, symbol="β₁"),
-            Hyper("beta2", 0.999, **_BETA, symbol="β₂"),
-            Hyper("epsilon", 1e-8, 0.0, low_open=True, symbol="ε"),
-        ),
+        (BETA1, BETA2, EPSILON),
         title="Adam",
         equation=r"\Delta\theta = -\alpha\, \hat m / (\sqrt{\hat v} + \epsilon),\quad "
         r"\hat m = \frac{m}{1-\beta_1^t},\ \hat v = \frac{v}{1-\beta_2^t}",

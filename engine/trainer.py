@@ -14,7 +14,7 @@ from engine.datasets import BOX, DATASETS, Split, make_dataset
 from engine.errors import EngineError
 from engine.features import feature_matrix
 from engine.network import Network, forward, make_network
-from engine.optimizers import OPTIMIZERS, OptimizerConfig, OptimizerState
+from engine.optimizers import OPTIMIZERS, OptimizerState
 from engine.targets import accuracy, output_size, targets
 from engine.trace import StepRecord
 from engine.train import StepConfig, check_config, loss_value, record_step
@@ -34,8 +34,7 @@ class RunConfig:
     output_activation: str = "tanh"
     init: str = "uniform"
     batch_size: int = 10
-    step: StepConfig = field(default_factory=lambda: StepConfig(
-        optimizer=OptimizerConfig(learning_rate=0.03)))
+    step: StepConfig = field(default_factory=StepConfig)
     seed: int = 0                       # network initialisation and batch order
     data_seed: int = 0                  # the data set
 

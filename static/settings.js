@@ -27,7 +27,7 @@ export const SETTINGS = [
   { key: "loss", kind: str, def: "", structural: true },
   { key: "batch_size", kind: int, def: 10, live: (s) => ({ batch_size: s.batch_size }) },
   { key: "activation", kind: str, def: "tanh", live: (s) => ({ activation: s.activation }) },
-  { key: "learning_rate", kind: num, def: 0.03, live: (s) => ({ learning_rate: s.learning_rate }) },
+  { key: "learning_rate", kind: num, def: REGISTRY.optimizers.sgd.learning_rate, live: (s) => ({ learning_rate: s.learning_rate }) },
   { key: "optimizer", kind: str, def: "sgd", live: (s) => ({ optimizer: optimizer(s) }) },
   ...Object.entries(REGISTRY.hypers).map(([key, h]) => ({ key, kind: num, def: h.default, live: (s) => ({ optimizer: optimizer(s) }) })),
   { key: "train_biases", kind: bool, def: true, live: (s) => ({ train_biases: s.train_biases }) },
