@@ -4,8 +4,9 @@ import numpy as np
 
 from app import cost
 from app.schemas.session import SessionConfig
-from app.schemas.step import check_limits
+from app.schemas.step import check_limits, regularization_fields
 from engine.datasets import DATASETS, Split, make_dataset, split
+from engine.losses import default_loss
 from engine.network import make_network
 from engine.optimizers import OptimizerConfig
 from engine.train import StepConfig
@@ -20,7 +21,7 @@ def resolve(cfg: SessionConfig) -> SessionConfig:
     output = cfg.output_activation or (
         "softmax" if classes > 2 else "tanh" if kind == "classification" else "linear"
     )
-    loss = cfg.loss or ("softmax_ce" if output == "softmax" else "mse")
+    loss = cfg.loss or default_loss(output)
     points = cfg.points
     if points is None and cfg.dataset != "custom":
         points = DATASETS[cfg.dataset].default_points
@@ -34,7 +35,6 @@ def _kind(cfg: SessionConfig) -> tuple[str, int]:
 
 
 def run_config(cfg: SessionConfig) -> RunConfig:
-    reg = cfg.regularization
     return RunConfig(
         dataset=cfg.dataset,
         points=cfg.points,
@@ -49,9 +49,8 @@ def run_config(cfg: SessionConfig) -> RunConfig:
         step=StepConfig(
             loss=cfg.loss,
             optimizer=OptimizerConfig(**cfg.optimizer.model_dump()),
-            regularization=reg.name if reg else None,
-            regularization_rate=reg.rate if reg else 0.0,
             train_biases=cfg.train_biases,
+            **regularization_fields(cfg.regularization),
         ),
         seed=cfg.seed,
         data_seed=cfg.data_seed,

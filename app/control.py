@@ -5,16 +5,20 @@ import numpy as np
 from app import encode
 from app.build import build_trainer
 from app.losslog import LossLog
-from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
-from app.schemas.step import OPTIMIZER_MODELS
+from app.schemas.session import (
+    EXPORT_FORMAT,
+    ConfigPatch,
+    ParameterEdit,
+    SessionConfig,
+    SessionExport,
+)
+from app.schemas.step import NO_REGULARIZATION, OPTIMIZER_MODELS
 from app.sessions import Session
 from engine.errors import EngineError
 from engine.gradcheck import numeric_gradient, relative_error
 from engine.network import Network
 from engine.optimizers import OptimizerConfig
 from engine.trainer import Snapshot
-
-EXPORT_FORMAT = "backprop-playground/session@1"
 
 
 def create(session_id: str, join_code: str, cfg: SessionConfig, settings) -> Session:
@@ -34,11 +38,9 @@ def patch_config(session: Session, patch: ConfigPatch) -> None:
         optimizer = OptimizerConfig(**{**vars(optimizer), "learning_rate": patch.learning_rate})
     changes["optimizer"] = optimizer
     if patch.regularization is not None:
-        changes.update(
-            regularization=patch.regularization.name, regularization_rate=patch.regularization.rate
-        )
+        changes.update(patch.regularization.step_fields())
     if patch.regularization_off:
-        changes.update(regularization=None, regularization_rate=0.0)
+        changes.update(NO_REGULARIZATION)
     if patch.train_biases is not None:
         changes["train_biases"] = patch.train_biases
     trainer.set_step_config(**changes)
@@ -84,15 +86,17 @@ def check_one(session: Session, kind: str, layer: int, i: int, j: int | None) ->
     """Analytic ∂E/∂w of the last step against a central difference, on that step's batch."""
     trainer, record = session.trainer, session.trainer.last
     if record is None or trainer.last_batch is None or session.before is None:
-        raise EngineError("step: take one step first (the check uses the last step's batch)")
+        raise EngineError(
+            "step: take one step first (the check uses the last step's batch)", "step"
+        )
     net = trainer.net
     if not 1 <= layer <= net.L:
-        raise EngineError(f"layer: must be in 1..{net.L}, got {layer}")
+        raise EngineError(f"layer: must be in 1..{net.L}, got {layer}", "layer")
     W_index, b_index = net.layout.views(np.arange(net.layout.n_params))
     try:
         index = int(W_index[layer][i, j] if kind == "W" else b_index[layer][i])
     except (IndexError, TypeError) as err:
-        raise EngineError(f"i: ({i}, {j}) is outside {kind}[{layer}]") from err
+        raise EngineError(f"i: ({i}, {j}) is outside {kind}[{layer}]", "i") from err
     before = Network(net.sizes, net.activations, session.before.copy())
     X, Y = trainer.last_batch
     with np.errstate(all="ignore"):
@@ -149,8 +153,10 @@ def import_session(session_id: str, join_code: str, data: SessionExport, setting
         )
         # exclude_none: an export from before blocks has no min, max or recent
         session.log = LossLog.from_json(data.history.model_dump(exclude_none=True))
-    except (EngineError, ValueError, TypeError, KeyError) as err:
-        raise EngineError(str(err)) from err   # each message starts with the field it names
+    except EngineError:
+        raise
+    except (ValueError, TypeError, KeyError) as err:   # the loss log's own checks
+        raise EngineError(str(err), "history") from err
     session.pending_start = data.step
     session.status = data.status if data.status != "playing" else "paused"
     return session

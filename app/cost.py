@@ -51,24 +51,26 @@ def steps_problem(settings, layers: list[int], batch: int, steps: int) -> str | 
 def check_session(settings, layers: list[int], batch: int, steps: int = 1) -> None:
     """EngineError (a 422 naming the field) when a session's batch or steps are too costly."""
     if problem := batch_problem(settings, layers, batch):
-        raise EngineError(f"batch_size: {problem}")
+        raise EngineError(f"batch_size: {problem}", "batch_size")
     if problem := steps_problem(settings, layers, batch, steps):
-        raise EngineError(f"steps: {problem}")
+        raise EngineError(f"steps: {problem}", "steps")
 
 
 def check_stateless(settings, layers: list[int], rows: int, steps: int | None) -> None:
     """The same bounds for /api/step (steps) and /api/gradcheck (steps None: a central
     difference per weight, two forward passes over the rows each)."""
     if problem := batch_problem(settings, layers, rows):
-        raise EngineError(f"inputs: {problem.replace('a batch of', f'{rows} rows as a batch')}")
+        raise EngineError(
+            f"inputs: {problem.replace('a batch of', f'{rows} rows as a batch')}", "inputs"
+        )
     if steps is not None:
         if problem := steps_problem(settings, layers, rows, steps):
-            raise EngineError(f"steps: {problem}")
+            raise EngineError(f"steps: {problem}", "steps")
         return
     work = 2 * weights(layers) * rows * weights(layers)
     if work > settings.max_request_work:
         most = max(1, settings.max_request_work // (2 * weights(layers) ** 2))
         raise EngineError(
             f"inputs: checking {weights(layers):,} weights by central differences on {rows} "
-            f"rows is more work than one request may take; at most {most} rows here"
+            f"rows is more work than one request may take; at most {most} rows here", "inputs"
         )

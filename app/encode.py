@@ -75,12 +75,16 @@ def parse_optimizer_state(data: dict | None, name: str, layout: Layout) -> Optim
     if data is None:
         return optimizer.init_state(layout.n_params)
     if data.get("name") != name:
-        raise EngineError(f"optimizer_state: holds {data.get('name')} state, not {name}")
+        raise EngineError(
+            f"optimizer_state: holds {data.get('name')} state, not {name}", "optimizer_state.name"
+        )
     slots = {}
     for slot in optimizer.slot_names:
         given = data.get(slot)
         if not isinstance(given, dict):
-            raise EngineError(f"optimizer_state.{slot}: missing for {name}")
+            raise EngineError(
+                f"optimizer_state.{slot}: missing for {name}", f"optimizer_state.{slot}"
+            )
         slots[slot] = flat_params(
             layout, given.get("weights"), given.get("biases"), f"optimizer_state.{slot}"
         )
@@ -90,14 +94,15 @@ def parse_optimizer_state(data: dict | None, name: str, layout: Layout) -> Optim
 def flat_params(layout: Layout, weights, biases, field: str) -> np.ndarray:
     """API weights and biases -> a flat vector, every shape checked against the layout."""
     if not isinstance(weights, list) or not isinstance(biases, list):
-        raise EngineError(f"{field}: needs weights and biases lists")
+        raise EngineError(f"{field}: needs weights and biases lists", field)
     try:
         # make_network checks each shape and that every value is finite; linear is arbitrary.
         return make_network(
             layout.sizes, ["linear"] * layout.L, W=[None, *weights], b=[None, *biases]
         ).theta
     except EngineError as err:
-        raise EngineError(f"{field}: {err}") from err
+        inner = f"{field}.{err.field}" if err.field else field
+        raise EngineError(f"{field}: {err}", inner) from err
 
 
 def step_record(record: StepRecord) -> dict:

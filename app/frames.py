@@ -14,7 +14,6 @@ from app.sessions import Session
 
 FRAME_LOSSES = 128  # a frame's loss series at most: a 2-8-8-1 frame stays within 4 KB
 
-UNIT_RANGE = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0)}  # others are drawn on [−1, 1]
 
 
 def _float32(values) -> np.ndarray:
@@ -124,7 +123,7 @@ def heatmaps(session: Session, resolution: int, stride: int) -> str:
     ranges, nodes, output = [[-1.0, 1.0]], [_input_thumbs(session, o[0], resolution, stride)], []
     pick = slice(stride // 2, None, stride)
     for k in range(1, len(o)):
-        lo, hi = UNIT_RANGE.get(trainer.net.activations[k - 1], (-1.0, 1.0))
+        lo, hi = (0.0, 1.0) if trainer.net.g[k].unit else (-1.0, 1.0)   # o's usual range
         grid = o[k].reshape(resolution, resolution, -1)
         if k == len(o) - 1:   # the output in full; its thumbnails are some of those cells
             q = _quantize(grid, lo, hi)

@@ -152,3 +152,16 @@ def brief(errors: list, content_type: str | None = None) -> list:
         out.append({"type": "too_many_errors", "loc": ["body"],
                     "msg": f"{len(errors) - MOST_ERRORS} more problems not listed"})
     return out
+
+
+def field_path(field: str | None) -> list:
+    """An EngineError's field as a pydantic loc: "activations[1]" -> ["activations", 1],
+    "optimizer_state.m" -> ["optimizer_state", "m"]; None (no one field) -> []."""
+    if not field:
+        return []
+    path = []
+    for part in field.split("."):
+        name, *indices = part.replace("]", "").split("[")
+        path += [name] if name else []
+        path += [int(i) if i.isdigit() else i for i in indices]
+    return path

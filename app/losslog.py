@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.encode import array
+
 FLOAT_MAX = np.finfo(np.float64).max
 NEW_FIELDS = ("min", "max", "recent_start", "recent")  # in the export since blocks came
 RECENT_LOSSES, BLOCKS = 4096, 2048  # a live session's log: exact steps, blocks of the run
@@ -97,8 +99,13 @@ def summarize(start: int, values, max_points: int = 128) -> Series:
     return Series(int(start), stride, mean, lo, hi)
 
 
-def series_json(series: Series) -> dict:
-    """A series for the stream: bfloat16 base64 arrays; min and max null when exact."""
+def series_json(series: Series, numbers=None) -> dict:
+    """The one encoding of a loss series: {start, stride, values, min, max}. For the stream
+    (`numbers` None) bfloat16 base64 arrays, min and max null when exact; for the REST answers
+    and the export, each array through `numbers` (encode.array: null where not finite)."""
+    if numbers is not None:
+        return {"start": series.start, "stride": series.stride, "values": numbers(series.mean),
+                "min": numbers(series.min), "max": numbers(series.max)}
     from app.frames import bf16  # not at the top: app.frames imports app.sessions, which imports us
 
     exact = series.stride == 1
@@ -220,14 +227,15 @@ class LossLog:
         """For the export: the whole run at `stride` (values = block means) and the exact window;
         JSON numbers, null where not finite."""
         used = self._used
+        blocks = series_json(Series(0, self.block, *(a[:used] for a in self._arrays()[:3])), array)
         return {
-            "stride": self.block,
+            "stride": blocks["stride"],
             "count": self.count,
-            "values": _numbers(self._mean[:used]),
-            "min": _numbers(self._min[:used]),
-            "max": _numbers(self._max[:used]),
+            "values": blocks["values"],
+            "min": blocks["min"],
+            "max": blocks["max"],
             "recent_start": self.recent_start,
-            "recent": _numbers(self.exact()[1]),
+            "recent": array(self.exact()[1]),
         }
 
     @classmethod
@@ -301,11 +309,6 @@ class LossLog:
             state["recent"], state["blocks"], state["block"], state["count"], stats,
             state["window"], valid,
         )
-
-
-def _numbers(values: np.ndarray) -> list:
-    """JSON numbers, None where not finite."""
-    return np.where(np.isfinite(values), values, None).tolist()
 
 
 def _integer(d: dict, name: str, low: int) -> int:

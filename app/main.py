@@ -13,13 +13,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.config import Settings
-from app.guards import BodyLimit, SecurityHeaders, brief
+from app.guards import BodyLimit, SecurityHeaders, brief, field_path
 from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
 from app.presenting import Presenter
 from app.racing import Races
 from app.ratelimit import CreateLimiter
+from app.registry import catalog
 from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedRaces, SavedSessions, StorageUnavailable
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.races = Races(app.state.hub, app.state.store, settings)
     app.state.store.on_remove = _ending(app.state.feeds, app.state.hub, app.state.races)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    app.state.templates.env.globals["registry"] = catalog(settings)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
     app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")
@@ -116,10 +118,10 @@ async def _invalid_request(request: Request, err: RequestValidationError) -> JSO
 
 
 async def _engine_error(request: Request, err: EngineError) -> JSONResponse:
-    field = str(err).split(":", 1)[0].split(" ", 1)[0]
+    loc = ["body", *field_path(err.field)]
     return JSONResponse(
         status_code=422,
-        content={"detail": [{"type": "value_error", "loc": ["body", field], "msg": str(err)}]},
+        content={"detail": [{"type": "value_error", "loc": loc, "msg": str(err)}]},
     )
 
 

@@ -8,6 +8,7 @@ from app import encode
 from app.losslog import series_json
 from app.sessions import Session
 from engine.features import FEATURE_LABELS
+from engine.losses import LOSSES
 
 
 def record_json(session: Session) -> dict | None:
@@ -29,6 +30,18 @@ def record_json(session: Session) -> dict | None:
     return body
 
 
+def problem(session: Session) -> dict:
+    """What the page would otherwise guess from names: the kind of problem, its classes, the
+    output nodes, and whether δ^L is the loss fused with the output activation."""
+    trainer = session.trainer
+    return {
+        "kind": trainer.split.kind,
+        "classes": trainer.split.classes,
+        "outputs": trainer.net.sizes[-1],
+        "fused": LOSSES[trainer.cfg.step.loss].fused,
+    }
+
+
 def session_state(session: Session) -> dict:
     trainer = session.trainer
     phase = session.phase()
@@ -43,6 +56,7 @@ def session_state(session: Session) -> dict:
         "activations": list(trainer.net.activations),
         "feature_labels": [FEATURE_LABELS[name] for name in trainer.cfg.features],
         "extent": list(trainer.extent),
+        "problem": problem(session),
         "network": encode.network(trainer.net),
         "optimizer_state": encode.optimizer_state(trainer.state, trainer.net.layout),
         "metrics": encode.metrics(trainer.metrics()),  # the trainer guards its own overflow
@@ -74,16 +88,16 @@ def history(session: Session) -> dict:
 def history_json(session: Session) -> dict:
     """The loss history: the whole run (every step while short, else blocks of `stride`
     steps with their mean, min and max) and the last steps exactly."""
-    whole = session.log.since(0)
+    whole = series_json(session.log.since(0), encode.array)
     start, recent = session.log.exact()
+    first, stride = whole["start"], whole["stride"]
     return {
-        "stride": whole.stride,
-        "steps": list(range(whole.start, whole.start + len(whole.mean) * whole.stride,
-                            whole.stride)),
-        "loss": [encode.number(v) for v in whole.mean],
-        "min": [encode.number(v) for v in whole.min],
-        "max": [encode.number(v) for v in whole.max],
-        "recent": {"start": start, "loss": [encode.number(v) for v in recent]},
+        "stride": stride,
+        "steps": list(range(first, first + len(whole["values"]) * stride, stride)),
+        "loss": whole["values"],
+        "min": whole["min"],
+        "max": whole["max"],
+        "recent": {"start": start, "loss": encode.array(recent)},
     }
 
 

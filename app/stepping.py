@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 
 from app import encode
-from app.schemas.step import GradcheckRequest, StepRequest
+from app.schemas.step import GradcheckRequest, StepRequest, regularization_fields
 from engine import compiled
 from engine.gradcheck import gradcheck, loss_at, relative_error
 from engine.network import Network, make_network
@@ -26,13 +26,11 @@ def build_network(spec, seed: int, init: str) -> Network:
 
 def step_config(req: StepRequest | GradcheckRequest) -> StepConfig:
     optimizer = getattr(req, "optimizer", None)
-    reg = req.regularization
     return StepConfig(
         loss=req.loss,
         optimizer=OptimizerConfig(**optimizer.model_dump()) if optimizer else OptimizerConfig(),
-        regularization=reg.name if reg else None,
-        regularization_rate=reg.rate if reg else 0.0,
         train_biases=getattr(req, "train_biases", True),
+        **regularization_fields(req.regularization),
     )
 
 

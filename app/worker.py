@@ -114,7 +114,8 @@ def open_session(session_id: str, join_code: str, source: str, data: dict) -> Ou
         try:
             export = SessionExport.model_validate(data)
         except ValidationError as err:   # pydantic's errors do not cross a process boundary
-            raise EngineError(f"import: {err}") from None
+            first = err.errors()[0]["loc"]
+            raise EngineError(f"import: {err}", ".".join(map(str, first)) or None) from None
         session = control.import_session(session_id, join_code, export, SETTINGS)
     SESSIONS[session_id] = session
     return _outcome(session, _dumps(state.session_state(session)))

@@ -19,6 +19,8 @@ class Activation:
     g: Callable[[np.ndarray], np.ndarray]
     dg: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
     output_only: bool = False
+    min_outputs: int = 1     # softmax over one node is always 1: it needs two or more
+    unit: bool = False       # o ∈ [0, 1]: ±1 labels become 0/1 targets, drawn on [0, 1]
 
 
 def _sigmoid(a):
@@ -32,7 +34,7 @@ def _softmax(a):
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", _sigmoid, lambda a, o: o * (1.0 - o)),
+    "sigmoid": Activation("sigmoid", _sigmoid, lambda a, o: o * (1.0 - o), unit=True),
     "tanh": Activation("tanh", np.tanh, lambda a, o: 1.0 - o * o),
     "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a, o: (a > 0).astype(a.dtype)),
     "leaky_relu": Activation(
@@ -41,5 +43,5 @@ ACTIVATIONS: dict[str, Activation] = {
         lambda a, o: np.where(a > 0, 1.0, LEAKY_SLOPE),
     ),
     "linear": Activation("linear", lambda a: a, lambda a, o: np.ones_like(a)),
-    "softmax": Activation("softmax", _softmax, None, output_only=True),
+    "softmax": Activation("softmax", _softmax, None, output_only=True, min_outputs=2, unit=True),
 }

@@ -16,8 +16,7 @@ import numpy as np
 
 from engine.errors import EngineError
 
-BOX = 6.0
-MAX_POINTS = 5000
+BOX = 6.0   # the input plane is [−BOX, BOX]²: every set, own points and the drawn plane
 XY = tuple[np.ndarray, np.ndarray]
 
 
@@ -161,21 +160,25 @@ def split(
     return X[train], y[train], X[test], y[test]
 
 
-def _check(ok: bool, message: str) -> None:
+def _check(ok: bool, message: str, field: str) -> None:
     if not ok:
-        raise EngineError(message)
+        raise EngineError(message, field)
 
 
 def make_dataset(name: str, n: int, noise: float, train_share: float, seed: int) -> Split:
     """Validate, generate with default_rng(seed), then split. Returns a Split of (N, 2), (N,)."""
-    _check(name in DATASETS, f"name must be one of {', '.join(DATASETS)}, got {name!r}")
+    _check(name in DATASETS, f"name must be one of {', '.join(DATASETS)}, got {name!r}", "dataset")
+    # No upper bound here: how many points a server allows is its setting (max_points).
     _check(
-        isinstance(n, int | np.integer) and not isinstance(n, bool) and 1 <= n <= MAX_POINTS,
-        f"n must be an integer in [1, {MAX_POINTS}], got {n!r}",
+        isinstance(n, int | np.integer) and not isinstance(n, bool) and 1 <= n,
+        f"n must be an integer ≥ 1, got {n!r}", "points",
     )
     # A chained comparison is False for NaN, so NaN noise or share is rejected as well.
-    _check(0.0 <= noise <= 0.5, f"noise must be in [0, 0.5], got {noise!r}")
-    _check(0.1 <= train_share <= 0.9, f"train_share must be in [0.1, 0.9], got {train_share!r}")
+    _check(0.0 <= noise <= 0.5, f"noise must be in [0, 0.5], got {noise!r}", "noise")
+    _check(
+        0.1 <= train_share <= 0.9, f"train_share must be in [0.1, 0.9], got {train_share!r}",
+        "train_share",
+    )
     dataset = DATASETS[name]
     rng = np.random.default_rng(seed)
     X, y = dataset.make(int(n), float(noise), rng)

@@ -34,12 +34,14 @@ FEATURE_LABELS: dict[str, str] = {
 def feature_matrix(X: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """Input layer from raw points. X: (N, 2); returns o^0 (N, len(names)) float64."""
     if len(names) == 0:
-        raise EngineError("names must list at least one feature, got none")
+        raise EngineError("names must list at least one feature, got none", "features")
     unknown = [name for name in names if name not in FEATURES]
     if unknown:
-        raise EngineError(f"names has unknown feature {unknown[0]!r}; known: {', '.join(FEATURES)}")
+        raise EngineError(
+            f"names has unknown feature {unknown[0]!r}; known: {', '.join(FEATURES)}", "features"
+        )
     if len(set(names)) != len(names):
-        raise EngineError(f"names must not repeat a feature, got {list(names)}")
+        raise EngineError(f"names must not repeat a feature, got {list(names)}", "features")
     if X.ndim != 2 or X.shape[1] != 2:
         raise EngineError(f"X must have shape (N, 2), got {X.shape}")
     # One allocation and a column write per feature: this runs on the 100×100 heatmap grid

@@ -6,10 +6,14 @@ softmax_ce  E = −(1/N) Σ_d Σ_j y log ŷ              (softmax output)
 Fused output delta δ^L = (ŷ−y)/N for bce∘sigmoid and softmax_ce∘softmax.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from engine.activations import ACTIVATIONS
+from engine.errors import EngineError
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,13 @@ class Loss:
     # collapses to (ŷ−y)/N, which is exact where the separate factors would be 0·∞.
     output_delta: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     requires_output: str | None = None
+    targets_within: tuple[float, float] | None = None   # (low, high): what the loss can take
+    within_why: str = ""                                # …and what such targets are
+    equation: str = ""                                  # E in TeX, as the page shows it
+
+    @property
+    def fused(self) -> bool:
+        return self.output_delta is not None
 
 
 def _mse(a, o, Y):
@@ -44,9 +55,64 @@ def _residual_over_n(o, Y):
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", _mse, _residual_over_n),
-    "bce": Loss("bce", _bce, None, output_delta=_residual_over_n, requires_output="sigmoid"),
+    "mse": Loss(
+        "mse", _mse, _residual_over_n,
+        equation=r"\frac{1}{N}\sum_d \sum_j \tfrac12 (\hat y_{dj} - y_{dj})^2",
+    ),
+    "bce": Loss(
+        "bce", _bce, None, output_delta=_residual_over_n, requires_output="sigmoid",
+        targets_within=(0.0, 1.0), within_why="labels ±1 become 0 and 1",
+        equation=r"-\frac{1}{N}\sum_d \sum_j "
+        r"\left[y \log \hat y + (1 - y) \log (1 - \hat y)\right]",
+    ),
     "softmax_ce": Loss(
-        "softmax_ce", _softmax_ce, None, output_delta=_residual_over_n, requires_output="softmax"
+        "softmax_ce", _softmax_ce, None, output_delta=_residual_over_n, requires_output="softmax",
+        targets_within=(0.0, math.inf), within_why="class probabilities, a one-hot row per point",
+        equation=r"-\frac{1}{N}\sum_d \sum_j y_{dj} \log \hat y_{dj}",
     ),
 }
+
+
+def check_pairing(loss: str, output: str, n_out: int | None = None) -> None:
+    """Raise EngineError (field "loss", or "layers" for too few outputs) unless `loss` can train
+    an output layer of `output` with n_out nodes. An output activation without an elementwise
+    g' (softmax) trains only with the loss fused with it."""
+    if loss not in LOSSES:
+        raise EngineError(f"loss: unknown loss {loss!r}; choose one of {sorted(LOSSES)}", "loss")
+    required = LOSSES[loss].requires_output
+    if required is not None and output != required:
+        raise EngineError(f"loss: {loss} needs a {required} output layer, got {output}", "loss")
+    if output in ACTIVATIONS and ACTIVATIONS[output].dg is None and required != output:
+        raise EngineError(
+            f"loss: a {output} output layer needs {default_loss(output)}, got {loss}", "loss"
+        )
+    least = ACTIVATIONS[output].min_outputs if output in ACTIVATIONS else 1
+    if n_out is not None and n_out < least:
+        raise EngineError(
+            f"layers: {output} over {n_out} output node is constant (the loss never moves); "
+            f"it needs {least} or more output nodes: use tanh or sigmoid (with bce) for two "
+            "classes, linear for regression", "layers",
+        )
+
+
+def default_loss(output: str) -> str:
+    """mse, or the loss an output activation without an elementwise g' fuses with (softmax:
+    softmax_ce)."""
+    if output in ACTIVATIONS and ACTIVATIONS[output].dg is None:
+        return next(name for name, spec in LOSSES.items() if spec.requires_output == output)
+    return "mse"
+
+
+def check_targets(loss: str, values) -> None:
+    """Raise EngineError (field "targets") if a target lies outside what `loss` can take."""
+    within = LOSSES[loss].targets_within
+    if within is None or len(values) == 0:
+        return
+    low, high = within
+    values = np.asarray(values, dtype=np.float64)
+    if values.min() < low or values.max() > high:
+        shown = f"[{low:g}, {high:g}]" if math.isfinite(high) else f"≥ {low:g}"
+        raise EngineError(
+            f"targets: {loss} needs targets {shown} ({LOSSES[loss].within_why}); these reach "
+            "outside it: use mse", "targets",
+        )

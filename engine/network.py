@@ -89,22 +89,26 @@ class Network:
 
 def check_architecture(sizes: Sequence[int], activations: Sequence[str]) -> None:
     if len(sizes) < 2:
-        raise EngineError(f"layers needs at least an input and an output layer, got {len(sizes)}")
+        raise EngineError(f"layers needs at least an input and an output layer, got {len(sizes)}",
+                          "layers")
     if any(int(n) < 1 for n in sizes):
-        raise EngineError(f"every layer needs at least one node, got {list(sizes)}")
+        raise EngineError(f"every layer needs at least one node, got {list(sizes)}", "layers")
     if len(activations) != len(sizes) - 1:
         raise EngineError(
             f"activations needs one name per layer after the input ({len(sizes) - 1}), "
-            f"got {len(activations)}"
+            f"got {len(activations)}", "activations",
         )
     for k, name in enumerate(activations, start=1):
         if name not in ACTIVATIONS:
             raise EngineError(
                 f"activations[{k - 1}]: unknown activation {name!r}; "
-                f"choose one of {sorted(ACTIVATIONS)}"
+                f"choose one of {sorted(ACTIVATIONS)}", f"activations[{k - 1}]",
             )
         if ACTIVATIONS[name].output_only and k != len(activations):
-            raise EngineError(f"activations[{k - 1}]: {name} is allowed on the output layer only")
+            raise EngineError(
+                f"activations[{k - 1}]: {name} is allowed on the output layer only",
+                f"activations[{k - 1}]",
+            )
 
 
 def make_network(
@@ -123,7 +127,7 @@ def make_network(
     layout = Layout(tuple(int(n) for n in sizes))
     if init not in INITIALIZERS:
         raise EngineError(
-            f"init: unknown initializer {init!r}; choose one of {sorted(INITIALIZERS)}"
+            f"init: unknown initializer {init!r}; choose one of {sorted(INITIALIZERS)}", "init"
         )
     initializer = INITIALIZERS[init]
     if (W is None or b is None) and rng is None:
@@ -139,15 +143,19 @@ def make_network(
 
 def _given(field: str, values: Sequence, k: int, shape: tuple[int, ...]) -> np.ndarray:
     if len(values) <= k:
-        raise EngineError(f"{field}: no entry for layer {k}")
+        raise EngineError(f"{field}: no entry for layer {k}", field)
     try:
         array = np.asarray(values[k], dtype=np.float64)
     except (ValueError, TypeError) as err:
-        raise EngineError(f"{field}[{k - 1}]: not a rectangular array of numbers") from err
+        raise EngineError(
+            f"{field}[{k - 1}]: not a rectangular array of numbers", f"{field}[{k - 1}]"
+        ) from err
     if array.shape != shape:
-        raise EngineError(f"{field}[{k - 1}]: expected shape {shape}, got {array.shape}")
+        raise EngineError(
+            f"{field}[{k - 1}]: expected shape {shape}, got {array.shape}", f"{field}[{k - 1}]"
+        )
     if not np.isfinite(array).all():
-        raise EngineError(f"{field}[{k - 1}]: values must be finite numbers")
+        raise EngineError(f"{field}[{k - 1}]: values must be finite numbers", f"{field}[{k - 1}]")
     return array
 
 

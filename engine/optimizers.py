@@ -13,13 +13,35 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Hyper:
+    """One hyper-parameter: its OptimizerConfig field, default, bounds and symbol on the page."""
+
+    name: str
+    default: float
+    low: float                   # low ≤ value (low < value where low_open)
+    high: float | None = None    # value < high
+    low_open: bool = False
+    symbol: str = ""
+
+
+_BETA = {"low": 0.0, "high": 1.0}
+MOMENTUM = Hyper("momentum", 0.9, **_BETA, symbol="μ")
+BETA1 = Hyper("beta1", 0.9, **_BETA, symbol="β₁")
+BETA2 = Hyper("beta2", 0.999, **_BETA, symbol="β₂")
+EPSILON = Hyper("epsilon", 1e-8, 0.0, low_open=True, symbol="ε")
+SGD_RATE = 0.03   # TensorFlow Playground's α: the default of every run and of sgd
+
+
+@dataclass(frozen=True)
 class OptimizerConfig:
+    """Every optimizer's numbers; each uses the learning rate and its own hypers."""
+
     name: str = "sgd"
-    learning_rate: float = 0.03
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
+    learning_rate: float = SGD_RATE
+    momentum: float = MOMENTUM.default
+    beta1: float = BETA1.default
+    beta2: float = BETA2.default
+    epsilon: float = EPSILON.default
 
 
 @dataclass(frozen=True)
@@ -36,6 +58,10 @@ class Optimizer:
     name: str
     slot_names: tuple[str, ...]
     step: Callable[[np.ndarray, OptimizerState, OptimizerConfig], tuple]  # -> (Δθ, state)
+    learning_rate: float = 0.03           # the API's default α for this optimizer
+    hypers: tuple[Hyper, ...] = ()        # beyond the learning rate
+    title: str = ""                       # the schema's name for it
+    equation: str = ""                    # Δθ in TeX, as the page's step-through shows it
 
     def init_state(self, n_params: int) -> OptimizerState:
         return OptimizerState(self.name, 0, {s: np.zeros(n_params) for s in self.slot_names})
@@ -61,7 +87,19 @@ def _adam(g, state, cfg):
 
 
 OPTIMIZERS: dict[str, Optimizer] = {
-    "sgd": Optimizer("sgd", (), _sgd),
-    "momentum": Optimizer("momentum", ("velocity",), _momentum),
-    "adam": Optimizer("adam", ("m", "v"), _adam),
+    "sgd": Optimizer(
+        "sgd", (), _sgd, SGD_RATE, title="SGD",
+        equation=r"\Delta\theta = -\alpha\, g",
+    ),
+    "momentum": Optimizer(
+        "momentum", ("velocity",), _momentum, 0.1, (MOMENTUM,),
+        title="Momentum", equation=r"v \leftarrow \mu v - \alpha g,\quad \Delta\theta = v",
+    ),
+    "adam": Optimizer(
+        "adam", ("m", "v"), _adam, 0.01,
+        (BETA1, BETA2, EPSILON),
+        title="Adam",
+        equation=r"\Delta\theta = -\alpha\, \hat m / (\sqrt{\hat v} + \epsilon),\quad "
+        r"\hat m = \frac{m}{1-\beta_1^t},\ \hat v = \frac{v}{1-\beta_2^t}",
+    ),
 }

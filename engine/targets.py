@@ -6,6 +6,8 @@ class indices become one-hot rows; regression values pass through as a column.
 
 import numpy as np
 
+from engine.activations import ACTIVATIONS
+
 
 def output_size(kind: str, classes: int, y: np.ndarray | None = None) -> int:
     if y is not None and y.ndim == 2:      # regression targets given as rows: one node each
@@ -19,7 +21,7 @@ def targets(y: np.ndarray, kind: str, classes: int, output_activation: str) -> n
         return y.astype(np.float64)
     if kind == "classification" and classes > 2:
         return np.eye(classes)[y.astype(int)]
-    if kind == "classification" and output_activation in ("sigmoid", "softmax"):
+    if kind == "classification" and ACTIVATIONS[output_activation].unit:
         return ((y + 1.0) / 2.0)[:, None]
     return y.astype(np.float64)[:, None]
 
@@ -30,5 +32,5 @@ def accuracy(o_L: np.ndarray, Y: np.ndarray, kind: str, output_activation: str) 
         return None
     if Y.shape[1] > 1:
         return float(np.mean(o_L.argmax(axis=1) == Y.argmax(axis=1)))
-    threshold = 0.5 if output_activation in ("sigmoid", "softmax") else 0.0
+    threshold = 0.5 if ACTIVATIONS[output_activation].unit else 0.0
     return float(np.mean((o_L[:, 0] >= threshold) == (Y[:, 0] >= threshold)))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.errors import EngineError
-from engine.losses import LOSSES
+from engine.losses import LOSSES, check_pairing
 from engine.network import Network, forward
 from engine.optimizers import OPTIMIZERS, OptimizerConfig, OptimizerState
 from engine.regularizers import REGULARIZERS
@@ -29,23 +29,17 @@ class StepConfig:
 
 def check_config(net: Network, cfg: StepConfig) -> None:
     """Raise EngineError if cfg names something unknown or pairs a loss with the wrong output."""
-    if cfg.loss not in LOSSES:
-        raise EngineError(f"loss: unknown loss {cfg.loss!r}; choose one of {sorted(LOSSES)}")
     if cfg.optimizer.name not in OPTIMIZERS:
         raise EngineError(
             f"optimizer.name: unknown optimizer {cfg.optimizer.name!r}; "
-            f"choose one of {sorted(OPTIMIZERS)}"
+            f"choose one of {sorted(OPTIMIZERS)}", "optimizer.name",
         )
     if cfg.regularization is not None and cfg.regularization not in REGULARIZERS:
         raise EngineError(
             f"regularization.name: unknown regularization {cfg.regularization!r}; "
-            f"choose one of {sorted(REGULARIZERS)} or null"
+            f"choose one of {sorted(REGULARIZERS)} or null", "regularization.name",
         )
-    required, output = LOSSES[cfg.loss].requires_output, net.activations[-1]
-    if required is not None and output != required:
-        raise EngineError(f"loss: {cfg.loss} needs a {required} output layer, got {output}")
-    if output == "softmax" and cfg.loss != "softmax_ce":
-        raise EngineError(f"loss: a softmax output layer needs softmax_ce, got {cfg.loss}")
+    check_pairing(cfg.loss, net.activations[-1])
 
 
 def loss_value(

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from engine import compiled
-from engine.datasets import DATASETS, Split, make_dataset
+from engine.datasets import BOX, DATASETS, Split, make_dataset
 from engine.errors import EngineError
 from engine.features import feature_matrix
 from engine.network import Network, forward, make_network
-from engine.optimizers import OPTIMIZERS, OptimizerConfig, OptimizerState
+from engine.optimizers import OPTIMIZERS, OptimizerState
 from engine.targets import accuracy, output_size, targets
 from engine.trace import StepRecord
 from engine.train import StepConfig, check_config, loss_value, record_step
@@ -34,8 +34,7 @@ class RunConfig:
     output_activation: str = "tanh"
     init: str = "uniform"
     batch_size: int = 10
-    step: StepConfig = field(default_factory=lambda: StepConfig(
-        optimizer=OptimizerConfig(learning_rate=0.03)))
+    step: StepConfig = field(default_factory=StepConfig)
     seed: int = 0                       # network initialisation and batch order
     data_seed: int = 0                  # the data set
 
@@ -71,7 +70,7 @@ class Trainer:
             self.net.theta[...] = self.initial_theta
         check_config(self.net, cfg.step)
         if not 1 <= cfg.batch_size:
-            raise EngineError(f"batch_size must be at least 1, got {cfg.batch_size}")
+            raise EngineError(f"batch_size must be at least 1, got {cfg.batch_size}", "batch_size")
         self.X_train = feature_matrix(split.X_train, cfg.features)
         self.X_test = feature_matrix(split.X_test, cfg.features)
         self.Y_train = targets(split.y_train, split.kind, split.classes, cfg.output_activation)
@@ -215,7 +214,7 @@ class Trainer:
 
     def set_batch_size(self, batch_size: int) -> None:
         if batch_size < 1:
-            raise EngineError(f"batch_size must be at least 1, got {batch_size}")
+            raise EngineError(f"batch_size must be at least 1, got {batch_size}", "batch_size")
         self.cfg = replace(self.cfg, batch_size=batch_size)
 
     def set_activation(self, activation: str) -> None:
@@ -229,15 +228,19 @@ class Trainer:
     def set_parameter(self, kind: str, k: int, i: int, j: int | None, value: float) -> None:
         """Set w_ij^k (kind "W") or b_i^k (kind "b") by hand."""
         if not 1 <= k <= self.net.L:
-            raise EngineError(f"layer must be in 1..{self.net.L}, got {k}")
+            raise EngineError(f"layer must be in 1..{self.net.L}, got {k}", "layer")
         if kind not in ("W", "b") or (kind == "W" and j is None):
-            raise EngineError(f"kind must be 'W' (with i and j) or 'b' (with i), got {kind!r}")
+            raise EngineError(
+                f"kind must be 'W' (with i and j) or 'b' (with i), got {kind!r}", "kind"
+            )
         target = self.net.W[k] if kind == "W" else self.net.b[k]
         index = (i, j) if kind == "W" else (i,)
         if any(not 0 <= x < n for x, n in zip(index, target.shape, strict=True)):
-            raise EngineError(f"{kind}[{k}] has shape {target.shape}; index {index} is outside")
+            raise EngineError(
+                f"{kind}[{k}] has shape {target.shape}; index {index} is outside", "i"
+            )
         if not np.isfinite(value):
-            raise EngineError("value must be a finite number")
+            raise EngineError("value must be a finite number", "value")
         target[index] = value
         self.diverged = False
 
@@ -252,14 +255,19 @@ class Trainer:
         """Continue from a snapshot of a run with the same config and data."""
         if snap.theta.shape != self.net.theta.shape:
             raise EngineError(
-                f"network: expected {self.net.theta.size} parameters, got {snap.theta.size}"
+                f"network: expected {self.net.theta.size} parameters, got {snap.theta.size}",
+                "network",
             )
         rows = len(self.X_train)
         order = np.asarray(snap.order)
         if order.shape != (rows,) or not np.array_equal(np.sort(order), np.arange(rows)):
-            raise EngineError(f"batch_order: must be a permutation of the {rows} training rows")
+            raise EngineError(
+                f"batch_order: must be a permutation of the {rows} training rows", "batch_order"
+            )
         if not 0 <= snap.cursor <= rows:
-            raise EngineError(f"batch_cursor: must be from 0 to {rows}, got {snap.cursor}")
+            raise EngineError(
+                f"batch_cursor: must be from 0 to {rows}, got {snap.cursor}", "batch_cursor"
+            )
         self.net.theta[...] = snap.theta
         self.state = snap.state
         self.step_count, self.epoch, self.diverged = snap.step_count, snap.epoch, snap.diverged
@@ -267,7 +275,7 @@ class Trainer:
         try:
             self.shuffle_rng.bit_generator.state = snap.rng_state
         except (TypeError, ValueError, KeyError, OverflowError) as err:
-            raise EngineError(f"rng_state: not a PCG64 state ({err})") from err
+            raise EngineError(f"rng_state: not a PCG64 state ({err})", "rng_state") from err
         self._start_epoch(np.asarray(snap.order, dtype=np.intp), snap.cursor)
         self._next_epoch_if_done()      # a snapshot may stop at an epoch's end; batches never do
         self.last, self.last_batch, self.before = None, None, None
@@ -288,14 +296,15 @@ class Snapshot:
 
 def plane_extent(X: np.ndarray) -> tuple[float, float]:
     """The square of the input plane to draw for points X: (N, 2) — the truth table's unit
-    square with a margin, else TensorFlow Playground's [−6, 6]."""
-    return (-0.5, 1.5) if X.min() >= 0 and X.max() <= 1 else (-6.0, 6.0)
+    square with a margin, else TensorFlow Playground's [−BOX, BOX]."""
+    return (-0.5, 1.5) if X.min() >= 0 and X.max() <= 1 else (-BOX, BOX)
 
 
 def _make_split(cfg: RunConfig) -> Split:
     if cfg.dataset not in DATASETS:
         raise EngineError(
-            f"dataset: unknown data set {cfg.dataset!r}; choose one of {sorted(DATASETS)}"
+            f"dataset: unknown data set {cfg.dataset!r}; choose one of {sorted(DATASETS)}",
+            "dataset",
         )
     points = cfg.points if cfg.points is not None else DATASETS[cfg.dataset].default_points
     return make_dataset(cfg.dataset, points, cfg.noise, cfg.train_share, cfg.data_seed)

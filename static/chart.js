@@ -3,7 +3,7 @@
 // series main.js hands it (losses, metrics, grad_norms collected over frames). Emits no events.
 
 import { INK } from "./colors.js";
-import { fitCanvas, fmt } from "./util.js";
+import { PROJECTOR_SCALE, fitCanvas, fmt } from "./util.js";
 
 export function createChart(canvas, opts = {}) {
   let ctx = null;
@@ -111,7 +111,7 @@ export function createChart(canvas, opts = {}) {
   function setOptions(o) {
     if (o.log !== undefined) log = !!o.log;
     if (o.big !== undefined) {
-      z = o.big ? 1.7 : 1;
+      z = o.big ? PROJECTOR_SCALE : 1;
       pad = { l: 44 * z, r: 8, t: 6 * z, b: 14 * z };
     }
   }

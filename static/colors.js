@@ -1,14 +1,20 @@
 // Draws nothing: the palette. Diverging orange–purple (ColorBrewer PuOr, colour-blind safe):
 // reads no frame fields; the sign of a value picks the hue, its size the strength.
-// Emits no events. Three classes use Okabe–Ito-safe orange, purple and teal.
+// Emits no events. Classes use the server's colours (app/registry.py): PuOr's orange and purple
+// for −1 and +1 (classes 0 and 1), teal for class 2.
+
+import { REGISTRY } from "./registry.js";
+
+/** "#rrggbb" → [r, g, b]. */
+export const rgb = (s) => [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));
 
 export const PALETTE_NAME = "PuOr (ColorBrewer, colour-blind safe)";
-export const NEGATIVE = [230, 97, 1];     // #e66101 PuOr orange
-export const POSITIVE = [94, 60, 153];    // #5e3c99 PuOr purple
+export const CLASS_COLORS = REGISTRY.class_colors;
+export const NEGATIVE = rgb(CLASS_COLORS[0]);     // PuOr orange
+export const POSITIVE = rgb(CLASS_COLORS[1]);     // PuOr purple
 export const NEUTRAL = [247, 247, 247];   // #f7f7f7 PuOr centre
 export const POINT_NEGATIVE = "#b35806";  // darker PuOr ends: points stay visible on their own region
 export const POINT_POSITIVE = "#3f007d";
-export const CLASS_COLORS = ["#e66101", "#5e3c99", "#1b9e77"];
 export const INK = "#222";
 export const ACTIVE = "rgba(255, 196, 0, 0.22)";
 

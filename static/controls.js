@@ -82,7 +82,7 @@ export function createControls(root, opts = {}) {
         b.classList.toggle("chosen", b.dataset.dataset === settings.dataset);
       });
       root.querySelectorAll("[data-for-optimizer]").forEach((label) => {
-        label.hidden = label.dataset.forOptimizer !== settings.optimizer;
+        label.hidden = !label.dataset.forOptimizer.split(" ").includes(settings.optimizer);
       });
       const hidden = settings.hidden;
       if (q("#neuron-controls")) q("#neuron-controls").innerHTML = hidden.map((h, l) => `<span class="layer-ctl">L${l + 1}: 

@@ -2,7 +2,8 @@
 // by CSS, discretised on request, with training points (and test points on a switch) on top.
 // Reads heatmaps.output, heatmaps.ranges; state.points. Emits "plane-click" {x1, x2, remove}.
 
-import { CLASS_COLORS, INK, POINT_NEGATIVE, POINT_POSITIVE, divergingTable } from "./colors.js";
+import { CLASS_COLORS, INK, POINT_NEGATIVE, POINT_POSITIVE, divergingTable, rgb } from "./colors.js";
+import { REGISTRY } from "./registry.js";
 import { fitCanvas } from "./util.js";
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
@@ -16,7 +17,7 @@ export function createHeatmap(canvas, opts) {
   let px = null;
   let pctx = null;
   let size = 240;
-  let extent = [-6, 6];
+  let extent = [-REGISTRY.plane, REGISTRY.plane];
   let points = null;
   let last = null;
   let showTest = false;
@@ -66,7 +67,7 @@ export function createHeatmap(canvas, opts) {
 
   function pointColor(y) {
     const label = Array.isArray(y) ? y[0] : y;
-    if (opts.classes() === 3) return CLASS_COLORS[Math.round(label)] || INK;
+    if (opts.classes() > 2) return CLASS_COLORS[Math.round(label)] || INK;
     return label < 0 ? POINT_NEGATIVE : POINT_POSITIVE;
   }
 
@@ -111,15 +112,11 @@ export function createHeatmap(canvas, opts) {
 
 /** A class colour's 256 shades as RGBA pixels: white at 0, 75 % of the colour at 255. */
 function classTable(color) {
-  const rgb = hex(color);
+  const shade = rgb(color);
   const bytes = new Uint8ClampedArray(256 * 4);
   for (let v = 0; v < 256; v++) {
-    for (let c = 0; c < 3; c++) bytes[v * 4 + c] = 255 + (rgb[c] - 255) * (v / 255) * 0.75;
+    for (let c = 0; c < 3; c++) bytes[v * 4 + c] = 255 + (shade[c] - 255) * (v / 255) * 0.75;
     bytes[v * 4 + 3] = 255;
   }
   return new Uint32Array(bytes.buffer);
-}
-
-function hex(s) {
-  return [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));
 }

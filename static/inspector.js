@@ -1,8 +1,10 @@
 // Draws (as HTML, equations typeset by the vendored KaTeX) the numbers of one edge, one node, or the
 // current step-through phase, each equation filled in with the server's float64 values. Reads
-// SessionState.record (targets too), .network, .phase, .example, .config. Emits "edit-parameter" and
+// SessionState.record (targets too), .network, .phase, .example, .config, .problem; the losses' E and
+// the optimizers' update rules from the engine's registry (registry.js). Emits "edit-parameter" and
 // "show-computation" {layer, node} (a node's button; static/graph.js draws it).
 
+import { REGISTRY } from "./registry.js";
 import { fmt } from "./util.js";
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
@@ -14,13 +16,9 @@ export const ix = (...is) => (is.some((i) => i >= 9) ? is.map((i) => i + 1).join
 export const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.replace("_", "\\_")}}`);
 const dE = (x) => `\\frac{\\partial E}{\\partial ${x}}`;
 
-/** Losses whose output delta is fused with the output activation (engine/losses.py). */
-const FUSED = ["bce", "softmax_ce"];
-const LOSS_EQ = {
-  mse: "\\frac{1}{N}\\sum_d \\sum_j \\tfrac12 (\\hat y_{dj} - y_{dj})^2",
-  bce: "-\\frac{1}{N}\\sum_d \\sum_j \\left[y \\log \\hat y + (1 - y) \\log (1 - \\hat y)\\right]",
-  softmax_ce: "-\\frac{1}{N}\\sum_d \\sum_j y_{dj} \\log \\hat y_{dj}",
-};
+/** A loss's E and an optimizer's Δθ, as the engine's registry writes them (app/registry.py). */
+const lossEquation = (name) => (REGISTRY.losses[name] || {}).equation || `\\text{${name}}`;
+const updateEquation = (name) => (REGISTRY.optimizers[name] || {}).equation || `\\text{${name}}`;
 export const KATEX = { throwOnError: false, trust: (c) => c.command === "\\htmlData",
   strict: (code) => (code === "htmlExtension" ? "ignore" : "warn") };
 
@@ -113,7 +111,7 @@ export function createInspector(el, opts = {}) {
       const y = rec.targets ? rec.targets[d] : null;
       return `${head}${eq(`\\hat y = o^{${L}} = ${vec(rec.layers[L - 1].o[d])}`, "yhat")}
         ${eq(`y = ${y ? vec(y) : "\\text{—}"}`, "y")}
-        ${eq(`E = ${LOSS_EQ[state.config.loss] || `\\text{${state.config.loss}}`} = ${n(rec.loss)}`, "loss")}
+        ${eq(`E = ${lossEquation(state.config.loss)} = ${n(rec.loss)}`, "loss")}
         <p class="hint">over the batch of ${N}</p>`;
     }
     if (p.name === "backward") {
@@ -125,8 +123,9 @@ export function createInspector(el, opts = {}) {
         <p class="eq">${m(`${dE(`W^{${k}}`)} = (o^{${k - 1}})^{\\mathsf T} \\delta^{${k}}`)}: first row ${m(vec(rec.gradients.weights[k - 1][0]))}</p>`;
     }
     const rows = rec.updates.weights.map((U, q) => `<p class="eq">${m(`\\Delta W^{${q + 1}}`)} first row ${m(vec(U[0]))}</p>`).join("");
-    return `${head}${eq(`W \\leftarrow W + \\Delta W,\\quad \\Delta W = -\\alpha\\, ${dE("W")}`)}
-      <p class="hint">for sgd (${state.config.optimizer.name}, α = lr ${m(n(state.config.optimizer.learning_rate))})</p>${rows}`;
+    const opt = state.config.optimizer;
+    return `${head}${eq(`W \\leftarrow W + \\Delta W,\\quad g = ${dE("W")}`)}${eq(updateEquation(opt.name), "rule")}
+      <p class="hint">${opt.name}, α = lr ${m(n(opt.learning_rate))}</p>${rows}`;
   }
 
   /** δ^L of example d with its factors, all from the record: the fused (ŷ−y)/N for bce and
@@ -137,7 +136,7 @@ export function createInspector(el, opts = {}) {
     const out = rec.layers[L - 1];
     const y = rec.targets ? rec.targets[d] : [];
     const act = state.activations[L - 1];
-    const fused = FUSED.includes(state.config.loss);
+    const fused = state.problem.fused;
     const rows = Array.from(out.delta[d], (delta, j) => {
       const diff = `(${n(out.o[d][j])} - ${n(y[j])})`;
       const terms = fused ? `${diff} / ${N}` : `${diff} \\cdot ${g(act)}'(${n(out.a[d][j])}) / ${N}`;

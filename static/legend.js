@@ -3,19 +3,19 @@
 // mode} (from frame.layers). Emits no events.
 
 import { INK, diverging } from "./colors.js";
-import { fitCanvas } from "./util.js";
+import { PROJECTOR_SCALE, fitCanvas } from "./util.js";
 
 const NAMES = { gradient: "∂E/∂w", weight: "w", update: "Δw" };
 
 export function createLegend(canvas) {
   let ctx = null;
-  let z = 1;                 // projector: 1.6
+  let z = 1;                 // projector: PROJECTOR_SCALE
   let width = 320;
   let height = 30;
   let drawn = "";            // the scale last drawn
   return {
     setOptions({ big }) {
-      z = big ? 1.8 : 1;
+      z = big ? PROJECTOR_SCALE : 1;
       [width, height] = [320 * z, 30 * z];
       ctx = null;
     },

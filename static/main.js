@@ -70,7 +70,7 @@ installHyper(() => page.session);
 createLesson(root, $("slide"));
 $("legend").title = `palette: ${PALETTE_NAME}`;
 
-const classes = () => (page.state && page.state.config.dataset === "three_class" ? 3 : 2);
+const classes = () => (page.state ? page.state.problem.classes : 2);
 
 function message(text) {
   const box = $("message");
@@ -134,8 +134,7 @@ on("stream-state", (state) => {
   plane.setPoints(state.points, state.extent);
   series.reset(state.history, state.charts);
   controls.show(page.settings, state);
-  if ($("problem")) $("problem").textContent = state.config.dataset === "three_class" ? "3 classes (softmax)"
-    : state.activations[state.activations.length - 1] === "linear" ? "regression" : "classification";
+  readouts.problem(state.problem);
   showFull(state);
 });
 

@@ -7,7 +7,7 @@ import { ACTIVE, INK, divergingTable } from "./colors.js";
 import { fmt3 } from "./labels.js";
 import { DECADES, drawEdges, edgeNumbers } from "./network-edges.js";
 import { biasRadius, edgeEnds, hitTest, labelPlan, layoutNetwork, nodeBoxes } from "./network-layout.js";
-import { fitCanvas } from "./util.js";
+import { PROJECTOR_SCALE, fitCanvas } from "./util.js";
 
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
@@ -25,7 +25,7 @@ export function createNetworkView(canvas, opts = {}) {
   let px = 12;          // label font size
   let last = null;
   let mode = opts.mode || "gradient";
-  let z = 1;            // projector: 1.8 — bigger nodes, type and lines
+  let z = 1;            // projector: PROJECTOR_SCALE — bigger nodes, type and lines
   let selected = null;
   let hovered = null;
   let top = 0;
@@ -236,7 +236,7 @@ export function createNetworkView(canvas, opts = {}) {
     /** {mode, big}: the edge quantity, and projector scale (bigger nodes, type and lines). */
     setOptions(o) {
       if (o.mode) mode = o.mode;
-      if (o.big !== undefined) z = o.big ? 1.8 : 1;
+      if (o.big !== undefined) z = o.big ? PROJECTOR_SCALE : 1;
     },
     select(target) {
       selected = target;

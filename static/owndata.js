@@ -2,7 +2,9 @@
 // list by clicks on the plane. Reads no frame fields; errors name the line and the reason.
 // Emits no events (controls.js emits "own-data").
 
-const LIMIT = 6;
+import { REGISTRY } from "./registry.js";
+
+const LIMIT = REGISTRY.plane;   // own points lie in the plane [−LIMIT, LIMIT]², as the server checks
 
 /** CSV text → {inputs, labels}; throws Error("line 3: …") on the first bad line. */
 export function parseCSV(text) {
@@ -57,6 +59,7 @@ export function pointsAsData(state) {
   const pts = state ? state.points : { train: { x: [], y: [] }, test: { x: [], y: [] } };
   const xs = [...pts.train.x, ...pts.test.x].slice(0, 400);
   const ys = [...pts.train.y, ...pts.test.y].slice(0, 400);
-  const three = state && state.config.dataset === "three_class";
-  return { inputs: xs, labels: ys.map((y) => ((three ? y > 0 : y >= 0) ? 1 : -1)) };
+  // Class indices 0, 1, 2…: class 0 becomes −1, the others +1; binary labels keep their sign.
+  const indices = state && state.problem.classes > 2;
+  return { inputs: xs, labels: ys.map((y) => ((indices ? y > 0 : y >= 0) ? 1 : -1)) };
 }

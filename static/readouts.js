@@ -1,6 +1,6 @@
-// Draws the text readouts: epoch and step counters, the status line, train/test loss and accuracy.
-// Reads frame.epoch, .step, .status, .diverged, .metrics {train_loss, test_loss, train_accuracy,
-// test_accuracy}. Emits no events.
+// Draws the text readouts: epoch and step counters, the status line, train/test loss and accuracy,
+// and the kind of problem. Reads frame.epoch, .step, .status, .diverged, .metrics {train_loss,
+// test_loss, train_accuracy, test_accuracy}; SessionState.problem. Emits no events.
 
 const show = (v, pct) => (v === null || v === undefined ? "–" : pct ? `${(v * 100).toFixed(1)} %` : v.toFixed(4));
 
@@ -16,6 +16,12 @@ export function createReadouts(root) {
       $("test-loss").textContent = show(m.test_loss);
       $("train-acc").textContent = show(m.train_accuracy, true);
       $("test-acc").textContent = show(m.test_accuracy, true);
+    },
+    /** The server's word on the problem (SessionState.problem): never guessed from names. */
+    problem({ kind, classes, outputs }) {
+      if (!$("problem")) return;
+      $("problem").textContent = kind === "regression" ? (outputs > 1 ? `regression, ${outputs} outputs` : "regression")
+        : classes > 2 ? `${classes} classes` : "classification";
     },
   };
 }

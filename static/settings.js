@@ -1,7 +1,10 @@
 // Draws nothing: the one table of settings that drives URL ⇄ controls ⇄ SessionConfig (as TFP's state.ts).
 // Reads no frame fields; `structural` settings need a new session, `live` ones PATCH it, `view` ones
 // only change the page. A preset (?preset=) or an adopted session (?session=) stands for the
-// structural ones. Emits no events (controls.js and main.js do).
+// structural ones. Emits no events (controls.js and main.js do). The optimizers' hyper-parameters
+// (μ, β₁, …) are rows made from the engine's registry (registry.js), one per name.
+
+import { REGISTRY } from "./registry.js";
 
 const num = { parse: Number, show: String };
 const int = { parse: (s) => parseInt(s, 10), show: String };
@@ -24,12 +27,9 @@ export const SETTINGS = [
   { key: "loss", kind: str, def: "", structural: true },
   { key: "batch_size", kind: int, def: 10, live: (s) => ({ batch_size: s.batch_size }) },
   { key: "activation", kind: str, def: "tanh", live: (s) => ({ activation: s.activation }) },
-  { key: "learning_rate", kind: num, def: 0.03, live: (s) => ({ learning_rate: s.learning_rate }) },
+  { key: "learning_rate", kind: num, def: REGISTRY.optimizers.sgd.learning_rate, live: (s) => ({ learning_rate: s.learning_rate }) },
   { key: "optimizer", kind: str, def: "sgd", live: (s) => ({ optimizer: optimizer(s) }) },
-  { key: "momentum", kind: num, def: 0.9, live: (s) => ({ optimizer: optimizer(s) }) },
-  { key: "beta1", kind: num, def: 0.9, live: (s) => ({ optimizer: optimizer(s) }) },
-  { key: "beta2", kind: num, def: 0.999, live: (s) => ({ optimizer: optimizer(s) }) },
-  { key: "epsilon", kind: num, def: 1e-8, live: (s) => ({ optimizer: optimizer(s) }) },
+  ...Object.entries(REGISTRY.hypers).map(([key, h]) => ({ key, kind: num, def: h.default, live: (s) => ({ optimizer: optimizer(s) }) })),
   { key: "train_biases", kind: bool, def: true, live: (s) => ({ train_biases: s.train_biases }) },
   { key: "regularization", kind: str, def: "none", live: regPatch },
   { key: "reg_rate", kind: num, def: 0.001, live: regPatch },
@@ -46,8 +46,8 @@ export const BY_KEY = Object.fromEntries(SETTINGS.map((s) => [s.key, s]));
 
 function optimizer(s) {
   const out = { name: s.optimizer, learning_rate: s.learning_rate };
-  if (s.optimizer === "momentum") out.momentum = s.momentum;
-  if (s.optimizer === "adam") Object.assign(out, { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon });
+  const spec = REGISTRY.optimizers[s.optimizer];
+  for (const h of spec ? spec.hypers : []) out[h.name] = s[h.name];
   return out;
 }
 
@@ -117,7 +117,7 @@ export function toConfig(settings, data = null) {
 export function fromConfig(config, current = null) {
   const s = fromURL("");
   for (const key of Object.keys(s)) if (key in config && config[key] !== null) s[key] = config[key];
-  for (const key of ["momentum", "beta1", "beta2", "epsilon"]) if (key in config.optimizer) s[key] = config.optimizer[key];
+  for (const key of Object.keys(REGISTRY.hypers)) if (key in config.optimizer) s[key] = config.optimizer[key];
   if (current) for (const spec of SETTINGS) if (spec.view || spec.play) s[spec.key] = current[spec.key];
   s.learning_rate = config.optimizer.learning_rate;
   s.optimizer = config.optimizer.name;

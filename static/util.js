@@ -2,6 +2,9 @@
 // formatting and base64 decoding of the stream's float32 / uint8 arrays.
 // Reads no frame fields itself; emits no events.
 
+/** Projector mode: how much bigger every view draws its type, lines and nodes. */
+export const PROJECTOR_SCALE = 1.8;
+
 /** Canvas backing store by devicePixelRatio; returns the 2-D context scaled to CSS pixels. */
 export function fitCanvas(canvas, cssWidth, cssHeight) {
   const dpr = window.devicePixelRatio || 1;

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.presets import PRESETS
 from app.reach import LECTURE_COMMAND, reach
+from app.registry import CLASS_COLORS
 from app.saved import StorageUnavailable
 from engine.datasets import DATASETS
 from engine.trainer import plane_extent
@@ -15,7 +16,6 @@ from engine.trainer import plane_extent
 router = APIRouter(include_in_schema=False)
 
 THUMB_POINTS = 120
-CLASS_FILL = {-1.0: "#e66101", 1.0: "#5e3c99", 0.0: "#e66101", 2.0: "#1b9e77"}
 
 
 @lru_cache(maxsize=1)
@@ -28,9 +28,10 @@ def dataset_thumbs() -> list[dict]:
         r = 1.3 if len(X) > 20 else 3.5   # the truth table's four points must still show
         dots = []
         for (x1, x2), label in zip(X[:THUMB_POINTS], y[:THUMB_POINTS], strict=True):
-            fill = CLASS_FILL.get(float(label)) if ds.classes else None
-            if fill is None:  # regression: the sign of the target picks the hue
-                fill = CLASS_FILL[1.0 if label >= 0 else -1.0]
+            # −1 and class 0 the first colour, +1 and class 1 the second, class 2 the third;
+            # regression: the sign of the target picks the hue
+            index = int(label) if ds.classes > 2 else int(label >= 0)
+            fill = CLASS_COLORS[index]
             cx, cy = (x1 - lo) / (hi - lo) * 40, (hi - x2) / (hi - lo) * 40
             dots.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{fill}"/>')
         thumbs.append({"name": name, "kind": ds.kind, "svg": "".join(dots)})

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.session import SessionConfig
+from app.schemas.session import EXPORT_FORMAT, SessionConfig
 from app.schemas.step import LayerTrace, NetworkOut, Number, OptimizerStateOut, ParamArrays
 
 Status = Literal["paused", "playing", "diverged"]
@@ -43,6 +43,15 @@ class Phase(BaseModel):
     count: int
 
 
+class ProblemKind(BaseModel):
+    """The problem the session learns, as the engine sees it (the page never guesses it)."""
+
+    kind: Literal["classification", "regression"]
+    classes: int = Field(description="2 for binary labels, 3+ for class indices, 0 for regression")
+    outputs: int = Field(description="output nodes n_L")
+    fused: bool = Field(description="true: δ^L = (ŷ − y)/N, the loss fused with its output layer")
+
+
 class SessionState(BaseModel):
     """A session: what GET /api/sessions/{id} and every control answer."""
 
@@ -56,6 +65,7 @@ class SessionState(BaseModel):
     activations: list[str]
     feature_labels: list[str]
     extent: list[float] = Field(description="the plane's [low, high] on both axes")
+    problem: ProblemKind
     network: NetworkOut
     optimizer_state: OptimizerStateOut
     metrics: Metrics
@@ -95,7 +105,7 @@ class ExportedParams(BaseModel):
 class ExportAnswer(BaseModel):
     """What GET /export answers (and POST /import takes back)."""
 
-    format: Literal["backprop-playground/session@1"]
+    format: Literal[EXPORT_FORMAT]
     config: SessionConfig
     network: ExportedParams
     optimizer_state: OptimizerStateOut

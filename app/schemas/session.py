@@ -1,6 +1,5 @@
 """Session requests: create, control, hand edits, import."""
 
-import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -12,6 +11,7 @@ from app.schemas.step import (
     Counted,
     Finite,
     InitName,
+    LossName,
     Matrix,
     Optimizer,
     OptimizerState,
@@ -22,22 +22,27 @@ from app.schemas.step import (
     whole,
 )
 from engine.activations import ACTIVATIONS
-from engine.datasets import DATASETS
+from engine.datasets import BOX, DATASETS
+from engine.errors import EngineError
 from engine.features import FEATURES
+from engine.losses import check_pairing, check_targets, default_loss
+from engine.targets import output_size
 
 HiddenActivation = Literal[tuple(n for n, a in ACTIVATIONS.items() if not a.output_only)]
 OutputActivation = Literal[tuple(ACTIVATIONS)]
 DatasetName = Literal[tuple(DATASETS) + ("custom",)]
 FeatureName = Literal[tuple(FEATURES)]
 MAX_SPEED = 1e6  # steps a second: more than any session trains; null means as fast as it goes
+EXPORT_FORMAT = "backprop-playground/session@1"
 
 
-Point = Annotated[list[Annotated[Finite, Field(ge=-6, le=6)]], Field(min_length=2, max_length=2)]
+Coordinate = Annotated[Finite, Field(ge=-BOX, le=BOX)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 TargetRow = Annotated[list[Finite], Field(min_length=1, max_length=16, fail_fast=True)]
 
 
 class OwnData(Strict):
-    """Points of the user's own: raw (x1, x2) in [−6, 6]², with labels ±1 (classification)
+    """Points of the user's own: raw (x1, x2) in the plane [−6, 6]², with labels ±1 (classification)
     or rows of targets (regression, one output node per column)."""
 
     inputs: Annotated[list[Point], Field(min_length=1, fail_fast=True), Counted] = Field(
@@ -87,7 +92,7 @@ class SessionConfig(Strict):
     output_activation: OutputActivation | None = Field(
         None, description="null: tanh (classification), linear (regression), softmax (3 classes)"
     )
-    loss: Literal["mse", "bce", "softmax_ce"] | None = Field(
+    loss: LossName | None = Field(
         None, description="null: mse, or softmax_ce with a softmax output"
     )
     optimizer: Optimizer = Field(default_factory=lambda: SGD(name="sgd"))
@@ -116,36 +121,25 @@ class SessionConfig(Strict):
 
 
 def _check_outputs(cfg: SessionConfig) -> None:
-    """Refuse an output layer or loss that cannot mean anything for this data set's targets."""
+    """Refuse an output layer or loss that cannot mean anything for this data set's targets:
+    the engine's rules (engine/losses.py), checked here so that a 422 comes before a build."""
     if cfg.dataset == "custom":
         targets = cfg.data.targets
         outputs = len(targets[0]) if targets else 1
+        values = [v for row in targets for v in row] if targets else [0.0, 1.0]
     else:
-        targets, spec = None, DATASETS[cfg.dataset]
-        outputs = spec.classes if spec.kind == "classification" and spec.classes > 2 else 1
+        spec = DATASETS[cfg.dataset]
+        outputs = output_size(spec.kind, spec.classes)
+        values = [-1.0, 1.0] if spec.kind == "regression" else [0.0, 1.0]
     output = cfg.output_activation
-    loss = cfg.loss or ("softmax_ce" if output == "softmax" else None)
-    if output == "softmax" and outputs < 2:
-        raise ValueError(
-            "output_activation: softmax over one output node is always 1 (the loss never moves); "
-            "this problem has 1 output: use tanh or sigmoid (with bce) for two classes, "
-            "linear for regression"
-        )
-    regression = cfg.dataset != "custom" and DATASETS[cfg.dataset].kind == "regression"
-    if loss == "bce" and (regression or (targets and _outside(targets, 0.0, 1.0))):
-        raise ValueError(
-            "loss: bce needs targets in [0, 1] (labels ±1 become 0 and 1); these targets "
-            "reach outside it: use mse"
-        )
-    if loss == "softmax_ce" and targets and _outside(targets, 0.0, math.inf):
-        raise ValueError(
-            "loss: softmax_ce needs targets ≥ 0 (class probabilities, a one-hot row per "
-            "point); these have negative values: use mse"
-        )
-
-
-def _outside(rows: list[list[float]], low: float, high: float) -> bool:
-    return any(not low <= v <= high for row in rows for v in row)
+    loss = cfg.loss or default_loss(output)
+    try:
+        if output is not None:
+            check_pairing(loss, output, outputs)
+        check_targets(loss, values)
+    except EngineError as err:
+        field = {"layers": "output_activation", "targets": "loss"}.get(err.field, err.field)
+        raise ValueError(f"{field}: {str(err).split(': ', 1)[1]}") from None
 
 
 class StepBody(Strict):
@@ -202,7 +196,7 @@ class ParameterEdit(Strict):
 
 
 EXPORT_EXAMPLE = {  # three steps of a 2-2-1 network on the four points of XOR
-    "format": "backprop-playground/session@1",
+    "format": EXPORT_FORMAT,
     "config": {
         "dataset": "custom",
         "data": {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "labels": [-1, 1, 1, -1]},
@@ -275,7 +269,7 @@ class SessionExport(Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXPORT_EXAMPLE]})
 
-    format: Literal["backprop-playground/session@1"]
+    format: Literal[EXPORT_FORMAT]
     config: SessionConfig
     network: ExportNetwork
     optimizer_state: OptimizerState

@@ -3,15 +3,19 @@
 Field names are the public contract of design.md; never rename one.
 """
 
+import json
 from contextvars import ContextVar
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Literal, Union
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 
 from engine.activations import ACTIVATIONS
 from engine.initializers import INITIALIZERS
-from engine.losses import LOSSES
+from engine.losses import LOSSES, check_pairing, check_targets
+from engine.optimizers import OPTIMIZERS
+from engine.regularizers import REGULARIZERS
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 MAX_COUNT = 2**53  # steps, epochs, updates: counted exactly in a float, never reached in practice
@@ -78,8 +82,9 @@ class NetworkSpec(Strict):
                 f"activations: needs {L} names (one per layer after the input), "
                 f"got {len(self.activations)}"
             )
-        if "softmax" in self.activations[:-1]:
-            raise ValueError("activations: softmax is allowed on the output layer only")
+        for name in self.activations[:-1]:
+            if ACTIVATIONS[name].output_only:
+                raise ValueError(f"activations: {name} is allowed on the output layer only")
         for k in range(1, L + 1):
             m, n = self.layers[k - 1], self.layers[k]
             if self.weights is not None:
@@ -104,32 +109,44 @@ def _check_matrix(field: str, matrices: list, k: int, m: int, n: int, L: int) ->
         raise ValueError(f"{field}[{k - 1}]: needs {m} rows of {n} values (layers {m} → {n})")
 
 
-class SGD(Strict):
-    name: Literal["sgd"]  # required, as for the others: the union is told apart by name
-    learning_rate: Finite = Field(0.03, gt=0, examples=[0.8])
+def _optimizer_model(spec) -> type[BaseModel]:
+    """The request model of one engine optimizer: its name, α and hyper-parameters."""
+    fields = {
+        # required, as for the others: the union is told apart by name
+        "name": (Literal[spec.name], ...),
+        "learning_rate": (Finite, Field(spec.learning_rate, gt=0)),
+    }
+    for h in spec.hypers:
+        bounds = {"gt" if h.low_open else "ge": h.low}
+        if h.high is not None:
+            bounds["lt"] = h.high
+        fields[h.name] = (Finite, Field(h.default, **bounds))
+    return create_model(spec.title or spec.name, __base__=Strict, **fields)
 
 
-class Momentum(Strict):
-    name: Literal["momentum"]
-    learning_rate: Finite = Field(0.1, gt=0)
-    momentum: Finite = Field(0.9, ge=0, lt=1)
-
-
-class Adam(Strict):
-    name: Literal["adam"]
-    learning_rate: Finite = Field(0.01, gt=0)
-    beta1: Finite = Field(0.9, ge=0, lt=1)
-    beta2: Finite = Field(0.999, ge=0, lt=1)
-    epsilon: Finite = Field(1e-8, gt=0)
-
-
-Optimizer = Annotated[SGD | Momentum | Adam, Field(discriminator="name")]
-OPTIMIZER_MODELS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+OPTIMIZER_MODELS = {name: _optimizer_model(spec) for name, spec in OPTIMIZERS.items()}
+# Requests travel to the workers pickled, and pickle finds a class by its module and name
+globals().update({model.__name__: model for model in OPTIMIZER_MODELS.values()})
+Optimizer = Annotated[Union[tuple(OPTIMIZER_MODELS.values())], Field(discriminator="name")]  # noqa: UP007
+SGD = OPTIMIZER_MODELS["sgd"]   # the default optimizer of every request
+SLOT_NAMES = tuple(dict.fromkeys(s for spec in OPTIMIZERS.values() for s in spec.slot_names))
 
 
 class Regularization(Strict):
-    name: Literal["l1", "l2"]
+    name: Literal[tuple(REGULARIZERS)]
     rate: Finite = Field(0.001, ge=0)
+
+    def step_fields(self) -> dict:
+        """As StepConfig's regularization and regularization_rate."""
+        return {"regularization": self.name, "regularization_rate": self.rate}
+
+
+NO_REGULARIZATION = {"regularization": None, "regularization_rate": 0.0}
+
+
+def regularization_fields(reg: Regularization | None) -> dict:
+    """The one unpacking of a request's regularization into StepConfig's two fields."""
+    return NO_REGULARIZATION if reg is None else reg.step_fields()
 
 
 class Params(Strict):
@@ -139,29 +156,29 @@ class Params(Strict):
     biases: list[Row]
 
 
-class OptimizerState(Strict):
-    name: Literal["sgd", "momentum", "adam"]
+class _StateIn(Strict):
+    name: Literal[tuple(OPTIMIZERS)]
     t: Whole = Field(
         0, ge=0, le=MAX_COUNT, description="updates taken so far (adam's bias correction uses it)"
     )
-    velocity: Params | None = None
-    m: Params | None = None
-    v: Params | None = None
 
 
-DESIGN_EXAMPLE = {  # design.md's worked example: loss 0.4223039553650916 before the update
-    "network": {
-        "layers": [2, 2, 1],
-        "activations": ["sigmoid", "linear"],
-        "weights": [[[0.5, -0.3], [0.8, 0.2]], [[1.0], [-1.2]]],
-        "biases": [[0.1, -0.1], [0.0]],
-    },
-    "loss": "mse",
-    "optimizer": {"name": "sgd", "learning_rate": 0.8},
-    "inputs": [[0, 1]],
-    "targets": [[1]],
-    "steps": 1,
-}
+class _StateOut(BaseModel):
+    name: str
+    t: int
+
+
+def _with_slots(title: str, base: type[BaseModel], slot: type) -> type[BaseModel]:
+    """An optimizer state with every slot any engine optimizer keeps (null where unused)."""
+    return create_model(title, __base__=base, **{s: (slot | None, None) for s in SLOT_NAMES})
+
+
+OptimizerState = _with_slots("OptimizerState", _StateIn, Params)
+
+
+DESIGN_EXAMPLE = json.loads((Path(__file__).parent / "design_example.json").read_text())
+"""design.md's worked example (docs/example.json links to this file): loss 0.4223039553650916
+before the update."""
 
 
 class StepRequest(Strict):
@@ -201,25 +218,9 @@ def _check_batch(request) -> None:
         )
     if any(len(row) != n_out for row in request.targets):
         raise ValueError(f"targets: every row needs {n_out} values (layers[-1])")
-    output = request.network.activations[-1]
-    if request.loss == "bce" and output != "sigmoid":
-        raise ValueError(f"loss: bce needs a sigmoid output layer, got {output}")
-    if request.loss == "softmax_ce" and output != "softmax":
-        raise ValueError(f"loss: softmax_ce needs a softmax output layer, got {output}")
-    if output == "softmax" and request.loss != "softmax_ce":
-        raise ValueError(f"loss: a softmax output layer needs softmax_ce, got {request.loss}")
-    if output == "softmax" and n_out < 2:
-        raise ValueError(
-            "network.layers: softmax over one output node is always 1 (the loss never moves); "
-            "give it 2 or more output nodes, or use sigmoid with bce for one"
-        )
-    values = [v for row in request.targets for v in row]
-    if request.loss == "bce" and not all(0.0 <= v <= 1.0 for v in values):
-        raise ValueError("targets: bce needs targets in [0, 1]; use mse for other values")
-    if request.loss == "softmax_ce" and min(values) < 0.0:
-        raise ValueError(
-            "targets: softmax_ce needs targets ≥ 0 (class probabilities, e.g. one-hot rows)"
-        )
+    # The engine's own rules (an EngineError is a ValueError: pydantic answers it as a 422)
+    check_pairing(request.loss, request.network.activations[-1], n_out)
+    check_targets(request.loss, [v for row in request.targets for v in row])
 
 
 class GradcheckRequest(Strict):
@@ -265,12 +266,7 @@ class NetworkOut(BaseModel):
     biases: list[list[Number]]
 
 
-class OptimizerStateOut(BaseModel):
-    name: str
-    t: int
-    velocity: ParamArrays | None = None
-    m: ParamArrays | None = None
-    v: ParamArrays | None = None
+OptimizerStateOut = _with_slots("OptimizerStateOut", _StateOut, ParamArrays)
 
 
 class StepResponse(BaseModel):

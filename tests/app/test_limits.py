@@ -49,16 +49,16 @@ def test_targets_that_do_not_match_the_inputs_are_refused_naming_targets(client)
 
 def test_unknown_activation_is_refused_naming_activations(client):
     body = design_step()
-    body["network"]["activations"][0] = "swish"
+    body["network"]["activations"][0] = "no_such_activation"
     assert "activations" in detail_of(client.post("/api/step", json=body))
 
 
 def test_unknown_loss_is_refused_naming_loss(client):
-    assert "loss" in detail_of(client.post("/api/step", json=design_step(loss="hinge")))
+    assert "loss" in detail_of(client.post("/api/step", json=design_step(loss="no_such_loss")))
 
 
 def test_unknown_optimizer_is_refused_naming_optimizer(client):
-    body = design_step(optimizer={"name": "rmsprop", "learning_rate": 0.1})
+    body = design_step(optimizer={"name": "no_such_optimizer", "learning_rate": 0.1})
     assert "optimizer" in detail_of(client.post("/api/step", json=body))
 
 
@@ -146,13 +146,13 @@ def test_a_session_step_over_the_limit_is_refused_naming_steps(client, new_sessi
         ({"hidden": [17]}, "hidden"),
         ({"hidden": [2] * 9}, "hidden"),
         ({"points": 5001}, "points"),
-        ({"dataset": "moons"}, "dataset"),
+        ({"dataset": "no_such_set"}, "dataset"),
         ({"activation": "softmax"}, "activation"),
         ({"loss": "bce"}, "loss"),
         ({"loss": "softmax_ce"}, "loss"),
-        ({"optimizer": {"name": "rmsprop"}}, "optimizer"),
+        ({"optimizer": {"name": "no_such_optimizer"}}, "optimizer"),
         ({"features": ["x1", "x1"]}, "features"),
-        ({"features": ["x3"]}, "features"),
+        ({"features": ["no_such_feature"]}, "features"),
         ({"dataset": "custom"}, "data"),
         ({"noise": 51}, "noise"),
         ({"train_share": 5}, "train_share"),

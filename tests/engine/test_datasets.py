@@ -177,9 +177,8 @@ def test_make_dataset_uses_all_xor_table_rows_for_train_and_test():
 @pytest.mark.parametrize(
     ("kwargs", "parameter"),
     [
-        ({"name": "moons"}, "name"),
+        ({"name": "no_such_set"}, "name"),
         ({"n": 0}, "n"),
-        ({"n": 5001}, "n"),
         ({"n": 2.5}, "n"),
         ({"noise": -0.1}, "noise"),
         ({"noise": 0.7}, "noise"),

@@ -64,8 +64,8 @@ def test_feature_matrix_turns_integer_points_into_float64():
 
 
 def test_feature_matrix_rejects_an_unknown_name():
-    with pytest.raises(EngineError, match="unknown feature 'x3'"):
-        feature_matrix(X, ["x1", "x3"])
+    with pytest.raises(EngineError, match="unknown feature 'no_such_feature'"):
+        feature_matrix(X, ["x1", "no_such_feature"])
 
 
 def test_feature_matrix_rejects_an_empty_list():

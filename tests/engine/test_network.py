@@ -101,7 +101,8 @@ def test_wrong_activation_count_is_an_error_that_says_how_many():
 
 
 def test_unknown_activation_is_an_error_that_names_it():
-    _raises(r"activations\[1\]: unknown activation 'swish'", SIZES, ["tanh", "swish"])
+    _raises(r"activations\[1\]: unknown activation 'no_such_activation'", SIZES,
+            ["tanh", "no_such_activation"])
 
 
 def test_softmax_on_a_hidden_layer_is_an_error():
@@ -178,17 +179,17 @@ def test_softmax_output_without_softmax_ce_is_an_error():
 
 
 def test_unknown_loss_is_an_error_that_names_it():
-    _config_raises("loss: unknown loss 'hinge'", ["tanh", "tanh"], loss="hinge")
+    _config_raises("loss: unknown loss 'no_such_loss'", ["tanh", "tanh"], loss="no_such_loss")
 
 
 def test_unknown_optimizer_is_an_error_that_names_it():
-    _config_raises("optimizer.name: unknown optimizer 'rmsprop'", ["tanh", "tanh"],
-                   optimizer=OptimizerConfig("rmsprop"))
+    _config_raises("optimizer.name: unknown optimizer 'no_such_optimizer'", ["tanh", "tanh"],
+                   optimizer=OptimizerConfig("no_such_optimizer"))
 
 
 def test_unknown_regularization_is_an_error_that_names_it():
-    _config_raises("regularization.name: unknown regularization 'l3'", ["tanh", "tanh"],
-                   regularization="l3")
+    _config_raises("regularization.name: unknown regularization 'no_such_regularization'",
+                   ["tanh", "tanh"], regularization="no_such_regularization")
 
 
 # Initialisers

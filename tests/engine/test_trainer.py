@@ -236,8 +236,8 @@ def test_set_batch_size_below_one_is_an_error(trainer):
 
 
 def test_unknown_data_set_is_an_error():
-    with pytest.raises(EngineError, match="dataset: unknown data set 'moons'"):
-        Trainer(RunConfig(dataset="moons"))
+    with pytest.raises(EngineError, match="dataset: unknown data set 'no_such_set'"):
+        Trainer(RunConfig(dataset="no_such_set"))
 
 
 # Other data sets
