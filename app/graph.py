@@ -20,7 +20,8 @@ def shown_example(session: Session, N: int) -> int:
 def graph_json(session: Session, layer: int, node: int, example: int | None) -> dict:
     trainer, record = session.trainer, session.trainer.last
     if record is None or trainer.last_batch is None or session.before is None:
-        raise EngineError("step: take one step first (the graph shows the last step's numbers)")
+        raise EngineError("step: take one step first (the graph shows the last step's numbers)",
+                          "step")
     net = trainer.net
     before = Network(net.sizes, net.activations, session.before)
     d = shown_example(session, len(record.o[0])) if example is None else example

@@ -104,4 +104,4 @@ def _dE_do(net: Network, record: StepRecord, Y: np.ndarray, loss: str,
 
 def _check(field: str, value: int, lo: int, hi: int) -> None:
     if not lo <= value <= hi:
-        raise EngineError(f"{field}: must be in {lo}..{hi}, got {value}")
+        raise EngineError(f"{field}: must be in {lo}..{hi}, got {value}", field)

@@ -26,13 +26,18 @@ def problems_detail(err: LessonError) -> list[dict]:
     ]
 
 
-def lesson_or_error(settings, name: str) -> Lesson:
+def lesson_or_error(settings, name: str, field: list[str] | None = None) -> Lesson:
+    """The lesson called `name`; none: a 404 when the name is the path's, a 422 naming the
+    field when a request body gave it (the session in the path exists)."""
     try:
         lesson = load(settings.lessons_dir, name)
     except LessonError as err:
         raise HTTPException(422, problems_detail(err)) from None
     if lesson is None:
-        raise HTTPException(404, f"no lesson {name!r} in the lessons folder")
+        message = f"no lesson {name!r} in the lessons folder"
+        if field is None:
+            raise HTTPException(404, message)
+        raise HTTPException(422, [{"type": "value_error", "loc": field, "msg": message}])
     return lesson
 
 
@@ -72,7 +77,7 @@ async def present_lesson(name: str, request: Request, store: StoreDep, hub: HubD
 async def show_slide(body: LessonMove, session: ControlDep, request: Request, hub: HubDep,
                      store: StoreDep):
     """Show a lesson's slide: its actions drive the session; followers are sent the slide."""
-    lesson = lesson_or_error(request.app.state.settings, body.lesson)
+    lesson = lesson_or_error(request.app.state.settings, body.lesson, ["body", "lesson"])
     try:
         return await request.app.state.presenter.show(hub, store, session, lesson, body.slide)
     except LessonError as err:

@@ -215,8 +215,10 @@ def test_moving_slides_needs_the_control_token_and_a_slide_that_exists(lesson_cl
     assert lesson_client.post(url, json={"lesson": "runnable", "slide": 1}).status_code == 403
     past = lesson_client.post(url, json={"lesson": "runnable", "slide": 9}, headers=control)
     assert past.status_code == 422 and "slides 0..8" in past.json()["detail"][0]["msg"]
-    missing = lesson_client.post(url, json={"lesson": "nope", "slide": 0}, headers=control)
-    assert missing.status_code == 404
+    missing = lesson_client.post(url, json={"lesson": "no_such_lesson", "slide": 0},
+                                 headers=control)
+    # the session in the path exists: the body's lesson name is what is wrong
+    assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "lesson"]
 
 
 def follow_until_lesson(websocket, slide):
