@@ -9,12 +9,20 @@ import { createStream } from "./stream.js";
 
 const box = document.getElementById("slide-race");
 const q = (sel) => box.querySelector(sel);
-const race = { id: null, stream: null };
-const view = createRaceView(box, race, {
-  copy,
-  chartHeight: () => Math.max(80, Math.min(150, window.innerHeight * 0.17)),
-  bigLanes: false,   // each network beside its plane: projector scale would crowd its labels
-});
+const race = { id: null, stream: null, lanes: [], step: 0 };
+let view = null;   // made at the first race slide, from the page's template
+
+function made() {
+  if (!view) {
+    box.append(q(".race-view-template").content.cloneNode(true));
+    view = createRaceView(box, race, {
+      copy,
+      chartHeight: () => Math.max(80, Math.min(150, window.innerHeight * 0.17)),
+      bigLanes: false,   // each network beside its plane: projector scale would crowd its labels
+    });
+  }
+  return view;
+}
 const big = () => document.body.classList.contains("projector");
 let wasBig = big();
 
@@ -39,21 +47,24 @@ function show(info) {
   hide();
   race.id = info.id;
   box.hidden = false;
-  document.body.classList.add("lesson-race");   // page.css hides the session's panels
+  document.body.classList.add("lesson-race");   // lesson-race.css hides the session's panels
   q(".slide-race-vary").textContent = info.vary.replace("_", " ");
   q(".slide-race-status").textContent = "connecting…";
   q(".slide-race-link").href = info.watch_url;
-  view.setBig(big());
+  made().setBig(big());
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  race.stream = createStream(`${scheme}://${location.host}/api/races/${info.id}/stream`,
-    { other: onMessage, connection });
+  const stream = createStream(`${scheme}://${location.host}/api/races/${info.id}/stream`, {
+    other: (msg) => race.stream === stream && onMessage(msg),   // none from a race left behind
+    connection: (news) => race.stream === stream && connection(news),
+  });
+  race.stream = stream;
 }
 
 function hide() {
   if (race.stream) race.stream.close();
   race.stream = null;
   race.id = null;
-  view.clear();
+  if (view) view.clear();
   if (box.hidden) return;
   box.hidden = true;
   document.body.classList.remove("lesson-race");
@@ -76,7 +87,7 @@ document.addEventListener("following", hide);
 window.addEventListener("resize", () => !box.hidden && view.resize());
 // projector on or off (main.js sets the body's class): the lanes' type and lines follow
 new MutationObserver(() => {
-  if (big() !== wasBig) { wasBig = big(); view.setBig(wasBig); }
+  if (big() !== wasBig) { wasBig = big(); if (view) view.setBig(wasBig); }
 }).observe(document.body, { attributes: true, attributeFilter: ["class"] });
 
 window.backpropLessonRace = race;   // the browser tests read it
