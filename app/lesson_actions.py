@@ -1,6 +1,8 @@
 """What a lesson's slide does to the teacher's session: one entry per action in ACTIONS,
-`name: (argument model, coroutine)`. A new action (say "race") is one more entry here and
-its argument model in app/schemas/lesson.py; a name not here is refused when the file loads.
+`name: (argument model, coroutine)`. A new action is one more entry here and its argument
+model in app/schemas/lesson.py; a name not here is refused when the file loads.
+`race` starts a race (app/racing.py) that the presentation owns: app/presenting.py ends it
+when the slide is left or the session ends.
 
 The actions run on the event loop's side and drive the session only through the hub, as the
 REST controls do: each is a few calls into the session's worker.
@@ -21,6 +23,7 @@ from app.schemas.lesson import (
     PatchArgs,
     PlayUntilArgs,
     PresetArgs,
+    RaceArgs,
     ResetArgs,
     StepArgs,
     StepToArgs,
@@ -43,11 +46,14 @@ async def _never() -> bool:
 
 @dataclass
 class Run:
-    """One slide's actions on one session; `state` is the SessionState after the last call."""
+    """One slide's actions on one session; `state` is the SessionState after the last call,
+    `race` the race the slide started (app/racing.py Races: `races`), its owner's to end."""
 
     hub: object
     handle: object
+    races: object = None
     state: dict | None = None
+    race: object = None
 
     async def control(self, op: str, **args) -> dict:
         return self._took(await self.hub.control(self.handle, op, **args))
@@ -152,6 +158,27 @@ async def _highlight(run: Run, args: HighlightArgs) -> None:
         raise ActionFailed(f"edge.i: layer {k - 1} has nodes 0..{sizes[k - 1] - 1}, not {t['i']}")
 
 
+async def _race(run: Run, args: RaceArgs) -> None:
+    """A race of the slide's lanes, from the session's config as it is now unless the slide
+    names a base, played at once; a second race on the same slide replaces the first."""
+    if run.races is None:
+        raise ActionFailed("this server does not run races")
+    try:
+        configs = args.lane_configs((await run.read())["config"])
+    except ValueError as err:
+        raise ActionFailed(str(err)) from None
+    if run.race is not None:
+        run.races.end(run.race)
+        run.race = None
+    lanes = [("config", c) for c in configs]
+    try:   # as POST /api/races: a prompt answer when the lanes' worker is too busy
+        run.race = await asyncio.wait_for(run.races.open(lanes, args.vary, args.values),
+                                          run.races.settings.create_timeout_seconds)
+    except TimeoutError:
+        raise ActionFailed("the server is too busy to start a race now; try again") from None
+    await run.races.control(run.race, "play", speed=args.speed)
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     args: type[BaseModel]
@@ -167,6 +194,7 @@ ACTIONS: dict[str, ActionSpec] = {
     "play_until": ActionSpec(PlayUntilArgs, _play_until),
     "step_to": ActionSpec(StepToArgs, _step_to),
     "highlight": ActionSpec(HighlightArgs, _highlight),
+    "race": ActionSpec(RaceArgs, _race),
 }
 
 # The actions that start the session anew, and the SessionConfig each starts it from: a

@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.feeds = Feeds()
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
     app.state.races = Races(app.state.hub, app.state.store, settings)
-    app.state.store.on_remove = _ending(app.state.feeds, app.state.hub, app.state.races)
+    app.state.presenter = Presenter(app.state.feeds, app.state.races)   # lessons
+    app.state.store.on_remove = _ending(app.state.feeds, app.state.hub, app.state.races,
+                                        app.state.presenter)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.state.templates.env.globals["registry"] = catalog(settings)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
@@ -73,7 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
         app.include_router(module.router, responses=extra)
     app.include_router(races.pages)
-    app.state.presenter = Presenter(app.state.feeds)   # lessons: slides drive sessions
     app.include_router(lessons.router, responses={**NOT_FOUND, **FORBIDDEN, **FULL})
     app.include_router(lessons.pages)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, max_rows=settings.max_points)
@@ -94,11 +95,12 @@ def _check_storage(saved: SavedSessions) -> None:
                   "answer 503 until BACKPROP_DATA_DIR is fixed)", problem)
 
 
-def _ending(feeds: Feeds, hub: Hub, races: Races):
+def _ending(feeds: Feeds, hub: Hub, races: Races, presenter: Presenter):
     def end(handle) -> None:   # a session that goes: its followers hear it, its worker drops it
         feeds.discard(handle)
         hub.drop(handle)
         races.lane_gone(handle)   # a race ends with any of its lanes
+        presenter.session_gone(handle)   # …and a lesson's race with the lesson's session
 
     return end
 

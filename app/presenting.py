@@ -18,11 +18,15 @@ from engine.errors import EngineError
 
 class Presenter:
     """One lock a session: two slides asked for at once run one after the other, never
-    interleaved (a clicker pressed twice)."""
+    interleaved (a clicker pressed twice). A slide's race (the `race` action) is the
+    presentation's: it holds the race's token, and ends the race when another slide is shown
+    (going back to the slide starts a new one) or the session ends, so none is left over."""
 
-    def __init__(self, feeds) -> None:
+    def __init__(self, feeds, races=None) -> None:
         self.feeds = feeds
+        self.races = races          # app/racing.py Races
         self.locks: dict[str, asyncio.Lock] = {}
+        self.shown: dict = {}       # session id -> the race its slide plays (app/racing.Race)
 
     def lock(self, handle, store) -> asyncio.Lock:
         for gone in [i for i in self.locks if store.get(i) is None]:
@@ -36,14 +40,22 @@ class Presenter:
                                        f"this lesson has slides 0..{len(lesson.slides) - 1}")])
         slide = lesson.slides[index]
         async with self.lock(handle, store):
-            run = Run(hub, handle)
-            for action in slide.actions:
-                try:
-                    await ACTIONS[action.name].run(run, action.args)
-                except (ActionFailed, EngineError, RequestValidationError) as err:
-                    raise LessonError(
-                        [Problem(lesson.file, action.line, action.field, _message(err))]
-                    ) from None
+            self.end_race(handle.id)   # the slide shown before is left
+            run = Run(hub, handle, self.races)
+            try:
+                for action in slide.actions:
+                    try:
+                        await ACTIONS[action.name].run(run, action.args)
+                    except (ActionFailed, EngineError, RequestValidationError) as err:
+                        raise LessonError(
+                            [Problem(lesson.file, action.line, action.field, _message(err))]
+                        ) from None
+            except BaseException:
+                if run.race is not None:   # a slide that failed shows nothing, nor its race
+                    self.races.end(run.race)
+                raise
+            if run.race is not None:
+                self.shown[handle.id] = run.race
             position = {
                 "type": "lesson",
                 "lesson": lesson.name,
@@ -51,14 +63,33 @@ class Presenter:
                 "slide": index,
                 "count": len(lesson.slides),
                 "highlight": slide.highlight,
+                "race": _race(run.race),
             }
             self.feeds.of(handle).announce("lesson", frames.dumps(position))
         return position
+
+    def end_race(self, session_id: str) -> None:
+        race = self.shown.pop(session_id, None)
+        if race is not None:
+            self.races.end(race)   # nothing when it has ended already (a lane expired)
+
+    def session_gone(self, handle) -> None:
+        """The session ended (deleted, expired, evicted): its slide's race ends with it."""
+        self.end_race(handle.id)
+        self.locks.pop(handle.id, None)
 
     def position(self, handle) -> dict | None:
         feed = self.feeds.feeds.get(handle.id)
         text = feed.sticky.get("lesson") if feed is not None else None
         return None if text is None else orjson.loads(text)
+
+
+def _race(race) -> dict | None:
+    """The `lesson` message's `race` (docs/stream.md): what every follower's page follows."""
+    if race is None:
+        return None
+    return {"id": race.id, "watch_url": race.watch_url, "vary": race.vary,
+            "values": race.values}
 
 
 def _message(err: Exception) -> str:

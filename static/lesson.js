@@ -1,6 +1,7 @@
 // Draws the lesson's slide panel: title, "n / count", the narration (server-made HTML) with its maths
-// typeset by KaTeX. Reads the stream's "lesson" message {lesson, slide, count, highlight}; the presenter
-// (a /lesson/ page holding the token) moves slides with ←/→ and PageUp/PageDown. Emits "pick" {target}.
+// typeset by KaTeX. Reads the stream's "lesson" message {lesson, slide, count, highlight, race}; the
+// presenter (a /lesson/ page holding the token) moves slides with ←/→ and PageUp/PageDown.
+// Emits "pick" {target} and "lesson-shown" {lesson, slide, race} (lesson-race.js shows the race).
 
 import { readLesson, showSlide, tokens } from "./api.js";
 
@@ -59,7 +60,7 @@ export function createLesson(root, panel) {
     q(".slide-next").disabled = !presenting() || msg.slide === msg.count - 1;
     panel.dataset.slide = String(msg.slide);
     emit("pick", { target: msg.highlight || null });
-    emit("lesson-shown", { lesson: msg.lesson, slide: msg.slide });
+    emit("lesson-shown", { lesson: msg.lesson, slide: msg.slide, race: msg.race || null });
   }
 
   /** Ask for slides until the one wanted is shown; one request at a time, in order. */

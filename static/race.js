@@ -1,19 +1,18 @@
-// Draws nothing itself: the race page's wiring. Follows a race's stream, hands each lane its part of
-// every race_state / race_frame / race_heatmaps / race_losses message (race-lane.js draws it), draws
-// the shared loss chart, and sends the controls (with the race's token) to /api/races. Emits nothing.
+// Draws nothing itself: the race page's wiring. Follows a race's stream and hands its messages to
+// race-view.js (the lanes side by side and the shared loss chart), keeps the bar's step and status,
+// and sends the controls (with the race's token) to /api/races. Emits nothing.
 
 import { send, tokens } from "./api.js";
-import { createChart } from "./chart.js";
-import { SERIES } from "./colors.js";
-import { createLane } from "./race-lane.js";
-import { createStream, decodeCharts, decodeFrame, decodeHeatmaps, decodeSeries } from "./stream.js";
+import { createRaceView } from "./race-view.js";
+import { createStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("race");
 const params = new URLSearchParams(location.search);
-const race = { id: root.dataset.race, token: null, info: null, lanes: [], stream: null, playing: false, step: 0 };
-const chart = createChart($("race-loss"), {
-  height: () => Math.max(90, Math.min(document.body.classList.contains("projector") ? 170 : 140, window.innerHeight * 0.19)),
+const race = { id: root.dataset.race, token: null, stream: null };
+const view = createRaceView($("race-view"), race, {
+  copy,
+  chartHeight: () => Math.max(90, Math.min(document.body.classList.contains("projector") ? 170 : 140, window.innerHeight * 0.19)),
 });
 let timer = null;
 
@@ -27,53 +26,17 @@ function message(text) {
   if (text) timer = setTimeout(() => { box.hidden = true; }, 10000);
 }
 
-/** A number as the lane's title shows it; names as they are. */
-const valueText = (v) => (typeof v === "number" ? String(v) : v);
-
-function buildLanes(info, count) {
-  const box = $("lanes");
-  box.replaceChildren();
-  box.style.setProperty("--lanes", count);
-  race.lanes = Array.from({ length: count }, (_, i) => {
-    const el = $("lane-template").content.firstElementChild.cloneNode(true);
-    box.append(el);
-    return createLane(el, { label: `${info.vary} = ${valueText(info.values[i])}`, color: SERIES[i], copy });
-  });
-  setBig(document.body.classList.contains("projector"));
-}
-
+/** The lanes and the chart are race-view.js's; the bar's counters and buttons are the page's. */
 function onMessage(msg) {
-  const parts = msg.lanes || [];
+  view.onMessage(msg);
   if (msg.type === "race_state") {
-    race.info = msg.race;
     $("race-vary").textContent = msg.race.vary.replace("_", " ");
     $("race-code").textContent = msg.race.join_code;
-    if (race.lanes.length !== parts.length) buildLanes(msg.race, parts.length);
-    parts.forEach((s, i) => {
-      if (!s) return;
-      if (s.history) decodeSeries(s.history);
-      if (s.charts) decodeCharts(s.charts);
-      race.lanes[i].setState(s);
-    });
-    drawChart();
   } else if (msg.type === "race_frame") {
-    parts.forEach((f, i) => f && race.lanes[i] && race.lanes[i].frame(decodeFrame(f)));
-    const frames = race.lanes.map((l) => l.lane.frame).filter(Boolean);
-    race.step = Math.max(0, ...frames.map((f) => f.step));
-    race.playing = frames.some((f) => f.status === "playing");
     $("race-step-count").textContent = race.step;
-    $("race-status").textContent = race.playing ? "playing" : frames.every((f) => f.diverged) ? "diverged" : "paused";
+    $("race-status").textContent = race.status;
     $("race-play").textContent = race.playing ? "❚❚ pause" : "▶ play";
-    drawChart();
-  } else if (msg.type === "race_heatmaps") {
-    parts.forEach((h, i) => h && race.lanes[i] && race.lanes[i].heatmaps(decodeHeatmaps(h)));
-  } else if (msg.type === "race_losses") {
-    parts.forEach((m, i) => m && race.lanes[i] && race.lanes[i].losses(decodeSeries(m)));
   }
-}
-
-function drawChart() {
-  chart.draw(race.lanes.map((l) => l.trainLine()));
 }
 
 function follow() {
@@ -127,15 +90,7 @@ async function copy(laneId) {
 function setBig(big) {
   document.body.classList.toggle("projector", big);
   $("race-projector").checked = big;
-  chart.setOptions({ big });
-  for (const lane of race.lanes) lane.setBig(big);
-  resize();
-}
-
-function resize() {
-  for (const lane of race.lanes) lane.resize();
-  chart.resize();
-  drawChart();
+  view.setBig(big);
 }
 
 function controlsFor(token) {
@@ -157,8 +112,7 @@ $("race-projector").addEventListener("change", (e) => {
   params.set("projector", e.target.checked ? "1" : "0");
   history.replaceState(null, "", `${location.pathname}?${params}`);
 });
-$("race-log").addEventListener("change", (e) => { chart.setOptions({ log: e.target.checked }); drawChart(); });
-window.addEventListener("resize", resize);
+window.addEventListener("resize", () => view.resize());
 
 /** A saved race (/r/{code}) opens as a new live race of one's own, then is followed like any. */
 async function start() {

@@ -46,8 +46,10 @@ export function decodeHeatmaps(msg) {
 }
 
 /** Open the stream of one session (or race: opts.other gets the message types not above);
- * returns {close()}. Reconnects 0.5 s, 1 s, 2 s … up to 10 s. */
+ * returns {close()}. Reconnects 0.5 s, 1 s, 2 s … up to 10 s. opts.connection: given, it is
+ * told {up, retryIn, gone} instead of the page (a lesson's race beside the page's session). */
 export function createStream(url, opts = {}) {
+  const connection = opts.connection || ((detail) => emit("connection", detail));
   let socket = null;
   let delay = 500;
   let closed = false;
@@ -57,7 +59,7 @@ export function createStream(url, opts = {}) {
     socket = new WebSocket(url);
     socket.onopen = () => {
       delay = 500;
-      emit("connection", { up: true });
+      connection({ up: true });
     };
     socket.onmessage = (event) => {
       const msg = JSON.parse(event.data);
@@ -74,10 +76,10 @@ export function createStream(url, opts = {}) {
     socket.onclose = (event) => {
       if (closed) return;
       if (event.code === 4404) {
-        emit("connection", { up: false, gone: true });
+        connection({ up: false, gone: true });
         return;
       }
-      emit("connection", { up: false, retryIn: delay });
+      connection({ up: false, retryIn: delay });
       timer = setTimeout(open, delay);
       delay = Math.min(delay * 2, opts.maxDelay || 10000);
     };

@@ -4,10 +4,22 @@ runs the actions."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+import orjson
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from app.presets import PRESETS
-from app.schemas.session import ConfigPatch, SessionConfig
+from app.schemas.race import MAX_LANES, MIN_LANES, VARIED, RaceConfig, Vary
+from app.schemas.session import ConfigPatch, PlayBody, SessionConfig
 from app.schemas.step import Strict
 
 PresetName = Literal[tuple(PRESETS)]
@@ -131,6 +143,74 @@ class HighlightArgs(Lax):
         return {"kind": "b", "layer": self.bias.layer, "i": self.bias.j}
 
 
+def _inner(model: type[BaseModel], data: dict):
+    """`data` checked by another model (the race's own, not a copy of it), its errors placed
+    under the field being validated: {learning_rate: [.., -1]}'s `learning_rate.1` is this
+    field's `[1]` (lenient, as a lesson file is: YAML's 3 stands for 3.0)."""
+    try:
+        return model.model_validate(data, strict=False)
+    except ValidationError as err:
+        raise ValidationError.from_exception_data(err.title, [
+            InitErrorDetails(type=e["type"], loc=tuple(e["loc"][1:]), input=e["input"],
+                             ctx=e.get("ctx", {}))
+            for e in err.errors()
+        ]) from None
+
+
+class RaceArgs(Lax):
+    """`race: {vary: learning_rate, values: [0.03, 0.3, 3]}`: a race of 2–4 lanes that differ
+    in that one setting, played while the slide is shown (app/racing.py). Its base is the
+    session's config as the slide finds it, or `preset` / `config`; `speed` as for play."""
+
+    vary: Literal[tuple(VARIED)] = Field(description="the setting that differs between lanes")
+    values: list[Any] = Field(
+        min_length=MIN_LANES, max_length=MAX_LANES, description="one lane each, in order"
+    )
+    preset: PresetName | None = Field(None, description="a lecture preset's name as the base")
+    config: SessionConfig | None = Field(None, description="a SessionConfig as the base")
+    speed: float | None = Field(None, description="steps a second; null: as fast as it goes")
+
+    @field_validator("values")
+    @classmethod
+    def values_of_the_setting(cls, values: list, info: ValidationInfo) -> list:
+        if "vary" not in info.data:
+            return values   # its own error names it
+        return _inner(Vary, {info.data["vary"]: values}).values
+
+    @field_validator("speed")
+    @classmethod
+    def a_play_speed(cls, speed: float | None) -> float | None:
+        return _inner(PlayBody, {"speed": speed}).speed
+
+    @model_validator(mode="after")
+    def lanes_that_can_be_made(self):
+        if self.preset is not None or self.config is not None:
+            self.lane_configs(None)   # the base is known: its lanes are checked now
+        return self
+
+    def request(self, current: dict | None) -> RaceConfig:
+        """The race as POST /api/races takes it; `current`: the session's config, the base
+        when the slide names none."""
+        if self.preset is not None or self.config is not None:
+            base = {"preset": self.preset, "config": self.config and self.config.model_dump(
+                mode="json", exclude_none=True)}
+        else:
+            base = {"config": current}
+        body = {**{k: v for k, v in base.items() if v is not None},
+                "vary": {self.vary: self.values}}
+        return RaceConfig.model_validate_json(orjson.dumps(body))
+
+    def lane_configs(self, current: dict | None) -> list[dict]:
+        """Each lane's SessionConfig as JSON; ValueError saying why a lane cannot be made."""
+        try:
+            return self.request(current).lane_configs()
+        except ValidationError as err:
+            raise ValueError("; ".join(
+                "".join(f"{'.'.join(map(str, e['loc']))}: " for _ in e["loc"][:1])
+                + e["msg"].removeprefix("Value error, ") for e in err.errors()
+            )) from None
+
+
 # --- answers ---------------------------------------------------------------------------
 
 
@@ -177,6 +257,15 @@ class LessonMove(Strict):
     slide: int = Field(ge=0, lt=MAX_SLIDES)
 
 
+class LessonRace(BaseModel):
+    """The race a slide shows: follow it at /api/races/{id}/stream, or open `watch_url`."""
+
+    id: str
+    watch_url: str
+    vary: str
+    values: list
+
+
 class LessonPosition(BaseModel):
     type: Literal["lesson"] = "lesson"
     lesson: str
@@ -184,3 +273,4 @@ class LessonPosition(BaseModel):
     slide: int = Field(description="0-based")
     count: int
     highlight: dict | None
+    race: LessonRace | None = Field(None, description="the race the slide plays, or null")

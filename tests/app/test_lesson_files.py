@@ -111,17 +111,16 @@ def test_a_value_of_the_wrong_type_names_the_field_inside_the_action():
 
 
 def test_an_unknown_action_is_refused_with_the_list_of_actions():
-    # "race" (lanes racing side by side) is not an action yet: it is refused like any typo
     line, field, message = one_problem("""\
         title: T
         slides:
           - title: One
             do:
               - step: 1
-              - race: {lanes: [sgd, adam]}
+              - quiz: {answers: [sgd, adam]}
         """)
-    assert (line, field) == (6, "slides[0].do[1].race")
-    assert message.startswith("unknown action 'race'") and all(a in message for a in ACTIONS)
+    assert (line, field) == (6, "slides[0].do[1].quiz")
+    assert message.startswith("unknown action 'quiz'") and all(a in message for a in ACTIONS)
 
 
 def test_an_action_of_two_pairs_is_refused():

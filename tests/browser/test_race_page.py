@@ -12,13 +12,15 @@ LANES_DRAWN = """(n) => window.backpropRace && backpropRace.lanes.length === n
   && backpropRace.lanes.every((l) => l.lane.frame && l.lane.heatmaps)"""
 
 
-def pictures(page) -> list[dict]:
-    """Each lane's network and output plane as PNG data URLs, from the canvases themselves."""
+def pictures(page, within: str = "") -> list[dict]:
+    """Each lane's network and output plane as PNG data URLs, from the canvases themselves
+    (of the lanes `within` a selector: a lesson's race slide)."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('.lane')].map((el) => ({
+        """(within) => [...document.querySelectorAll(`${within} .lane`)].map((el) => ({
              network: el.querySelector('.lane-network').toDataURL(),
              plane: el.querySelector('.lane-boundary').toDataURL(),
-           }))"""
+           }))""",
+        within,
     )
 
 
