@@ -60,6 +60,14 @@ class Settings(BaseSettings):
         None, description="the URL students open, when a proxy stands in front (share panel, QR)"
     )
     data_dir: Path = Field(ROOT / "data", description="where saved sessions (SQLite) live")
+    redis_url: str | None = Field(
+        None, description="Redis between instances (redis://host:port/0): followers on any "
+        "instance, shared join codes, saved sessions and snapshots; unset, one instance alone"
+    )
+    snapshot_seconds: float = Field(
+        2.0, gt=0, description="with Redis: live sessions are snapshotted this often, so an "
+        "instance that dies loses at most this much of their training"
+    )
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
 

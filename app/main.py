@@ -61,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
+    app.state.cluster = None
+    if settings.redis_url:   # several instances behind nginx, Redis between them
+        from app.cluster import install
+        install(app, _ending)
     for module in (api, classroom, sessions, stream, pages, docs):
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None

@@ -4,7 +4,7 @@ import asyncio
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from app.live import END
+from app.live import END, MOVED
 
 router = APIRouter()
 
@@ -13,6 +13,8 @@ router = APIRouter()
 async def stream(websocket: WebSocket, session_id: str):
     """Follow a session: state, frames, heatmaps (see docs/stream.md)."""
     app = websocket.app
+    if getattr(app.state, "cluster", None) is not None:   # Redis between instances
+        return await app.state.cluster.follow(websocket, session_id)
     store, hub, feeds = app.state.store, app.state.hub, app.state.feeds
     handle = store.get(session_id)
     await websocket.accept()   # before any close: a browser sees a refused handshake as 1006
@@ -24,10 +26,20 @@ async def stream(websocket: WebSocket, session_id: str):
         await websocket.close(code=4429, reason="this session has its maximum of followers")
         return
     handle.watched(handle.followers + 1)   # counted at once: two joins never both pass the cap
+    try:
+        await relay(websocket, feed, lambda: _joined(hub, handle, feed))
+    finally:
+        handle.watched(handle.followers - 1)
+
+
+async def relay(websocket: WebSocket, feed, joined) -> None:
+    """Join `feed` with what `joined()` made, then send the follower its news until the
+    session ends (END: close 1000), its instance stops (MOVED: close 1012, the page
+    reconnects) or the follower goes."""
     follower = None
     receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
     try:
-        follower = feed.join(await _joined(hub, handle, feed))
+        follower = feed.join(await joined())
         while True:
             taker = asyncio.ensure_future(follower.take(feed))
             done, _ = await asyncio.wait({taker, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -38,6 +50,9 @@ async def stream(websocket: WebSocket, session_id: str):
                 receiver = asyncio.ensure_future(websocket.receive())
                 continue
             messages = taker.result()
+            if messages[-1] is MOVED:
+                await websocket.close(code=1012, reason="this server is restarting; reconnect")
+                break
             for text in messages:
                 await websocket.send_text(text)
             if messages[-1] is END:
@@ -49,7 +64,6 @@ async def stream(websocket: WebSocket, session_id: str):
         receiver.cancel()
         if follower is not None:
             feed.leave(follower)
-        handle.watched(handle.followers - 1)
 
 
 async def _joined(hub, handle, feed):

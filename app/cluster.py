@@ -1,0 +1,502 @@
+"""Several instances behind nginx, Redis between them (BACKPROP_REDIS_URL).
+
+nginx (deploy/nginx/backprop.conf) sends every request for a session to the instance that
+its consistent hash of the session id picks, the owner; a new session's id is nginx's
+request id, hashed the same way, so it is made where its requests will go. Followers' streams
+go round-robin: an instance with followers of a session it does not own subscribes to the
+session's channel and fans the parcels out; the owner publishes each outcome once.
+
+The owner snapshots its sessions (the export, which replays bit for bit) every
+BACKPROP_SNAPSHOT_SECONDS. When it dies, nginx's hash moves its sessions to the others, which
+restore them from the snapshot on the first request for them; when it comes back, it takes
+them back the same way, and the instance that had them lets them go (its next snapshot is
+refused) while its followers stay, now fed through Redis.
+
+Without BACKPROP_REDIS_URL none of this is loaded: one instance, in-process delivery, SQLite.
+"""
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import os
+import re
+import secrets
+import socket
+from dataclasses import dataclass
+
+from fastapi import WebSocket
+from fastapi.responses import JSONResponse
+
+from app import bus as buses
+from app import worker as work
+from app.hub import Hub
+from app.live import MOVED, Feed, Feeds
+from app.routes.stream import _joined, relay
+from app.shared import RedisSaved, SharedState, blocking_client
+from app.store import Handle, SessionStore, StoreFull
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0          # follower counts exchanged this often
+ASK_SECONDS = 5.0           # a remote follower's join waits this long for the owner
+STOP_SNAPSHOT_SECONDS = 5.0 # a stopping instance's last snapshots, at most this long
+NEW_ID_HEADER = "x-backprop-new-session"   # set by nginx on the routes that make a session
+NEW_ID = re.compile(r"[0-9a-f]{32}")      # nginx's $request_id
+# The routes nginx hashes by the session id in their path (the stream is not one of them).
+OWNED_PATH = re.compile(
+    r"^/(?:api/sessions|watch|fragments/share)/(?!import$)([A-Za-z0-9_-]{8,64})(?:/[^/]*)?$"
+)
+proposed_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("proposed_id",
+                                                                         default=None)
+
+
+def channel(session_id: str) -> str:
+    return f"bp:s:{session_id}"
+
+
+def ask_channel(session_id: str) -> str:
+    return f"bp:ask:{session_id}"
+
+
+@dataclass
+class Elsewhere:
+    """A session another instance owns, as a join code finds it: its id and watch link."""
+
+    id: str
+
+    @property
+    def watch_url(self) -> str:
+        return f"/watch/{self.id}"
+
+
+class SharedSessionStore(SessionStore):
+    """The store with join codes shared through Redis and new ids proposed by nginx."""
+
+    shared: SharedState
+
+    def _new_id(self) -> str:
+        wanted = proposed_id.get()
+        if wanted and wanted not in self.sessions and self.shared.claim_new(wanted):
+            return wanted
+        return super()._new_id()
+
+    def _new_code(self, session_id: str) -> str:
+        while True:
+            code = super()._new_code(session_id)
+            if self.shared.claim_code(code, session_id) is not False:
+                return code
+
+    def by_code(self, code: str) -> Handle | Elsewhere | None:
+        found = super().by_code(code)
+        if found is not None:
+            return found
+        session_id = self.shared.session_of(code.strip().upper())
+        return Elsewhere(session_id) if session_id else None
+
+    def adopt(self, session_id: str, token: str, join_code: str, worker: int) -> Handle:
+        """A session restored here from its snapshot: same id, token and join code."""
+        self._make_room()
+        return self.add(Handle(id=session_id, token=token, join_code=join_code, worker=worker))
+
+
+class ClusterFeed(Feed):
+    """A session's followers on this instance. Owned (the session trains here): what it
+    publishes goes to Redis too, once, when other instances have followers of it. Not
+    owned: parcels from Redis come in through `deliver`."""
+
+    def __init__(self, bus: buses.RedisBus, session_id: str) -> None:
+        super().__init__()
+        self.bus, self.channel = bus, channel(session_id)
+        self.owned = False
+        self.remote = 0     # followers other instances have (owned only)
+
+    def publish(self, outcome) -> None:
+        super().publish(outcome)
+        if self.owned and self.remote and outcome.messages:
+            self.bus.publish(self.channel, buses.pack(outcome.messages, outcome.span))
+
+    def deliver(self, parcel: buses.Parcel) -> None:
+        if "end" in parcel.messages:
+            self.end()
+        else:
+            super().publish(parcel)
+
+    def moved(self) -> None:
+        for follower in self.followers:
+            follower.offer("end", MOVED)
+
+
+class ClusterFeeds(Feeds):
+    def __init__(self, bus: buses.RedisBus) -> None:
+        super().__init__()
+        self.bus = bus
+
+    def named(self, session_id: str) -> ClusterFeed:
+        feed = self.feeds.get(session_id)
+        if feed is None:
+            feed = self.feeds[session_id] = ClusterFeed(self.bus, session_id)
+        return feed
+
+    def of(self, handle) -> ClusterFeed:
+        feed = self.named(handle.id)
+        feed.owned = True
+        return feed
+
+    def discard(self, handle) -> None:
+        feed = self.feeds.pop(handle.id, None)
+        if feed is not None:
+            feed.end()
+            if feed.owned and feed.remote:   # other instances' followers hear it too
+                self.bus.publish(feed.channel, buses.pack({"end": "end"}, None))
+
+    def end_all(self) -> None:
+        """This instance stops: its followers reconnect (to another instance), not end."""
+        for feed in self.feeds.values():
+            feed.moved()
+        self.feeds.clear()
+
+
+class ClusterHub(Hub):
+    """The hub, telling the cluster when a session is made here and when it starts/stops."""
+
+    cluster: "Cluster"
+
+    async def start(self) -> None:
+        await super().start()
+        self.cluster.start()
+
+    async def stop(self) -> None:
+        await self.cluster.stop()
+        await super().stop()
+
+    async def open(self, handle: Handle, source: str, data) -> object:
+        outcome = await super().open(handle, source, data)
+        await self.cluster.owned(handle)
+        return outcome
+
+    async def read(self, handle: Handle, op: str) -> bytes:
+        """A read's bytes (an export for a snapshot), made in the session's worker."""
+        outcome = await self._call(handle, work.call, handle.id, op, {}, handle.followers, False)
+        return outcome.body
+
+
+class Cluster:
+    def __init__(self, settings, store: SharedSessionStore, hub: ClusterHub,
+                 feeds: ClusterFeeds, state: SharedState) -> None:
+        self.settings, self.store, self.hub, self.feeds = settings, store, hub, feeds
+        self.state, self.bus, self.me = state, feeds.bus, state.me
+        self.local: dict[str, int] = {}     # followers on this instance, by session
+        self.remote: dict[str, int] = {}    # followers elsewhere, of sessions owned here
+        self.snapped: dict[str, object] = {}  # the checkpoint each last snapshot was made at
+        self.keep: set[str] = set()         # ending here, not for good: keep its snapshot
+        self.restoring: dict[str, asyncio.Task] = {}
+        self.waiting: dict[str, asyncio.Future] = {}   # remote joins, by nonce
+        self.tasks: list[asyncio.Task] = []
+        self.restored = 0
+
+    # --- lifetime ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.bus.start()
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._tick()), loop.create_task(self._snapshots())]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        # A stopping instance (a deploy, a scale-down) hands over its sessions whole.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.snapshot_all(force=True), STOP_SNAPSHOT_SECONDS)
+        await self.bus.stop()
+        await self.state.client.aclose()
+
+    # --- owning -----------------------------------------------------------------------
+
+    async def owned(self, handle: Handle) -> None:
+        """A session made or restored here: claim it, snapshot it at once (a request may go
+        to another instance next), answer joins for it, feed its followers from here."""
+        await self.state.claim(handle.id)
+        self.bus.subscribe(ask_channel(handle.id))
+        self.bus.unsubscribe(channel(handle.id))   # followers here were fed through Redis
+        self.feeds.of(handle)
+        self._recount(handle.id)
+        await self.snapshot(handle)
+
+    async def restore(self, session_id: str) -> None:
+        """nginx sent a request for a session this instance does not have: build it from its
+        snapshot, if there is one (once, however many requests wait for it)."""
+        if self.store.get(session_id) is not None:
+            return
+        task = self.restoring.get(session_id)
+        if task is None:
+            task = self.restoring[session_id] = asyncio.get_running_loop().create_task(
+                self._restore(session_id))
+            task.add_done_callback(lambda _: self.restoring.pop(session_id, None))
+        await asyncio.shield(task)
+
+    async def _restore(self, session_id: str) -> None:
+        snapshot = await self.state.read(session_id)
+        if snapshot is None or self.store.get(session_id) is not None:
+            return
+        handle = self.store.adopt(session_id, snapshot.token, snapshot.join_code,
+                                  self.hub.place())
+        self.keep.add(session_id)   # a failed restore must not delete the snapshot
+        try:
+            await self.hub.open(handle, "export", snapshot.export)
+        finally:
+            self.keep.discard(session_id)
+        if snapshot.status == "playing":
+            await self.hub.control(handle, "play", speed=snapshot.speed)
+        self.restored += 1
+        log.warning("session %s restored here from %s's snapshot", session_id, snapshot.owner)
+
+    def removing(self, ending):
+        """store.on_remove: a session that ends here for good releases its shared records;
+        one that moved to another instance keeps them, and its followers here stay."""
+        def remove(handle: Handle) -> None:
+            self.bus.unsubscribe(ask_channel(handle.id))
+            self.snapped.pop(handle.id, None)
+            self.remote.pop(handle.id, None)
+            if handle.id in self.keep:
+                self.hub.drop(handle)
+                feed = self.feeds.feeds.get(handle.id)
+                if feed is not None:
+                    feed.owned = False
+                    if feed.followers:
+                        self.bus.subscribe(channel(handle.id))
+                    else:
+                        self.feeds.feeds.pop(handle.id)
+                return
+            ending(handle)
+            asyncio.get_running_loop().create_task(self._release(handle))
+        return remove
+
+    async def _release(self, handle: Handle) -> None:
+        try:
+            await self.state.release(handle.id, handle.join_code)
+        except Exception as err:
+            log.error("session %s ended; its shared records stay until they expire: %s",
+                      handle.id, err)
+
+    # --- snapshots --------------------------------------------------------------------
+
+    async def _snapshots(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.snapshot_seconds)
+            try:
+                await self.snapshot_all()
+            except Exception:
+                log.exception("snapshots failed")
+
+    async def snapshot_all(self, force: bool = False) -> None:
+        for handle in list(self.store.sessions.values()):
+            if force or self.snapped.get(handle.id) is not handle.checkpoint:
+                await self.snapshot(handle)
+
+    async def snapshot(self, handle: Handle) -> None:
+        """The session's export, made in its worker, kept in Redis, if it is still ours."""
+        checkpoint = handle.checkpoint
+        try:
+            export = await self.hub.read(handle, "export")
+            mine = await self.state.write(handle.id, export, handle.token, handle.join_code,
+                                          handle.status, handle.speed)
+        except Exception as err:   # Redis away, or the session ended meanwhile
+            if self.store.get(handle.id) is handle:
+                log.error("session %s: no snapshot now: %s", handle.id, err)
+            return
+        if not mine and self.store.get(handle.id) is handle:
+            log.warning("session %s is owned by another instance now; let go here", handle.id)
+            self.keep.add(handle.id)
+            try:
+                self.store.remove(handle.id)
+            finally:
+                self.keep.discard(handle.id)
+            return
+        self.snapped[handle.id] = checkpoint
+
+    # --- followers ----------------------------------------------------------------------
+
+    async def follow(self, websocket: WebSocket, session_id: str) -> None:
+        """The stream route behind nginx: followers of any session on any instance."""
+        await websocket.accept()
+        handle = self.store.get(session_id)
+        if handle is not None:
+            feed = self.feeds.of(handle)
+            def joined():
+                return _joined(self.hub, handle, feed)
+        else:
+            parcel = await self._ask_join(session_id)
+            if parcel is None:
+                # Nobody trains it now: gone for good, or its owner died and nginx has not
+                # sent a request for it to another instance yet (the page retries).
+                if await self._snapshot_exists(session_id):
+                    await websocket.close(code=1013, reason="the session is moving; reconnect")
+                else:
+                    await websocket.close(code=4404, reason="no such session")
+                return
+            feed = self.feeds.named(session_id)
+            if not feed.owned:
+                self.bus.subscribe(feed.channel)
+            async def joined():
+                return parcel
+        if self.local.get(session_id, 0) + self.remote.get(session_id, 0) >= \
+                self.settings.max_followers:
+            await websocket.close(code=4429, reason="this session has its maximum of followers")
+            return
+        self.local[session_id] = self.local.get(session_id, 0) + 1
+        self._recount(session_id)
+        try:
+            await relay(websocket, feed, joined)
+        finally:
+            self.local[session_id] -= 1
+            self._recount(session_id)
+            if not feed.followers and not feed.owned:
+                self.bus.unsubscribe(feed.channel)
+                if self.feeds.feeds.get(session_id) is feed:
+                    del self.feeds.feeds[session_id]
+
+    async def _snapshot_exists(self, session_id: str) -> bool:
+        try:
+            return await self.state.read(session_id) is not None
+        except Exception:
+            return True   # Redis away: say "reconnect", not "gone"
+
+    async def _ask_join(self, session_id: str) -> buses.Parcel | None:
+        """What a new follower needs, from the session's owner through Redis."""
+        nonce = secrets.token_hex(8)
+        future = self.waiting[nonce] = asyncio.get_running_loop().create_future()
+        try:
+            if await self.bus.ask(ask_channel(session_id), f"{self.me} {nonce}".encode()) == 0:
+                return None
+            return await asyncio.wait_for(future, ASK_SECONDS)
+        except Exception:
+            return None
+        finally:
+            self.waiting.pop(nonce, None)
+
+    async def _answer_join(self, session_id: str, instance: str, nonce: str) -> None:
+        handle = self.store.get(session_id)
+        if handle is None:
+            return
+        # Counted before the join: the frames after it are encoded and published for it.
+        self.remote[session_id] = self.remote.get(session_id, 0) + 1
+        self._recount(session_id)
+        outcome = await _joined(self.hub, handle, self.feeds.of(handle))
+        reply = nonce.encode() + b"\n" + buses.pack(outcome.messages, outcome.span)
+        self.bus.publish(f"bp:i:{instance}", reply)
+
+    def on_message(self, name: str, data: bytes) -> None:
+        if name == self.bus.inbox:
+            nonce, _, parcel = data.partition(b"\n")
+            future = self.waiting.get(nonce.decode())
+            if future is not None and not future.done():
+                future.set_result(buses.unpack(parcel))
+        elif name.startswith("bp:ask:"):
+            instance, nonce = data.decode().split()
+            asyncio.get_running_loop().create_task(
+                self._answer_join(name.removeprefix("bp:ask:"), instance, nonce))
+        else:
+            feed = self.feeds.feeds.get(name.removeprefix("bp:s:"))
+            if feed is not None and not feed.owned:
+                feed.deliver(buses.unpack(data))
+
+    def on_reconnect(self) -> None:
+        """Redis came back: what remote followers missed meanwhile may include a new
+        structure, so each gets a fresh state from its session's owner."""
+        for session_id, feed in list(self.feeds.feeds.items()):
+            if not feed.owned and feed.followers:
+                asyncio.get_running_loop().create_task(self._refresh(session_id, feed))
+
+    async def _refresh(self, session_id: str, feed: ClusterFeed) -> None:
+        parcel = await self._ask_join(session_id)
+        if parcel is not None:
+            feed.deliver(parcel)
+
+    def _recount(self, session_id: str) -> None:
+        handle = self.store.get(session_id)
+        if handle is not None:
+            remote = self.remote.get(session_id, 0)
+            handle.watched(self.local.get(session_id, 0) + remote)
+            self.feeds.of(handle).remote = remote
+
+    async def _tick(self) -> None:
+        """Each second: tell owners how many followers this instance has of their sessions,
+        and learn how many other instances have of this one's."""
+        reported: set[str] = set()
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                elsewhere = {s: n for s, n in self.local.items() if self.store.get(s) is None}
+                counts = {s: n for s, n in elsewhere.items() if n or s in reported}
+                if counts:
+                    await self.state.report(counts)
+                reported = {s for s, n in counts.items() if n}
+                for s in [s for s, n in self.local.items() if n == 0]:
+                    del self.local[s]
+                owned = list(self.store.sessions)
+                if owned:
+                    self.remote.update(await self.state.remote_followers(owned))
+                    for session_id in owned:
+                        self._recount(session_id)
+            except Exception as err:
+                log.error("follower counts not exchanged: %s", err)
+
+
+class ClusterRouting:
+    """ASGI middleware: a request nginx sent here for a session this instance does not
+    have restores it from its snapshot first; a request that makes a session takes the
+    id nginx hashed it by."""
+
+    def __init__(self, app, cluster: Cluster) -> None:
+        self.app, self.cluster = app, cluster
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        found = OWNED_PATH.match(scope["path"])
+        if found and not scope["path"].endswith("/stream"):
+            try:
+                await self.cluster.restore(found.group(1))
+            except StoreFull as err:
+                answer = JSONResponse({"detail": str(err)}, status_code=503,
+                                      headers={"Retry-After": str(int(err.retry_after))})
+                return await answer(scope, receive, send)
+            except Exception:
+                log.exception("session %s could not be restored", found.group(1))
+        wanted = dict(scope["headers"]).get(NEW_ID_HEADER.encode(), b"").decode()
+        token = proposed_id.set(wanted if NEW_ID.fullmatch(wanted) else None)
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            proposed_id.reset(token)
+
+
+def install(app, ending) -> None:
+    """Swap the embedded store, feeds, hub and saves for their shared versions."""
+    settings = app.state.settings
+    me = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    cluster: Cluster | None = None
+
+    def on_message(name, data):
+        cluster.on_message(name, data)
+
+    def on_reconnect():
+        cluster.on_reconnect()
+
+    bus = buses.RedisBus(settings.redis_url, f"bp:i:{me}", on_message, on_reconnect)
+    blocking = blocking_client(settings.redis_url)
+    state = SharedState(bus.client, blocking, me,
+                        settings.session_idle_seconds + 10 * settings.snapshot_seconds)
+    store = SharedSessionStore(settings.max_sessions, settings.session_idle_seconds,
+                               settings.eviction_grace_seconds)
+    store.shared = state
+    feeds = ClusterFeeds(bus)
+    hub = ClusterHub(settings, store, feeds)
+    cluster = hub.cluster = Cluster(settings, store, hub, feeds, state)
+    store.on_remove = cluster.removing(ending(feeds, hub))
+    app.state.store, app.state.feeds, app.state.hub = store, feeds, hub
+    app.state.saved = RedisSaved(blocking)
+    app.state.cluster = cluster
+    app.add_middleware(ClusterRouting, cluster=cluster)
