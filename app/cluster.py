@@ -327,7 +327,10 @@ class Cluster:
             def joined():
                 return _joined(self.hub, handle, feed)
         else:
-            parcel = await self._ask_join(session_id)
+            feed = self.feeds.named(session_id)
+            if feed.joining is None or feed.joining.done():   # one ask for a class joining
+                feed.joining = asyncio.ensure_future(self._ask_join(session_id))
+            parcel = await asyncio.shield(feed.joining)
             if parcel is None:
                 # Nobody trains it now: gone for good, or its owner died and nginx has not
                 # sent a request for it to another instance yet (the page retries).
@@ -335,8 +338,9 @@ class Cluster:
                     await websocket.close(code=1013, reason="the session is moving; reconnect")
                 else:
                     await websocket.close(code=4404, reason="no such session")
+                if not (feed.followers or feed.owned) and self.feeds.feeds.get(session_id) is feed:
+                    del self.feeds.feeds[session_id]
                 return
-            feed = self.feeds.named(session_id)
             if not feed.owned:
                 self.bus.subscribe(feed.channel)
             async def joined():
