@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 
 from fastapi import WebSocket
@@ -188,7 +189,7 @@ class Cluster:
         self.state, self.bus, self.me = state, feeds.bus, state.me
         self.local: dict[str, int] = {}     # followers on this instance, by session
         self.remote: dict[str, int] = {}    # followers elsewhere, of sessions owned here
-        self.snapped: dict[str, object] = {}  # the checkpoint each last snapshot was made at
+        self.snapped: dict[str, tuple] = {}  # (checkpoint, when) of each last snapshot
         self.keep: set[str] = set()         # ending here, not for good: keep its snapshot
         self.restoring: dict[str, asyncio.Task] = {}
         self.waiting: dict[str, asyncio.Future] = {}   # remote joins, by nonce
@@ -291,8 +292,13 @@ class Cluster:
                 log.exception("snapshots failed")
 
     async def snapshot_all(self, force: bool = False) -> None:
+        """Each session whose state changed since its last snapshot; each other one when
+        its shared records near their expiry (a paused session followed for hours keeps
+        its join code)."""
+        stale = time.monotonic() - self.state.ttl / 3
         for handle in list(self.store.sessions.values()):
-            if force or self.snapped.get(handle.id) is not handle.checkpoint:
+            checkpoint, at = self.snapped.get(handle.id, (None, 0.0))
+            if force or checkpoint is not handle.checkpoint or at < stale:
                 await self.snapshot(handle)
 
     async def snapshot(self, handle: Handle) -> None:
@@ -314,7 +320,7 @@ class Cluster:
             finally:
                 self.keep.discard(handle.id)
             return
-        self.snapped[handle.id] = checkpoint
+        self.snapped[handle.id] = (checkpoint, time.monotonic())
 
     # --- followers ----------------------------------------------------------------------
 
