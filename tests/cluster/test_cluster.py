@@ -32,13 +32,18 @@ class Follower:
 
     async def frames_after(self, step: int, count: int = 3) -> None:
         """Wait for `count` frames past `step`."""
-        seen = 0
-        async with asyncio.timeout(FRAME_WAIT):
-            while seen < count:
-                message = json.loads(await self.socket.recv())
-                if message["type"] == "frame" and message["step"] > step:
-                    seen += 1
-                    self.step = max(self.step, message["step"])
+        seen, kinds = 0, []
+        try:
+            async with asyncio.timeout(FRAME_WAIT):
+                while seen < count:
+                    message = json.loads(await self.socket.recv())
+                    kinds.append((message["type"], message.get("step")))
+                    if message["type"] == "frame" and message["step"] > step:
+                        seen += 1
+                        self.step = max(self.step, message["step"])
+        except TimeoutError:
+            raise AssertionError(f"{self.url}: {seen} of {count} frames past step {step} in "
+                                 f"{FRAME_WAIT:.0f} s; received {kinds[-10:]}") from None
 
     async def close(self) -> None:
         await self.socket.close()
@@ -65,6 +70,21 @@ def step_of(cluster, session: dict) -> int:
 
 def other(cluster, instance):
     return next(i for i in cluster.instances if i is not instance)
+
+
+def placed(cluster) -> tuple[dict, object, object]:
+    """A new session, the instance that owns it and the other one."""
+    session = create(cluster)
+    owner = cluster.owner(session["id"])
+    return session, owner, other(cluster, owner)
+
+
+async def playing(cluster, session: dict, instance) -> Follower:
+    """A follower straight on `instance`, the session playing, its first frames received."""
+    follower = await Follower(ws_url(instance.base, session["id"])).open()
+    control(cluster, session, "play")
+    await follower.frames_after(0)
+    return follower
 
 
 def test_a_session_is_made_where_nginx_sends_it_and_followed_through_either_instance(cluster):
@@ -114,14 +134,10 @@ def test_join_codes_and_saves_work_on_every_instance(cluster):
 
 
 def test_a_request_sent_to_another_instance_moves_the_session_and_its_followers_stay(cluster):
-    session = create(cluster)
-    first = cluster.owner(session["id"])
-    second = other(cluster, first)
+    session, first, second = placed(cluster)
 
     async def move():
-        watcher = await Follower(ws_url(first.base, session["id"])).open()
-        control(cluster, session, "play")
-        await watcher.frames_after(0)
+        watcher = await playing(cluster, session, first)
         # Not through nginx: as if nginx's hash had changed (an instance came back)
         moved = httpx.get(f"{second.base}/api/sessions/{session['id']}", timeout=60)
         assert moved.status_code == 200, moved.text
@@ -137,9 +153,7 @@ def test_a_request_sent_to_another_instance_moves_the_session_and_its_followers_
 
 
 def test_an_instance_killed_loses_seconds_and_its_followers_go_on(cluster):
-    session = create(cluster)
-    owner = cluster.owner(session["id"])
-    survivor = other(cluster, owner)
+    session, owner, survivor = placed(cluster)
 
     async def die():
         remote = await Follower(ws_url(survivor.base, session["id"])).open()
@@ -174,14 +188,10 @@ def test_an_instance_killed_loses_seconds_and_its_followers_go_on(cluster):
 
 
 def test_delivery_resumes_after_redis_restarts(cluster):
-    session = create(cluster)
-    owner = cluster.owner(session["id"])
-    elsewhere = other(cluster, owner)
+    session, _, elsewhere = placed(cluster)
 
     async def restart():
-        remote = await Follower(ws_url(elsewhere.base, session["id"])).open()
-        control(cluster, session, "play")
-        await remote.frames_after(0)
+        remote = await playing(cluster, session, elsewhere)
         saved = httpx.post(f"{cluster.nginx.base}/api/sessions/{session['id']}/save",
                            headers={"X-Control-Token": session["token"]}, timeout=60).json()
         cluster.redis.stop()
