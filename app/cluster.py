@@ -210,15 +210,18 @@ class Cluster:
         # A stopping instance (a deploy, a scale-down) hands over its sessions whole.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.snapshot_all(force=True), STOP_SNAPSHOT_SECONDS)
-        await self.bus.stop()
-        await self.state.client.aclose()
+        await self.bus.stop()   # closes the asyncio client the shared state uses too
+        self.state.blocking.close()
 
     # --- owning -----------------------------------------------------------------------
 
     async def owned(self, handle: Handle) -> None:
         """A session made or restored here: claim it, snapshot it at once (a request may go
         to another instance next), answer joins for it, feed its followers from here."""
-        await self.state.claim(handle.id)
+        try:
+            await self.state.claim(handle.id)
+        except Exception as err:   # Redis away: the session works here; shared once it is back
+            log.error("session %s: not claimed in Redis now: %s", handle.id, err)
         self.bus.subscribe(ask_channel(handle.id))
         self.bus.unsubscribe(channel(handle.id))   # followers here were fed through Redis
         self.feeds.of(handle)
