@@ -78,6 +78,7 @@ class RedisBus:
         self.outbox: deque[tuple[str, bytes]] = deque(maxlen=OUTBOX)
         self.ready = asyncio.Event()
         self.channels: set[str] = set()
+        self.current: set[str] = set()   # the channels subscribed now
         self.tasks: list[asyncio.Task] = []
         self.sent = self.received = 0
         self.connected = False
@@ -114,6 +115,14 @@ class RedisBus:
     def subscribe(self, channel: str) -> None:
         self.channels.add(channel)
 
+    async def subscribed(self, channel: str, most_seconds: float = 2.0) -> None:
+        """Subscribe and wait until the subscription holds (at most `most_seconds`; not at
+        all while Redis is away: it is subscribed again when Redis is back)."""
+        self.subscribe(channel)
+        deadline = time.monotonic() + most_seconds
+        while self.connected and channel not in self.current and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+
     def unsubscribe(self, channel: str) -> None:
         self.channels.discard(channel)
 
@@ -134,7 +143,7 @@ class RedisBus:
                         await pubsub.subscribe(*(wanted - current))
                     if current - wanted:
                         await pubsub.unsubscribe(*(current - wanted))
-                    current = wanted
+                    current = self.current = wanted
                     message = await pubsub.get_message(timeout=POLL_SECONDS)
                     if message is not None and message["type"] == "message":
                         self.received += 1
@@ -144,7 +153,7 @@ class RedisBus:
                             log.exception("a message on %s could not be handled",
                                           message["channel"])
             except (RedisError, OSError) as err:
-                self.connected = False
+                self.connected, self.current = False, set()
                 self._complain("listening", err)
                 await asyncio.sleep(RETRY_SECONDS)
             finally:

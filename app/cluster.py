@@ -25,6 +25,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 from fastapi.responses import JSONResponse
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0          # follower counts exchanged this often
 ASK_SECONDS = 5.0           # a remote follower's join waits this long for the owner
+POKE_SECONDS = 2.0          # a session whose owner died: nginx asked to restore it this often
 STOP_SNAPSHOT_SECONDS = 5.0 # a stopping instance's last snapshots, at most this long
 NEW_ID_HEADER = "x-backprop-new-session"   # set by nginx on the routes that make a session
 NEW_ID = re.compile(r"[0-9a-f]{32}")      # nginx's $request_id
@@ -195,6 +197,8 @@ class Cluster:
         self.waiting: dict[str, asyncio.Future] = {}   # remote joins, by nonce
         self.tasks: list[asyncio.Task] = []
         self.restored = 0
+        self.router = urlsplit(settings.router_url) if settings.router_url else None
+        self.poked: dict[str, float] = {}
 
     # --- lifetime ---------------------------------------------------------------------
 
@@ -222,8 +226,8 @@ class Cluster:
             await self.state.claim(handle.id)
         except Exception as err:   # Redis away: the session works here; shared once it is back
             log.error("session %s: not claimed in Redis now: %s", handle.id, err)
-        self.bus.subscribe(ask_channel(handle.id))
         self.bus.unsubscribe(channel(handle.id))   # followers here were fed through Redis
+        await self.bus.subscribed(ask_channel(handle.id))   # joins from elsewhere answered
         self.feeds.of(handle)
         self._recount(handle.id)
         await self.snapshot(handle)
@@ -344,6 +348,7 @@ class Cluster:
                 # Nobody trains it now: gone for good, or its owner died and nginx has not
                 # sent a request for it to another instance yet (the page retries).
                 if await self._snapshot_exists(session_id):
+                    self._poke(session_id)
                     await websocket.close(code=1013, reason="the session is moving; reconnect")
                 else:
                     await websocket.close(code=4404, reason="no such session")
@@ -369,6 +374,33 @@ class Cluster:
                 self.bus.unsubscribe(feed.channel)
                 if self.feeds.feeds.get(session_id) is feed:
                     del self.feeds.feeds[session_id]
+
+    def _poke(self, session_id: str) -> None:
+        """A request for the session through nginx (BACKPROP_ROUTER_URL), so that the
+        instance its hash picks restores it now: its followers must not wait for the
+        teacher's next click. Once per session every POKE_SECONDS."""
+        now = time.monotonic()
+        if self.router is None or now - self.poked.get(session_id, -POKE_SECONDS) < POKE_SECONDS:
+            return
+        self.poked[session_id] = now
+        for old in [s for s, at in self.poked.items() if now - at > POKE_SECONDS]:
+            del self.poked[old]
+        asyncio.get_running_loop().create_task(self._request(f"/api/sessions/{session_id}"))
+
+    async def _request(self, path: str) -> None:
+        """GET path through nginx; only its status line is read."""
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(
+                self.router.hostname, self.router.port or (443 if self.router.scheme ==
+                                                           "https" else 80),
+                ssl=self.router.scheme == "https"), ASK_SECONDS)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.router.netloc}\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            status = await asyncio.wait_for(reader.readline(), 30)
+            writer.close()
+            log.warning("asked nginx for %s: %s", path, status.decode().strip())
+        except (OSError, TimeoutError) as err:
+            log.error("could not ask nginx (%s) for %s: %s", self.router.geturl(), path, err)
 
     async def _snapshot_exists(self, session_id: str) -> bool:
         try:

@@ -186,9 +186,11 @@ class Cluster:
     def __init__(self, count: int = 2, **settings) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="backprop-cluster-"))
         self.redis = Redis(self.folder)
-        self.instances = [Instance(self.folder, self.redis.url, f"app{i + 1}", **settings)
+        self.nginx = Nginx(self.folder, [])
+        self.instances = [Instance(self.folder, self.redis.url, f"app{i + 1}",
+                                   router_url=self.nginx.base, **settings)
                           for i in range(count)]
-        self.nginx = Nginx(self.folder, self.instances)
+        self.nginx.instances = self.instances
 
     def start(self) -> "Cluster":
         try:

@@ -49,6 +49,18 @@ class Follower:
         await self.socket.close()
 
 
+async def rejoin(url: str) -> Follower:
+    """Connect as the page does until the stream stays open: its first message arrives."""
+    async with asyncio.timeout(FRAME_WAIT):
+        while True:
+            follower = await Follower(url).open()
+            try:
+                await follower.socket.recv()
+                return follower
+            except websockets.ConnectionClosed:
+                await asyncio.sleep(0.5)
+
+
 def create(cluster) -> dict:
     made = httpx.post(f"{cluster.nginx.base}/api/sessions", json=CONFIG, timeout=60)
     assert made.status_code == 201, made.text
@@ -166,23 +178,30 @@ def test_an_instance_killed_loses_seconds_and_its_followers_go_on(cluster):
         snapshot = cluster.redis.client().hget(f"bp:snap:{session['id']}", "export")
         assert json.loads(snapshot)["step"] >= before   # at most ~3 s of training lost
         started = time.monotonic()
-        # nginx's hash moves the session to the survivor, which restores it on this request
+        with pytest.raises(websockets.ConnectionClosed):
+            async with asyncio.timeout(30):
+                while True:   # what it had received before the kill, then the close
+                    await local.socket.recv()
+        # The dead one's follower reconnects through nginx, as the page does (every 0.5 s
+        # here): no other request comes, the instance it reaches has nginx restore the
+        # session where its hash now sends it, and the follower is told to come again.
+        again = await rejoin(ws_url(cluster.nginx.base, session["id"]))
+        # the session answers again (restored by then, or on this very request)
         restored = wait_for(lambda: httpx.get(
             f"{cluster.nginx.base}/api/sessions/{session['id']}", timeout=10).status_code == 200,
             "the session answering again", seconds=10)
         assert restored and time.monotonic() - started <= 10
         assert cluster.owner(session["id"]) is survivor
         assert step_of(cluster, session) >= before
-        # the survivor's follower never left; the dead one's reconnects (as the page does)
-        await remote.frames_after(remote.step)
-        with pytest.raises(websockets.ConnectionClosed):
-            async with asyncio.timeout(30):
-                while True:   # what it had received before the kill, then the close
-                    await local.socket.recv()
-        again = await Follower(ws_url(cluster.nginx.base, session["id"])).open()
         await again.frames_after(before)
+        # the survivor's follower never left: fed through Redis before, from its own
+        # instance now
+        await remote.frames_after(remote.step)
         await remote.close()
         await again.close()
+        # the follower's instance asked nginx, whose hash sent the request to the survivor
+        assert f"asked nginx for /api/sessions/{session['id']}" in survivor.output()
+        assert f"session {session['id']} restored here" in survivor.output()
 
     asyncio.run(die())
 
