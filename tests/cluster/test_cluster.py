@@ -4,12 +4,14 @@ restarted while followers watch."""
 
 import asyncio
 import json
+import re
+import subprocess
 import time
 
 import httpx
 import pytest
 import websockets
-from cluster_servers import wait_for
+from cluster_servers import ROOT, binary, wait_for
 
 FRAME_WAIT = 60.0   # seconds a follower may wait for a frame on a loaded machine
 CONFIG = {"dataset": "xor", "hidden": [4, 2], "activation": "tanh", "batch_size": 10}
@@ -223,3 +225,22 @@ def test_delivery_resumes_after_redis_restarts(cluster):
         assert kept.status_code == 200
 
     asyncio.run(restart())
+
+
+def test_the_compose_nginx_configuration_is_valid(tmp_path):
+    """deploy/nginx/nginx.conf as docker-compose.yml mounts it (its `user` and the upstream
+    names aside, which only exist there) passes `nginx -t`."""
+    deploy = ROOT / "deploy" / "nginx"
+    site = tmp_path / "backprop"
+    site.mkdir()
+    for name in ("backprop.conf", "listen.inc"):
+        (site / name).symlink_to(deploy / name)
+    (site / "upstreams.inc").write_text(
+        re.sub(r"server app\d+:8000", "server 127.0.0.1:9", (deploy / "upstreams.inc").read_text()))
+    (tmp_path / "nginx.conf").write_text(
+        re.sub(r"(?m)^user .*$", "", (deploy / "nginx.conf").read_text()))
+    checked = subprocess.run(
+        [binary("nginx"), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+         "-g", f"pid {tmp_path / 'pid'}; error_log {tmp_path / 'error.log'};"],
+        capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
