@@ -95,8 +95,9 @@ def publishes(cluster: Cluster) -> int:
     return int(stats.get("cmdstat_publish", {}).get("calls", 0))
 
 
-def cpu(cluster: Cluster) -> dict[str, float]:
-    """CPU seconds so far: each instance's event loop and its workers, nginx, Redis."""
+def cpu(cluster: Cluster, clients: list[int]) -> dict[str, float]:
+    """CPU seconds so far: each instance's event loop and its workers, nginx, Redis, the
+    followers' client processes."""
     def seconds(pids):
         return sum(found[1] for pid in pids if (found := stat(pid)))
 
@@ -107,6 +108,7 @@ def cpu(cluster: Cluster) -> dict[str, float]:
             f"{instance.name} loop"]
     used["nginx"] = seconds(family(cluster.nginx.process.pid))
     used["redis"] = seconds([cluster.redis.process.pid])
+    used["followers' clients"] = seconds(clients)
     return used
 
 
@@ -130,9 +132,10 @@ def measure(cluster: Cluster, followers: int, seconds: float, clients: int,
     barrier.wait(timeout=600)   # every follower has joined
     time.sleep(1.0)
     published, stall_start = publishes(cluster), pressure()
-    cpu_start, busy_start = cpu(cluster), machine_busy()
+    pids = [process.pid for process in processes]
+    cpu_start, busy_start = cpu(cluster, pids), machine_busy()
     time.sleep(seconds)
-    cpu_stop, busy_stop = cpu(cluster), machine_busy()
+    cpu_stop, busy_stop = cpu(cluster, pids), machine_busy()
     per_second = (publishes(cluster) - published) / seconds
     parts = dict(answers.get(timeout=600) for _ in processes)
     for process in processes:
@@ -167,7 +170,7 @@ def measure(cluster: Cluster, followers: int, seconds: float, clients: int,
         print(f"  {len(closed)} follower(s) closed during the window, codes {sorted(set(closed))}")
     print(f"  Redis: {per_second:.0f} messages/s published; a frame is {size / 1000:.1f} kB")
     used = {name: (cpu_stop[name] - cpu_start[name]) / seconds for name in cpu_start}
-    used["everything else (the followers' clients, other users)"] = (
+    used["other work on the machine"] = (
         (busy_stop - busy_start) / seconds - sum(used.values()))
     print("  CPU (cores): " + ", ".join(f"{name} {share:.2f}" for name, share in used.items()))
     delivered = sum(rates)
