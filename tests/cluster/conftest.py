@@ -19,7 +19,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def cluster(request):
-    servers = Cluster().start()
+    servers = Cluster(**getattr(request, "param", {})).start()   # settings, if parametrized
     yield servers
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:

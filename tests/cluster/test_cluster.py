@@ -208,6 +208,16 @@ def test_an_instance_killed_loses_seconds_and_its_followers_go_on(cluster):
     asyncio.run(die())
 
 
+@pytest.mark.parametrize("cluster", [{"snapshot_seconds": 600}], indirect=True)
+def test_an_instance_stopped_hands_over_its_sessions_whole(cluster):
+    session, owner, other_one = placed(cluster)
+    control(cluster, session, "step", {"steps": 37})
+    # SIGTERM long before its next periodic snapshot: the last one is made as it stops
+    owner.stop()
+    assert step_of(cluster, session) == 37
+    assert cluster.owner(session["id"]) is other_one
+
+
 def test_delivery_resumes_after_redis_restarts(cluster):
     session, _, elsewhere = placed(cluster)
 
