@@ -208,6 +208,8 @@ class Cluster:
                 return _joined(self.hub, handle, feed)
         else:
             feed = self.feeds.named(session_id)
+            if not feed.owned:   # before asking: no frame after the join's state is missed
+                self.bus.subscribe(feed.channel)
             if feed.joining is None or feed.joining.done():   # one ask for a class joining
                 feed.joining = asyncio.ensure_future(self._ask_join(session_id))
             parcel = await asyncio.shield(feed.joining)
@@ -220,10 +222,9 @@ class Cluster:
                 else:
                     await websocket.close(code=4404, reason="no such session")
                 if not (feed.followers or feed.owned) and self.feeds.feeds.get(session_id) is feed:
+                    self.bus.unsubscribe(feed.channel)
                     del self.feeds.feeds[session_id]
                 return
-            if not feed.owned:
-                self.bus.subscribe(feed.channel)
             async def joined():
                 return parcel
         if self.local.get(session_id, 0) + self.remote.get(session_id, 0) >= \
