@@ -40,16 +40,18 @@ async def relay(websocket: WebSocket, feed, joined) -> None:
     receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
     try:
         follower = feed.join(await joined())
+        # A close (or anything the follower sends) wakes the loop as news does: one wait a
+        # message, no task or asyncio.wait per frame (this loop runs for every follower).
+        receiver.add_done_callback(lambda _: follower.wake.set())
         while True:
-            taker = asyncio.ensure_future(follower.take(feed))
-            done, _ = await asyncio.wait({taker, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if receiver in done:
-                taker.cancel()
+            messages = await follower.take(feed)
+            if receiver.done():
                 if receiver.result()["type"] == "websocket.disconnect":
                     break
                 receiver = asyncio.ensure_future(websocket.receive())
+                receiver.add_done_callback(lambda _: follower.wake.set())
+            if not messages:
                 continue
-            messages = taker.result()
             if messages[-1] is MOVED:
                 await websocket.close(code=1012, reason="this server is restarting; reconnect")
                 break
