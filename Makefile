@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run lecture test bench chromium clean
+.PHONY: run lecture test bench chromium cluster-servers clean
 
 run: $(VENV)/.run-installed
 	$(PY) -m app
@@ -13,7 +13,7 @@ run: $(VENV)/.run-installed
 lecture: $(VENV)/.run-installed
 	$(PY) -m app --lecture
 
-test: $(VENV)/.test-installed chromium
+test: $(VENV)/.test-installed chromium cluster-servers
 	$(PY) -m pytest
 
 bench: $(VENV)/.test-installed
@@ -39,6 +39,14 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
+
+# The cluster tests start real redis-server and nginx (tests/cluster/): Debian's packages, installed
+# when missing and we are root. Only the binaries are used: apt may start no service here.
+cluster-servers:
+	@command -v redis-server >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx; \
+	  else echo "redis-server or nginx is missing: run 'sudo apt-get install redis-server nginx'" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -66,10 +66,22 @@ class Settings(BaseSettings):
     lessons_dir: Path = Field(
         ROOT / "lessons", description="the lesson files (YAML) teachers present, read as asked"
     )
+    redis_url: str | None = Field(
+        None, description="Redis between instances (redis://host:port/0): followers on any "
+        "instance, shared join codes, saved sessions and snapshots; unset, one instance alone"
+    )
+    router_url: str | None = Field(
+        None, description="with Redis: nginx as the instances reach it (http://nginx); a "
+        "follower of a session whose instance died has it restored through nginx at once"
+    )
+    snapshot_seconds: float = Field(
+        2.0, gt=0, description="with Redis: live sessions are snapshotted this often, so an "
+        "instance that dies loses at most this much of their training"
+    )
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
 
-    @field_validator("public_url")
+    @field_validator("public_url", "router_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):

@@ -61,10 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
     app.state.feeds = Feeds()
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
+    app.state.cluster = None
+    if settings.redis_url:   # several instances behind nginx, Redis between them
+        from app.cluster import install
+        install(app)   # the shared store, feeds, hub and saves in place of the embedded ones
     app.state.races = Races(app.state.hub, app.state.store, settings)
     app.state.presenter = Presenter(app.state.feeds, app.state.races)   # lessons
-    app.state.store.on_remove = _ending(app.state.feeds, app.state.hub, app.state.races,
-                                        app.state.presenter)
+    ending = _ending(app.state.feeds, app.state.hub, app.state.races, app.state.presenter)
+    cluster = app.state.cluster
+    app.state.store.on_remove = ending if cluster is None else cluster.removing(ending)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.state.templates.env.globals["registry"] = catalog(settings)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")

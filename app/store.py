@@ -68,6 +68,21 @@ class SessionStore:
 
     def create(self, worker: int) -> Handle:
         """A new handle on `worker`, once there is room; the worker builds the session."""
+        self._make_room()
+        session_id = self._new_id()
+        return self.add(Handle(
+            id=session_id,
+            token=secrets.token_urlsafe(24),
+            join_code=self._new_code(session_id),
+            worker=worker,
+        ))
+
+    def add(self, handle: Handle) -> Handle:
+        self.sessions[handle.id] = handle
+        self.codes[handle.join_code] = handle.id
+        return handle
+
+    def _make_room(self) -> None:
         self.expire()
         if len(self.sessions) >= self.max_sessions:
             wait = self._evict_one()
@@ -77,17 +92,11 @@ class SessionStore:
                     f"followed or used in the last {self.grace_seconds:.0f} s); try again "
                     f"in {wait:.0f} s", retry_after=wait,
                 )
-        handle = Handle(
-            id=secrets.token_urlsafe(12),
-            token=secrets.token_urlsafe(24),
-            join_code=self._new_code(),
-            worker=worker,
-        )
-        self.sessions[handle.id] = handle
-        self.codes[handle.join_code] = handle.id
-        return handle
 
-    def _new_code(self) -> str:
+    def _new_id(self) -> str:
+        return secrets.token_urlsafe(12)
+
+    def _new_code(self, session_id: str) -> str:
         while True:
             code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(6))
             if code not in self.codes:

@@ -105,14 +105,18 @@ def _dumps(value) -> bytes:
 # --- sessions in and out ---------------------------------------------------------------
 
 
-def open_session(session_id: str, join_code: str, source: str, data: dict) -> Outcome:
+def open_session(
+    session_id: str, join_code: str, source: str, data: dict | bytes
+) -> Outcome:
     """Build a session from a config ("config") or an export ("export") in this worker."""
     if source == "config":
         session = control.create(session_id, join_code, SessionConfig.model_validate(data),
                                  SETTINGS)
     else:
         try:
-            export = SessionExport.model_validate(data)
+            # bytes: a snapshot as stored (app/cluster.py), parsed here, not in the event loop
+            export = (SessionExport.model_validate_json(data) if isinstance(data, bytes)
+                      else SessionExport.model_validate(data))
         except ValidationError as err:   # pydantic's errors do not cross a process boundary
             first = err.errors()[0]["loc"]
             raise EngineError(f"import: {err}", ".".join(map(str, first)) or None) from None

@@ -27,7 +27,7 @@ from app.deps import SettingsDep
 from app.racing import RACE_FORMAT, Race, Races
 from app.routes.pages import missing_saved, not_found
 from app.routes.sessions import BAD_BODY, BUSY_RETRY_SECONDS, CREATES, FULL, LIMITED
-from app.routes.stream import relay
+from app.routes.stream import forward
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits
@@ -210,7 +210,7 @@ async def stream(websocket: WebSocket, race_id: str):
     receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
     try:
         feed, follower = await races.join(race)
-        await relay(websocket, feed, follower, receiver)
+        await forward(websocket, feed, follower, receiver)
     except (WebSocketDisconnect, RuntimeError, OSError, KeyError):
         pass   # the follower went away mid-send, or the race ended while it joined
     finally:

@@ -4,7 +4,7 @@ import asyncio
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from app.live import END
+from app.live import END, MOVED
 
 router = APIRouter()
 
@@ -13,6 +13,8 @@ router = APIRouter()
 async def stream(websocket: WebSocket, session_id: str):
     """Follow a session: state, frames, heatmaps (see docs/stream.md)."""
     app = websocket.app
+    if getattr(app.state, "cluster", None) is not None:   # Redis between instances
+        return await app.state.cluster.follow(websocket, session_id)
     store, hub, feeds = app.state.store, app.state.hub, app.state.feeds
     handle = store.get(session_id)
     await websocket.accept()   # before any close: a browser sees a refused handshake as 1006
@@ -24,34 +26,48 @@ async def stream(websocket: WebSocket, session_id: str):
         await websocket.close(code=4429, reason="this session has its maximum of followers")
         return
     handle.watched(handle.followers + 1)   # counted at once: two joins never both pass the cap
+    try:
+        await relay(websocket, feed, lambda: _joined(hub, handle, feed))
+    finally:
+        handle.watched(handle.followers - 1)
+
+
+async def relay(websocket: WebSocket, feed, joined) -> None:
+    """Join `feed` with what `joined()` made, then forward the follower its news."""
     follower = None
     receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
     try:
-        follower = feed.join(await _joined(hub, handle, feed))
-        await relay(websocket, feed, follower, receiver)
+        follower = feed.join(await joined())
+        await forward(websocket, feed, follower, receiver)
     except (WebSocketDisconnect, RuntimeError, OSError, KeyError):
         pass   # the follower went away mid-send, or the session ended while it joined
     finally:
         receiver.cancel()
         if follower is not None:
             feed.leave(follower)
-        handle.watched(handle.followers - 1)
 
 
-async def relay(websocket: WebSocket, feed, follower, receiver: asyncio.Future) -> None:
-    """Send a follower's messages until it goes or the feed ends. `receiver` is a pending
-    websocket.receive(), only to notice a close; it (or the one after it) is cancelled here."""
+async def forward(websocket: WebSocket, feed, follower, receiver: asyncio.Future) -> None:
+    """Send a joined follower its news until the session ends (END: close 1000), its instance
+    stops (MOVED: close 1012, the page reconnects) or the follower goes. `receiver` is a
+    pending websocket.receive(), only to notice a close; it (or the one after it) is
+    cancelled here."""
+    # A close (or anything the follower sends) wakes the loop as news does: one wait a
+    # message, no task or asyncio.wait per frame (this loop runs for every follower).
+    receiver.add_done_callback(lambda _: follower.wake.set())
     try:
         while True:
-            taker = asyncio.ensure_future(follower.take(feed))
-            done, _ = await asyncio.wait({taker, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if receiver in done:
-                taker.cancel()
+            messages = await follower.take(feed)
+            if receiver.done():
                 if receiver.result()["type"] == "websocket.disconnect":
                     return
                 receiver = asyncio.ensure_future(websocket.receive())
+                receiver.add_done_callback(lambda _: follower.wake.set())
+            if not messages:
                 continue
-            messages = taker.result()
+            if messages[-1] is MOVED:
+                await websocket.close(code=1012, reason="this server is restarting; reconnect")
+                return
             for text in messages:
                 await websocket.send_text(text)
             if messages[-1] is END:

@@ -1,0 +1,195 @@
+"""The embedded store, feeds and hub in their shared versions, and the middleware that
+routes a request nginx sent for a session this instance lacks (app/cluster.py wires them).
+
+The store claims join codes and new ids in Redis; a feed that owns its session also sends
+what it publishes to Redis, once, for followers on other instances, and one that does not
+takes it from there; the hub tells the cluster when a session is made or restored here.
+"""
+
+import contextvars
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi.responses import JSONResponse
+
+from app import bus as buses
+from app import worker as work
+from app.hub import Hub
+from app.live import MOVED, Feed, Feeds
+from app.shared import SharedState
+from app.store import Handle, SessionStore, StoreFull
+
+if TYPE_CHECKING:
+    from app.cluster import Cluster
+
+log = logging.getLogger(__name__)
+
+NEW_ID_HEADER = "x-backprop-new-session"   # set by nginx on the routes that make a session
+NEW_ID = re.compile(r"[0-9a-f]{32}")      # nginx's $request_id
+# The routes nginx hashes by the session id in their path (the stream is not one of them).
+OWNED_PATH = re.compile(
+    r"^/(?:api/sessions|watch|fragments/share)/(?!import$)([A-Za-z0-9_-]{8,64})(?:/[^/]*)?$"
+)
+proposed_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("proposed_id",
+                                                                         default=None)
+
+
+def channel(session_id: str) -> str:
+    return f"bp:s:{session_id}"
+
+
+def ask_channel(session_id: str) -> str:
+    return f"bp:ask:{session_id}"
+
+
+@dataclass
+class Elsewhere:
+    """A session another instance owns, as a join code finds it: its id and watch link."""
+
+    id: str
+
+    @property
+    def watch_url(self) -> str:
+        return f"/watch/{self.id}"
+
+
+class SharedSessionStore(SessionStore):
+    """The store with join codes shared through Redis and new ids proposed by nginx."""
+
+    shared: SharedState
+
+    def _new_id(self) -> str:
+        wanted = proposed_id.get()
+        if wanted and wanted not in self.sessions and self.shared.claim_new(wanted):
+            return wanted
+        return super()._new_id()
+
+    def _new_code(self, session_id: str) -> str:
+        while True:
+            code = super()._new_code(session_id)
+            if self.shared.claim_code(code, session_id) is not False:
+                return code
+
+    def by_code(self, code: str) -> Handle | Elsewhere | None:
+        found = super().by_code(code)
+        if found is not None:
+            return found
+        session_id = self.shared.session_of(code.strip().upper())
+        return Elsewhere(session_id) if session_id else None
+
+    def adopt(self, session_id: str, token: str, join_code: str, worker: int) -> Handle:
+        """A session restored here from its snapshot: same id, token and join code."""
+        self._make_room()
+        return self.add(Handle(id=session_id, token=token, join_code=join_code, worker=worker))
+
+
+class ClusterFeed(Feed):
+    """A session's followers on this instance. Owned (the session trains here): what it
+    publishes goes to Redis too, once, when other instances have followers of it. Not
+    owned: parcels from Redis come in through `deliver`."""
+
+    def __init__(self, bus: buses.RedisBus, session_id: str) -> None:
+        super().__init__()
+        self.bus, self.channel = bus, channel(session_id)
+        self.owned = False
+        self.remote = 0     # followers other instances have (owned only)
+
+    def publish(self, outcome) -> None:
+        super().publish(outcome)
+        if self.owned and self.remote and outcome.messages:
+            self.bus.publish(self.channel, buses.pack(outcome.messages, outcome.span))
+
+    def deliver(self, parcel: buses.Parcel) -> None:
+        if "end" in parcel.messages:
+            self.end()
+        else:
+            super().publish(parcel)
+
+    def moved(self) -> None:
+        for follower in self.followers:
+            follower.offer("end", MOVED)
+
+
+class ClusterFeeds(Feeds):
+    def __init__(self, bus: buses.RedisBus) -> None:
+        super().__init__()
+        self.bus = bus
+
+    def named(self, session_id: str) -> ClusterFeed:
+        feed = self.feeds.get(session_id)
+        if feed is None:
+            feed = self.feeds[session_id] = ClusterFeed(self.bus, session_id)
+        return feed
+
+    def of(self, handle) -> ClusterFeed:
+        feed = self.named(handle.id)
+        feed.owned = True
+        return feed
+
+    def discard(self, handle) -> None:
+        feed = self.feeds.pop(handle.id, None)
+        if feed is not None:
+            feed.end()
+            if feed.owned and feed.remote:   # other instances' followers hear it too
+                self.bus.publish(feed.channel, buses.pack({"end": "end"}, None))
+
+    def end_all(self) -> None:
+        """This instance stops: its followers reconnect (to another instance), not end."""
+        for feed in self.feeds.values():
+            feed.moved()
+        self.feeds.clear()
+
+
+class ClusterHub(Hub):
+    """The hub, telling the cluster when a session is made here and when it starts/stops."""
+
+    cluster: "Cluster"
+
+    async def start(self) -> None:
+        await super().start()
+        self.cluster.start()
+
+    async def stop(self) -> None:
+        await self.cluster.stop()
+        await super().stop()
+
+    async def open(self, handle: Handle, source: str, data) -> object:
+        outcome = await super().open(handle, source, data)
+        await self.cluster.owned(handle)
+        return outcome
+
+    async def read(self, handle: Handle, op: str) -> bytes:
+        """A read's bytes (an export for a snapshot), made in the session's worker."""
+        outcome = await self._call(handle, work.call, handle.id, op, {}, handle.followers, False)
+        return outcome.body
+
+
+class ClusterRouting:
+    """ASGI middleware: a request nginx sent here for a session this instance does not
+    have restores it from its snapshot first; a request that makes a session takes the
+    id nginx hashed it by."""
+
+    def __init__(self, app, cluster: "Cluster") -> None:
+        self.app, self.cluster = app, cluster
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        found = OWNED_PATH.match(scope["path"])
+        if found and not scope["path"].endswith("/stream"):
+            try:
+                await self.cluster.restore(found.group(1))
+            except StoreFull as err:
+                answer = JSONResponse({"detail": str(err)}, status_code=503,
+                                      headers={"Retry-After": str(int(err.retry_after))})
+                return await answer(scope, receive, send)
+            except Exception:
+                log.exception("session %s could not be restored", found.group(1))
+        wanted = dict(scope["headers"]).get(NEW_ID_HEADER.encode(), b"").decode()
+        token = proposed_id.set(wanted if NEW_ID.fullmatch(wanted) else None)
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            proposed_id.reset(token)
