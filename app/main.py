@@ -61,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
     app.state.feeds = Feeds()
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
+    app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
+    app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")
     app.state.cluster = None
     if settings.redis_url:   # several instances behind nginx, Redis between them
         from app.cluster import install
@@ -73,8 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     app.state.templates.env.globals["registry"] = catalog(settings)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
-    app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
-    app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")
     for module in (api, classroom, sessions, races, graph, stream, pages, docs):
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None
