@@ -9,7 +9,7 @@ import { fromURL } from "./settings.js";
 export function createPageState(search) {
   return Object.seal({
     // --- what the page asks for (settings.js's table: URL ⇄ controls ⇄ SessionConfig)
-    settings: fromURL(search),
+    settings: fromURL(search),   // every setting by key (settings.js), first from the URL
     good: null,           // the settings of the last session the server accepted (a refusal goes back to them)
     origin: null,         // {key: "preset"|"session"|"watch", value, base}: what the URL names instead of the structural settings
     ownData: null,        // the user's own points {inputs, labels} for the "custom" data set
