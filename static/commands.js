@@ -4,7 +4,7 @@
 
 import { openPreset } from "./api.js";
 
-/** page: main.js's state; hooks: {root, call, message, adopt, saved}. Returns run({name, …}). */
+/** page: the page's state (page-state.js); hooks: {root, call, message, adopt, saved}. Returns run({name, …}). */
 export function createCommands(page, { root, call, message, adopt, saved }) {
   const structural = (key, value) => document.dispatchEvent(new CustomEvent("setting-change", { detail: { key, value } }));
   const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
@@ -18,7 +18,7 @@ export function createCommands(page, { root, call, message, adopt, saved }) {
     "phase-next": () => call(() => page.api.phase("next")),
     "phase-prev": () => call(() => page.api.phase("prev")),
     preset: ({ value }) => openPreset(value).then((made) => adopt(made, { key: "preset", value }), (err) => message(err.message)),
-    save: () => page.api.save().then((s) => saved(s.url), (err) => message(err.message)),
+    save: () => page.api.save().then(saved, (err) => message(err.message)),
     regenerate: () => structural("data_seed", page.settings.data_seed + 1),
     "add-layer": () => (page.settings.hidden.length < max.layers ? structural("hidden", [...page.settings.hidden, 2])
       : message(`hidden: at most ${max.layers} hidden layers`)),

@@ -1,9 +1,9 @@
 // Draws the controls' values (data set, sliders, selects, per-layer neuron buttons) from the settings.
-// Reads SessionState.layers / config; turns input into settings and commands (the live controls
-// PATCH the session through htmx themselves). Emits "setting-change" {key, value}, "command" {name, …},
+// Reads SessionState.layers / config; turns input into settings and commands (live.js PATCHes the
+// session for the live controls). Emits "setting-change" {key, value}, "command" {name, …},
 // "own-data" {data} and "notice" {text}.
 
-import { read } from "./hyper.js";
+import { read } from "./live.js";
 import { parseCSV } from "./owndata.js";
 import { BY_KEY } from "./settings.js";
 
@@ -35,7 +35,7 @@ export function createControls(root, opts = {}) {
       });
     } else if (BY_KEY[el.name]) {
       // A value its kind cannot round-trip (text for a number, 2.5 for an int) stays out of the
-      // settings; for a live control the server's 422 says why, beside it (hyper.js).
+      // settings; for a live control the server's 422 says why, beside it (live.js).
       const spec = BY_KEY[el.name];
       const value = spec.play ? spec.kind.parse(el.value) : read(el);
       if (Object.is(spec.kind.parse(spec.kind.show(value)), value)) emit("setting-change", { key: el.name, value });

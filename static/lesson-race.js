@@ -85,7 +85,7 @@ async function copy(laneId) {
 document.addEventListener("lesson-shown", (e) => (e.detail.race ? show(e.detail.race) : hide()));
 document.addEventListener("following", hide);
 window.addEventListener("resize", () => !box.hidden && view.resize());
-// projector on or off (main.js sets the body's class): the lanes' type and lines follow
+// projector on or off (layout.js sets the body's class): the lanes' type and lines follow
 new MutationObserver(() => {
   if (big() !== wasBig) { wasBig = big(); if (view) view.setBig(wasBig); }
 }).observe(document.body, { attributes: true, attributeFilter: ["class"] });

@@ -1,6 +1,15 @@
 // Draws nothing: window.backprop, the hook the browser tests and bench/page.py read — the page's
-// state, the views, the drawn labels' boxes, timed redraws. Reads the last frame and heatmaps
-// message (page.frame, page.heatmaps). Emits no events.
+// state, the views, the drawn labels' boxes, timed redraws — and timed(), which keeps the handlers'
+// times (page.frameTimes…). Reads the last frame and heatmaps message (page.frame, page.heatmaps).
+// Emits no events.
+
+/** Run fn and keep its time (ms) in `times`, the last 1,000 of them for bench/page.py. */
+export function timed(times, fn) {
+  const t0 = performance.now();
+  fn();
+  times.push(performance.now() - t0);
+  if (times.length > 1000) times.splice(0, 500);
+}
 
 /** Milliseconds of each of `times` runs of fn; `flush` forces the canvas's raster work inside. */
 function timeRuns(canvas, fn, times, flush) {

@@ -1,11 +1,12 @@
 // Draws nothing: which session the page is in — a new one from the settings, a preset, a saved link,
 // one of ours by id (?session=, its token in sessionStorage), or an own copy of a watched one.
-// Reads SessionState.config of the session it adopts. Emits nothing; it sets page.session/api/origin.
+// Reads SessionState.config of the session it adopts. Emits nothing; it sets page.session/api/origin
+// (fields of page-state.js).
 
 import { createSession, openLesson, openPreset, openSaved, sessionApi, tokens } from "./api.js";
 import { SETTINGS, fromConfig, fromURL, toConfig, toURL } from "./settings.js";
 
-/** page: main.js's state; hooks: {root, readonly, controls, follow, message, call}. */
+/** page: the page's state (page-state.js); hooks: {root, readonly, controls, follow, message, call}. */
 export function createSessions(page, { root, readonly, controls, follow, message, call }) {
   function showURL() {
     const path = readonly || root.dataset.lesson ? location.pathname : "/";

@@ -15,7 +15,7 @@ const speed = { parse: (s) => (s === "" ? null : Number(s)), show: (v) => (v ===
 const bool = { parse: (s) => s === "1" || s === "true", show: (v) => (v ? "1" : "0") };
 
 /** key: URL name and control id; def: TensorFlow Playground's default; live: how to PATCH it (the
- * ConfigPatch body, also sent by the controls' hx-vals); play: sent with POST /play (steps/s). */
+ * ConfigPatch body live.js sends through api.patch); play: sent with POST /play (steps/s). */
 export const SETTINGS = [
   { key: "dataset", kind: str, def: "circle", structural: true },
   { key: "noise", kind: num, def: 0, structural: true },

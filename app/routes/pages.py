@@ -123,6 +123,21 @@ def share(request: Request, session_id: str):
     return page(request, readonly=True, session_id=session.id, share=True, **ctx)
 
 
+@router.get("/fragments/saved/{code}", response_class=HTMLResponse)
+def saved_link(request: Request, code: str):
+    """The share panel's answer to "save": the saved session's full link, for htmx; else the
+    saved session's page itself."""
+    missing = missing_saved(request, request.app.state.saved, code, "session", f"/s/{code}")
+    if missing:
+        return missing
+    if not request.headers.get("HX-Request"):
+        return page(request, saved_code=code)
+    # students' address when they have one (app/reach.py), else the address this page was opened at
+    base = reach(request.app.state.settings).base or str(request.base_url).rstrip("/")
+    ctx = {"request": request, "link": f"{base}/s/{code}"}
+    return request.app.state.templates.TemplateResponse(request, "saved-link.html", ctx)
+
+
 @router.get("/fragments/presets", response_class=HTMLResponse)
 def presets(request: Request):
     """The lecture-preset menu: the block for htmx, else the page with the menu filled in."""
