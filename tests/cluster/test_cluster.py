@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -15,6 +16,13 @@ from cluster_servers import ROOT, binary, wait_for
 
 FRAME_WAIT = 60.0   # seconds a follower may wait for a frame on a loaded machine
 CONFIG = {"dataset": "xor", "hidden": [4, 2], "activation": "tanh", "batch_size": 10}
+
+
+def run_apart(coroutine_function):
+    """asyncio.run in a thread of its own: in a whole run, the browser tests' Playwright keeps
+    an event loop running in this thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
 
 
 def ws_url(base: str, session_id: str) -> str:
@@ -119,7 +127,7 @@ def test_a_session_is_made_where_nginx_sends_it_and_followed_through_either_inst
             await f.close()
         return followers
 
-    followers = asyncio.run(follow())
+    followers = run_apart(follow)
     assert all(f.step > 5 for f in followers)
     assert cluster.owner(session["id"]) is owner
     assert step_of(cluster, session) >= max(f.step for f in followers)
@@ -162,7 +170,7 @@ def test_a_request_sent_to_another_instance_moves_the_session_and_its_followers_
         await watcher.frames_after(watcher.step)
         await watcher.close()
 
-    asyncio.run(move())
+    run_apart(move)
     assert "let go here" in first.output()
 
 
@@ -205,7 +213,7 @@ def test_an_instance_killed_loses_seconds_and_its_followers_go_on(cluster):
         assert f"asked nginx for /api/sessions/{session['id']}" in survivor.output()
         assert f"session {session['id']} restored here" in survivor.output()
 
-    asyncio.run(die())
+    run_apart(die)
 
 
 @pytest.mark.parametrize("cluster", [{"snapshot_seconds": 600}], indirect=True)
@@ -234,7 +242,7 @@ def test_delivery_resumes_after_redis_restarts(cluster):
         kept = httpx.get(f"{elsewhere.base}/api/saved/{saved['code']}", timeout=30)
         assert kept.status_code == 200
 
-    asyncio.run(restart())
+    run_apart(restart)
 
 
 def test_the_compose_nginx_configuration_is_valid(tmp_path):
