@@ -70,7 +70,7 @@ def race_call(ids: list[str], op: str, args: dict, followers: list[int], heatmap
             work._check_cost(lane, args["steps"])
     CONTROLS[op](lanes, **args)
     outcomes = [
-        work._outcome(s, work._dumps(work.state.session_state(s)), heatmap) for s in lanes
+        work._outcome(s, work._dumps(work.session_view.session_state(s)), heatmap) for s in lanes
     ]
     return _answer(lanes, outcomes, body=True)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import ValidationError
 
-from app import control, cost, encode, frames, graph, state, stepping
+from app import cost, encode, frames, graph, session_ops, session_view, stateless_steps
 from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
@@ -110,7 +110,7 @@ def open_session(
 ) -> Outcome:
     """Build a session from a config ("config") or an export ("export") in this worker."""
     if source == "config":
-        session = control.create(session_id, join_code, SessionConfig.model_validate(data),
+        session = session_ops.create(session_id, join_code, SessionConfig.model_validate(data),
                                  SETTINGS)
     else:
         try:
@@ -120,14 +120,14 @@ def open_session(
         except ValidationError as err:   # pydantic's errors do not cross a process boundary
             first = err.errors()[0]["loc"]
             raise EngineError(f"import: {err}", ".".join(map(str, first)) or None) from None
-        session = control.import_session(session_id, join_code, export, SETTINGS)
+        session = session_ops.import_session(session_id, join_code, export, SETTINGS)
     SESSIONS[session_id] = session
-    return _outcome(session, _dumps(state.session_state(session)))
+    return _outcome(session, _dumps(session_view.session_state(session)))
 
 
 def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
     """Rebuild a session from the hub's checkpoint (its worker died)."""
-    session = control.create(
+    session = session_ops.create(
         session_id, join_code, SessionConfig.model_validate(checkpoint.config), SETTINGS
     )
     session.trainer.restore(checkpoint.snapshot)
@@ -151,7 +151,7 @@ def drop(session_id: str) -> None:
 
 def export(session_id: str) -> dict:
     """A session's export as a dict: for a copy or a save, which the hub passes on."""
-    return control.export(SESSIONS[session_id])
+    return session_ops.export(SESSIONS[session_id])
 
 
 def pid() -> int:
@@ -225,12 +225,12 @@ def _config(session: Session, patch: dict) -> None:
     patch = ConfigPatch.model_validate(patch)
     if patch.batch_size is not None:
         _check_cost(session, batch_size=patch.batch_size)
-    control.patch_config(session, patch)
+    session_ops.patch_config(session, patch)
     session.changed(structure=True)
 
 
 def _parameter(session: Session, edit: dict) -> None:
-    control.set_parameter(session, ParameterEdit.model_validate(edit))
+    session_ops.set_parameter(session, ParameterEdit.model_validate(edit))
     session.changed()
 
 
@@ -245,7 +245,7 @@ def _rebuild(session: Session, config: dict) -> None:
         cfg = SessionConfig.model_validate(config)
     except ValidationError as err:   # pydantic's errors do not cross a process boundary
         raise EngineError(f"config: {err}") from None
-    fresh = control.create(session.id, session.join_code, cfg, SETTINGS)
+    fresh = session_ops.create(session.id, session.join_code, cfg, SETTINGS)
     _check_cost(fresh)
     fresh.followers, fresh.seq = session.followers, session.seq
     fresh.structure = session.structure + 1
@@ -267,19 +267,19 @@ CONTROLS = {
 
 
 def _history_json(session: Session) -> bytes:
-    return _dumps(state.history_json(session))
+    return _dumps(session_view.history_json(session))
 
 
 def _history_csv(session: Session) -> bytes:
-    return state.history_csv(session).encode()
+    return session_view.history_csv(session).encode()
 
 
 def _gradcheck(session: Session, kind: str, layer: int, i: int, j: int | None) -> bytes:
-    return _dumps(control.check_one(session, kind, layer, i, j))
+    return _dumps(session_ops.check_one(session, kind, layer, i, j))
 
 
 def _export(session: Session) -> bytes:
-    return _dumps(control.export(session))
+    return _dumps(session_ops.export(session))
 
 
 def _graph(session: Session, layer: int, node: int, example: int | None) -> bytes:
@@ -296,7 +296,7 @@ READS = {
 }
 
 
-STATELESS = {"step": stepping.run_steps, "gradcheck": stepping.run_gradcheck}
+STATELESS = {"step": stateless_steps.run_steps, "gradcheck": stateless_steps.run_gradcheck}
 
 
 def stateless(op: str, request) -> bytes:
@@ -313,7 +313,7 @@ def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) ->
                        speed=session.speed)
     CONTROLS[op](session, **args)
     session = SESSIONS[session_id]   # "rebuild" puts a new one in its place
-    body = _dumps(state.session_state(session))
+    body = _dumps(session_view.session_state(session))
     return _outcome(session, body, heatmap)
 
 
@@ -404,9 +404,9 @@ def _state_message(session: Session) -> str:
     return frames.dumps(
         {
             "type": "state",
-            **state.session_state(session),
-            "points": state.points(session),
-            "history": state.history(session),
+            **session_view.session_state(session),
+            "points": session_view.points(session),
+            "history": session_view.history(session),
             "charts": session.charts.to_json(),
         }
     )

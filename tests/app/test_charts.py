@@ -10,7 +10,7 @@ import numpy as np
 from support import f32, strict_json
 from test_stream import follow_until, paused_at, play, stream_url
 
-from app import control, worker
+from app import session_ops, worker
 from app.chartlog import ChartLog
 from app.config import Settings
 from app.schemas.session import SessionConfig
@@ -130,7 +130,7 @@ def test_a_reset_empties_the_charts_of_the_next_state(client, new_session):
 def test_a_frames_losses_twin_carries_its_chart_point_for_followers_who_skip_it(monkeypatch):
     monkeypatch.setattr(worker, "SETTINGS", Settings())
     monkeypatch.setattr(worker, "SESSIONS", {})
-    worker.SESSIONS["s"] = control.create("s", "CODE", SessionConfig(), worker.SETTINGS)
+    worker.SESSIONS["s"] = session_ops.create("s", "CODE", SessionConfig(), worker.SETTINGS)
     outcome = worker.call("s", "step", {"steps": 3}, followers=1, heatmap=False)
     frame, twin = (strict_json(outcome.messages[kind]) for kind in ("frame", "losses"))
     assert twin["point"] == {"step": 3, "train_loss": frame["metrics"]["train_loss"],

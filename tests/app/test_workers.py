@@ -275,8 +275,8 @@ def stepped(client, config, steps, part_seconds, monkeypatch):
 ])
 def test_a_long_step_in_parts_equals_one_part_bit_for_bit(client, monkeypatch, config):
     from app import encode
-    from app.build import build_trainer
     from app.schemas.session import SessionConfig
+    from app.trainer_factory import build_trainer
 
     whole = stepped(client, config, 3000, 60.0, monkeypatch)
     parts = stepped(client, config, 3000, 1e-6, monkeypatch)   # a step or so a part

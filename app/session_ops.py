@@ -1,9 +1,9 @@
-"""What control requests do to a session: config patches, hand edits, export and import."""
+"""Session operations that control requests run in the worker: create, config patches, hand
+edits, gradient checks, export and import."""
 
 import numpy as np
 
 from app import encode
-from app.build import build_trainer
 from app.losslog import LossLog
 from app.schemas.session import (
     EXPORT_FORMAT,
@@ -14,6 +14,7 @@ from app.schemas.session import (
 )
 from app.schemas.step import NO_REGULARIZATION, OPTIMIZER_MODELS
 from app.sessions import Session
+from app.trainer_factory import build_trainer
 from engine.errors import EngineError
 from engine.gradcheck import numeric_gradient, relative_error
 from engine.network import Network
