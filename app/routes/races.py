@@ -26,14 +26,20 @@ from pydantic import ValidationError
 from app.deps import SettingsDep
 from app.racing import RACE_FORMAT, Race, Races
 from app.routes.pages import missing_saved, not_found
-from app.routes.sessions import BAD_BODY, BUSY_RETRY_SECONDS, CREATES, FULL, LIMITED
+from app.routes.sessions import (
+    BAD_BODY,
+    BUSY_RETRY_SECONDS,
+    CREATES,
+    FORBIDDEN,
+    FULL,
+    LIMITED,
+)
 from app.routes.stream import forward
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits
 
 NO_RACE = {404: {"model": Problem, "description": "no such race (it may have ended)"}}
-FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
 
 router = APIRouter(prefix="/api", tags=["races"])
 pages = APIRouter(include_in_schema=False)
