@@ -24,15 +24,16 @@ from app.store import Handle, SessionStore
 
 log = logging.getLogger(__name__)
 
-DRIVERS_PER_WORKER = 2   # one round runs while the next waits: a worker never idles
+DRIVERS_PER_WORKER = 3   # rounds queued a worker: it never idles while the loop is busy
 ROUND_SECONDS = 0.012    # a round's slices fill about this long; a shared view is queued in
-                         # both of a worker's rounds when due (bench/classroom.py: 5 ms gave
-                         # students 12 frames/s, 12 ms 15-16 with the teacher still ≥ 30)
+                         # each of a worker's rounds when due (bench/classroom.py: 5 ms gave
+                         # students 12 frames/s, 12 ms 15-16 with the teacher still ≥ 30;
+                         # with 3 rounds queued and a 1/28 s cycle, median 20, min 15)
 SWITCH_INTERVAL = 0.0005 # seconds: a result waits this long at most for the GIL (default 5 ms)
 SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training (record, frame): at first;
                          # then as each worker measures it, preemption by other work included
 SHORTEST_SLICE = 0.0005
-LOADED_CYCLE = 1 / 24    # under load, every playing session gets a slice this often
+LOADED_CYCLE = 1 / 28    # under load, every playing session gets a slice this often
 STEP_PART_SECONDS = 0.02 # a long step request's part: a shared view waits ≤ this for a frame
 HEATMAP_SHARE = 0.02     # seconds of heatmap spacing per playing session of a worker
 SHARED = 2               # followers that make a session a shared view (the teacher's)
@@ -265,7 +266,7 @@ class Hub:
         now, interval = time.monotonic(), 1.0 / self.settings.frame_rate
         playing = [h for h in self.store.on_worker(w.index) if h.status == "playing"]
         playing = [h for h in playing if h.race is None]   # a race plays its lanes together
-        # A shared view may be in both rounds a worker has queued (the worker runs them in
+        # A shared view may be in every round a worker has queued (the worker runs them in
         # turn): it never waits for the round ahead of it to end before being queued again.
         ready = [h for h in playing if not h.in_flight or h.followers >= SHARED]
         # A set speed needs a slice a frame; as fast as it goes, always.
