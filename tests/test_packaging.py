@@ -33,7 +33,8 @@ def test_the_container_runs_the_console_command_as_a_non_root_user_on_all_interf
     assert "EXPOSE 8000" in DOCKERFILE
 
 
-def test_the_container_finds_templates_and_static_files_where_it_copies_them():
+def test_the_container_finds_templates_static_files_and_lessons_where_it_copies_them():
     workdir = re.search(r"^WORKDIR (\S+)", DOCKERFILE, flags=re.M).group(1)
-    for name in ("templates", "static"):
+    for name in ("templates", "static", "lessons"):
         assert f"BACKPROP_{name.upper()}_DIR={workdir}/{name}" in DOCKERFILE
+        assert re.search(rf"^COPY {name} {name}$", DOCKERFILE, flags=re.M), name
