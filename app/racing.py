@@ -81,11 +81,20 @@ class Race:
             handle.touch()
 
 
-class Races:
-    """The live races: made, controlled, driven, followed, exported, ended."""
+class RacesUnavailable(Exception):
+    """Races are not run on this server (several instances: see Races.clustered)."""
 
-    def __init__(self, hub: Hub, store: SessionStore, settings) -> None:
+
+class Races:
+    """The live races: made, controlled, driven, followed, exported, ended.
+
+    `clustered` (Redis between instances): nginx routes each lane's requests by the lane's own
+    id, so the lanes of one race would be taken over by different instances and the race
+    would fall apart; until races are routed as one, such a server refuses to make them."""
+
+    def __init__(self, hub: Hub, store: SessionStore, settings, clustered: bool = False) -> None:
         self.hub, self.store, self.settings = hub, store, settings
+        self.clustered = clustered
         self.races: dict[str, Race] = {}
         self.feeds = Feeds()
 
@@ -118,6 +127,10 @@ class Races:
     async def open(self, lanes: list[tuple[str, dict]], vary: str, values: list) -> Race:
         """A race of lanes built from ("config", SessionConfig) or ("export", export) each, all
         in the least loaded worker; nothing is left behind when one fails."""
+        if self.clustered:
+            raise RacesUnavailable(
+                "races run on a single instance: this one is one of several (BACKPROP_REDIS_URL)"
+            )
         race_id = secrets.token_urlsafe(12)
         worker = self.hub.place()
         handles: list[Handle] = []

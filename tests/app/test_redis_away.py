@@ -23,3 +23,11 @@ def test_an_instance_whose_redis_is_away_still_serves_its_sessions(make_client):
         assert ws.receive_json()["type"] == "state"
     saved = client.post(f"/api/sessions/{session}/save", headers=token)
     assert saved.status_code == 503 and "Redis" in saved.json()["detail"]
+
+
+def test_one_of_several_instances_says_races_run_on_a_single_instance(make_client):
+    client = make_client(redis_url=f"redis://127.0.0.1:{closed_port()}/0", workers=1)
+    refused = client.post("/api/races", json={"vary": {"learning_rate": [0.1, 1]}})
+    assert refused.status_code == 501
+    assert "single instance" in refused.json()["detail"]
+    assert client.post("/api/sessions", json={}).status_code == 201   # sessions go on
