@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import websockets
-from stream import start_server  # bench/stream.py, beside this file
+from stream import served  # bench/stream.py, beside this file
 
 
 def rss_mib(pid: int) -> float:
@@ -115,13 +115,8 @@ def main() -> None:
         f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; server and followers are "
         "separate processes on loopback"
     )
-    process, host = start_server(profile=None)   # bench/stream.py's: uvicorn on port 0
-    base = f"http://{host}"
-    try:
-        asyncio.run(measure(base, process.pid, args.followers, args.seconds))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with served() as (process, host):   # bench/stream.py's: uvicorn on port 0
+        asyncio.run(measure(f"http://{host}", process.pid, args.followers, args.seconds))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import pressure  # bench/machine.py  # noqa: E402
-from stream import TFP, start_server  # bench/stream.py  # noqa: E402
+from stream import TFP, served  # bench/stream.py  # noqa: E402
 
 
 async def follow(url: str, seconds: float, start_play) -> dict:
@@ -97,12 +97,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {' '.join([Path(sys.executable).name, *sys.argv])}   (median of {args.repeats})")
     print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs, server: uvicorn subprocess")
-    process, host = start_server(None)
-    try:
+    with served() as (_, host):
         asyncio.run(bench(host, args.seconds, args.repeats))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":

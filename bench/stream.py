@@ -7,6 +7,7 @@ Run: .venv/bin/python bench/stream.py [--seconds 5] [--profile server.prof]
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -74,6 +76,17 @@ def start_server(
     host = f"127.0.0.1:{int(process.stdout.readline())}"
     wait_until_serving(process, f"http://{host}", tries=200)
     return process, host
+
+
+@contextlib.contextmanager
+def served(profile: str | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """start_server's (process, host:port) for the `with` block; the server ends with it."""
+    process, host = start_server(profile)
+    try:
+        yield process, host
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def wait_until_serving(process: subprocess.Popen, base: str, tries: int) -> None:
@@ -206,12 +219,8 @@ def main() -> None:
         return
     print(f"# {' '.join([Path(sys.executable).name, *sys.argv])}   ({args.seconds:g} s a case)")
     print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs, server: uvicorn subprocess")
-    process, host = start_server(args.profile)
-    try:
+    with served(args.profile) as (_, host):
         asyncio.run(bench(host, args.seconds, args.only))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":
