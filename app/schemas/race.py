@@ -12,35 +12,53 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.presets import PRESETS, preset_config
 from app.schemas.answers import ExportAnswer, SessionState, Status
 from app.schemas.session import HiddenActivation, SessionConfig
-from app.schemas.step import Finite, InitName, Strict
+from app.schemas.step import Finite, InitName, Strict, whole
 
 MIN_LANES, MAX_LANES = 2, 4
 PresetName = Literal[tuple(PRESETS)]
 
 
+def _absent_not_null(schema: dict) -> None:
+    """The field may be left out but not sent as null (a validator refuses null): the schema
+    shows the value's own type only, so that what fits the schema is what the server takes."""
+    kept = [choice for choice in schema.pop("anyOf") if choice.get("type") != "null"]
+    schema.update(kept[0])
+
+
 def _lanes(item):
-    return Annotated[list[item], Field(min_length=MIN_LANES, max_length=MAX_LANES)]
+    """2–4 distinct values, or absent (uniqueItems says "distinct" in the schema)."""
+    distinct = {"uniqueItems": True}
+    lanes = Field(min_length=MIN_LANES, max_length=MAX_LANES, json_schema_extra=distinct)
+    return Annotated[Annotated[list[item], lanes] | None, Field(json_schema_extra=_absent_not_null)]
 
 
 class Vary(Strict):
     """Exactly one setting, with 2–4 distinct values: one lane each, in this order."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"learning_rate": [0.01, 0.1, 1.0]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"learning_rate": [0.01, 0.1, 1.0]}],
+            "minProperties": 1,
+            "maxProperties": 1,
+        }
+    )
 
-    optimizer: _lanes(Literal["sgd", "momentum", "adam"]) | None = Field(
+    optimizer: _lanes(Literal["sgd", "momentum", "adam"]) = Field(
         None, description="optimizer names; each keeps the base's learning rate"
     )
-    learning_rate: _lanes(Annotated[Finite, Field(gt=0)]) | None = None
-    activation: _lanes(HiddenActivation) | None = Field(None, description="hidden layers'")
-    init: _lanes(InitName) | None = None
-    batch_size: _lanes(Annotated[int, Field(ge=1)]) | None = None
-    l2_rate: _lanes(Annotated[Finite, Field(ge=0)]) | None = Field(
+    learning_rate: _lanes(Annotated[Finite, Field(gt=0)]) = None
+    activation: _lanes(HiddenActivation) = Field(None, description="hidden layers'")
+    init: _lanes(InitName) = None
+    batch_size: _lanes(whole(ge=1)) = None
+    l2_rate: _lanes(Annotated[Finite, Field(ge=0)]) = Field(
         None, description="L2 regularisation rates λ (0: none in effect)"
     )
 
     @model_validator(mode="after")
     def one_setting(self):
-        given = [name for name in VARIED if getattr(self, name) is not None]
+        given = [name for name in VARIED if name in self.model_fields_set]
+        if len(given) == 1 and getattr(self, given[0]) is None:
+            raise ValueError(f"vary.{given[0]}: a list of 2–4 values, not null")
         if len(given) != 1:
             raise ValueError(
                 f"vary: give exactly one of {', '.join(VARIED)} (with 2–4 values), got "
@@ -85,18 +103,28 @@ class RaceConfig(Strict):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"preset": "xor", "vary": {"learning_rate": [0.5, 2.0, 8.0]}}]
+            "examples": [{"preset": "xor", "vary": {"learning_rate": [0.5, 2.0, 8.0]}}],
+            "not": {"required": ["preset", "config"]},
         }
     )
 
-    preset: PresetName | None = Field(None, description="a lecture preset's name as the base")
+    preset: PresetName | None = Field(
+        None,
+        description="a lecture preset's name as the base",
+        json_schema_extra=_absent_not_null,
+    )
     config: SessionConfig | None = Field(
-        None, description="the base settings, e.g. the current session's `config`"
+        None,
+        description="the base settings, e.g. the current session's `config`",
+        json_schema_extra=_absent_not_null,
     )
     vary: Vary
 
     @model_validator(mode="after")
     def one_base(self):
+        for name in ("preset", "config"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name}: leave it out rather than null")
         if self.preset is not None and self.config is not None:
             raise ValueError("preset: give a preset or a config as the base, not both")
         base = self.base()

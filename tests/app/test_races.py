@@ -153,6 +153,8 @@ def test_a_diverged_lane_stays_where_it_stopped_and_the_others_go_on(client):
         ({"vary": {}}, ["vary"], "exactly one of optimizer, learning_rate"),
         ({"vary": {"init": ["he", "xavier"], "batch_size": [1, 2]}}, ["vary"], "exactly one"),
         ({"vary": {"learning_rate": [0.1, 0.1]}}, ["vary"], "each value once"),
+        ({"vary": {"optimizer": None}}, ["vary"], "vary.optimizer: a list of 2–4 values, not null"),
+        ({"preset": None, "vary": {"init": ["he", "xavier"]}}, [], "preset: leave it out"),
         ({"preset": "xor", "config": {}, "vary": {"init": ["he", "xavier"]}}, [],
          "preset: give a preset or a config"),
         ({"preset": "nope", "vary": {"init": ["he", "xavier"]}}, ["preset"], "xor"),
@@ -177,6 +179,12 @@ def test_a_batch_too_large_for_the_limits_is_a_422_and_leaves_no_lane(make_clien
     response = client.post("/api/races", json={"config": BASE, "vary": {"batch_size": [2, 50]}})
     assert response.status_code == 422 and "batch" in response.text
     assert client.app.state.store.sessions == before and client.app.state.races.races == {}
+
+
+def test_whole_floats_are_batch_sizes_as_json_schema_counts_them(client):
+    response = client.post("/api/races", json={"vary": {"batch_size": [2.0, 5]}})
+    assert response.status_code == 201, response.text
+    assert response.json()["state"]["values"] == [2, 5]
 
 
 def test_race_controls_need_the_race_s_token(client):
