@@ -322,7 +322,10 @@ def _floats(d: dict, name: str) -> np.ndarray:
     """A JSON list of finite numbers or nulls as float64, null → NaN."""
     values = d.get(name)
     if not isinstance(values, list):
-        raise ValueError(f"history.{name}: must be a list of numbers or null")
+        raise ValueError(
+            f"history.{name}: must be a list of numbers and nulls "
+            "(min, max and recent go together, or all three are left out)"
+        )
     for i, v in enumerate(values):
         if v is not None and not (type(v) in (int, float) and abs(v) <= FLOAT_MAX):
             raise ValueError(f"history.{name}[{i}]: must be a finite number or null")

@@ -23,6 +23,7 @@ def document(app: FastAPI) -> None:
     def openapi() -> dict:
         if app.openapi_schema is None:
             spec = plain()
+            whole_bounds(spec)
             state_limits(spec, app.state.settings)
             require_token(spec)
             add_links(spec)
@@ -47,6 +48,26 @@ def _answers(operation: dict, status: str, model: str) -> bool:
 
 def _takes(operation: dict, where: str, name: str) -> bool:
     return any(p["in"] == where and p["name"] == name for p in operation.get("parameters", []))
+
+
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def whole_bounds(node) -> None:
+    """An integer's bounds as integers. FastAPI's OpenAPI model writes every bound as a float,
+    so `lt=2**63` became 9.223372036854776e18, and tools that read JSON numbers as written
+    (schemathesis) generate seeds just past it. The models' bounds are small numbers and
+    powers of two, exact as floats, so turning each back gives the model's bound."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for bound in BOUNDS:
+                if isinstance(node.get(bound), float) and node[bound].is_integer():
+                    node[bound] = int(node[bound])
+        for value in node.values():
+            whole_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            whole_bounds(value)
 
 
 def state_limits(spec: dict, settings) -> None:

@@ -20,7 +20,7 @@ from pydantic_core import InitErrorDetails
 from app.presets import PRESETS
 from app.schemas.race import MAX_LANES, MIN_LANES, VARIED, RaceConfig, Vary
 from app.schemas.session import ConfigPatch, PlayBody, SessionConfig
-from app.schemas.step import Strict
+from app.schemas.step import Strict, whole
 
 PresetName = Literal[tuple(PRESETS)]
 MAX_SLIDES = 200
@@ -254,7 +254,7 @@ class LessonMove(Strict):
     )
 
     lesson: str = Field(min_length=1, max_length=100)
-    slide: int = Field(ge=0, lt=MAX_SLIDES)
+    slide: whole(ge=0, lt=MAX_SLIDES)
 
 
 class LessonRace(BaseModel):

@@ -18,7 +18,6 @@ from app.schemas.step import (
     Regularization,
     Row,
     Strict,
-    Whole,
     whole,
 )
 from engine.activations import ACTIVATIONS
@@ -86,7 +85,9 @@ class SessionConfig(Strict):
     points: whole(ge=1) | None = Field(None, description="null: the data set's default")
     noise: Finite = Field(0.0, ge=0, le=50, description="percent")
     train_share: Finite = Field(50.0, ge=10, le=90, description="percent of points to train on")
-    features: list[FeatureName] = Field(["x1", "x2"], min_length=1)
+    features: list[FeatureName] = Field(
+        ["x1", "x2"], min_length=1, json_schema_extra={"uniqueItems": True}
+    )
     hidden: list[whole(ge=1)] = Field([4, 2])
     activation: HiddenActivation = "tanh"
     output_activation: OutputActivation | None = Field(
@@ -96,12 +97,12 @@ class SessionConfig(Strict):
         None, description="null: mse, or softmax_ce with a softmax output"
     )
     optimizer: Optimizer = Field(default_factory=lambda: SGD(name="sgd"))
-    batch_size: Whole = Field(10, ge=1)
+    batch_size: whole(ge=1) = 10
     regularization: Regularization | None = None
     train_biases: bool = True
     init: InitName = "uniform"
-    seed: Whole = Field(0, ge=0, lt=2**63)
-    data_seed: Whole = Field(0, ge=0, lt=2**63)
+    seed: whole(ge=0, lt=2**63) = 0
+    data_seed: whole(ge=0, lt=2**63) = 0
     data: OwnData | None = None
     network: HandSet | None = None
 
@@ -145,7 +146,7 @@ def _check_outputs(cfg: SessionConfig) -> None:
 class StepBody(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"steps": 10}]})
 
-    steps: Whole = Field(1, ge=1)
+    steps: whole(ge=1) = 1
 
 
 class PlayBody(Strict):
@@ -171,7 +172,7 @@ class ConfigPatch(Strict):
     optimizer: Optimizer | None = None
     regularization: Regularization | None = None
     regularization_off: bool = Field(False, description="true: remove the regularisation")
-    batch_size: whole(ge=1) | None = Field(None)
+    batch_size: whole(ge=1) | None = None
     activation: HiddenActivation | None = None
     example: whole(ge=-1) | None = Field(None, description="row of the batch to show; -1: the mean")
     train_biases: bool | None = None
@@ -183,8 +184,8 @@ class ParameterEdit(Strict):
     )
 
     kind: Literal["W", "b"]
-    layer: Whole = Field(ge=1, description="k = 1..L")
-    i: Whole = Field(ge=0, description="W: source node in layer k−1; b: node in layer k")
+    layer: whole(ge=1) = Field(description="k = 1..L")
+    i: whole(ge=0) = Field(description="W: source node in layer k−1; b: node in layer k")
     j: whole(ge=0) | None = Field(None, description="W: target node in layer k")
     value: Finite
 
@@ -241,7 +242,7 @@ class LossHistory(Strict):
     (values: their means, null where none was finite; min; max) and the last steps exactly
     from recent_start. An export from before blocks has stride, count and values only."""
 
-    stride: Whole = Field(ge=1, le=MAX_COUNT, description="steps a block: a power of two")
+    stride: whole(ge=1, le=MAX_COUNT) = Field(description="steps a block: a power of two")
     count: Count = Field(description="steps logged")
     values: BlockValues
     min: BlockValues | None = None
@@ -251,8 +252,8 @@ class LossHistory(Strict):
 
 
 class RngCounter(Strict):
-    state: Whole = Field(ge=0, lt=2**128)
-    inc: Whole = Field(ge=0, lt=2**128)
+    state: whole(ge=0, lt=2**128)
+    inc: whole(ge=0, lt=2**128)
 
 
 class RngState(Strict):
@@ -260,8 +261,8 @@ class RngState(Strict):
 
     bit_generator: Literal["PCG64"]
     state: RngCounter
-    has_uint32: Whole = Field(0, ge=0, le=1)   # not Literal[0, 1]: that would take false
-    uinteger: Whole = Field(0, ge=0, lt=2**32)
+    has_uint32: whole(ge=0, le=1) = 0   # not Literal[0, 1]: that would take false
+    uinteger: whole(ge=0, lt=2**32) = 0
 
 
 class SessionExport(Strict):
@@ -280,7 +281,7 @@ class SessionExport(Strict):
     batch_order: list[whole(ge=0, lt=2**31)] = Field(
         fail_fast=True, description="a permutation of the training rows: this epoch's order"
     )
-    batch_cursor: Whole = Field(ge=0, lt=2**31, description="where the next batch starts in it")
+    batch_cursor: whole(ge=0, lt=2**31) = Field(description="where the next batch starts in it")
     rng_state: RngState
 
 

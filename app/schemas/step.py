@@ -158,8 +158,8 @@ class Params(Strict):
 
 class _StateIn(Strict):
     name: Literal[tuple(OPTIMIZERS)]
-    t: Whole = Field(
-        0, ge=0, le=MAX_COUNT, description="updates taken so far (adam's bias correction uses it)"
+    t: whole(ge=0, le=MAX_COUNT) = Field(
+        0, description="updates taken so far (adam's bias correction uses it)"
     )
 
 
@@ -192,8 +192,8 @@ class StepRequest(Strict):
     train_biases: bool = True
     inputs: Rows = Field(examples=[[[0, 1]]])
     targets: Rows = Field(examples=[[[1]]])
-    steps: Whole = Field(1, ge=1)
-    seed: Whole = Field(0, ge=0, lt=2**63)
+    steps: whole(ge=1) = 1
+    seed: whole(ge=0, lt=2**63) = 0
     init: InitName = "xavier"
 
     @model_validator(mode="after")
@@ -236,7 +236,7 @@ class GradcheckRequest(Strict):
     inputs: Rows = Field(examples=[[[0, 1]]])
     targets: Rows = Field(examples=[[[1]]])
     epsilon: Finite = Field(1e-6, gt=0, le=1e-2)
-    seed: Whole = Field(0, ge=0, lt=2**63)
+    seed: whole(ge=0, lt=2**63) = 0
     init: InitName = "xavier"
 
     @model_validator(mode="after")

@@ -34,3 +34,22 @@ def test_anything_else_is_refused_naming_the_field(client, new_session, steps):
                           headers=control)
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"][-1] == "steps"
+
+
+def test_the_schema_gives_integer_bounds_as_exact_integers(client):
+    """FastAPI writes bounds as floats; 2**63 as a float sent fuzzers to seeds just past it."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    seed = schemas["SessionConfig"]["properties"]["seed"]
+    assert seed["exclusiveMaximum"] == 2**63 and type(seed["exclusiveMaximum"]) is int
+    assert type(seed["minimum"]) is int
+    assert schemas["RngCounter"]["properties"]["inc"]["exclusiveMaximum"] == 2**128
+    assert client.post("/api/sessions", json={"seed": 2**63 - 1}).status_code == 201
+    refused = client.post("/api/sessions", json={"seed": 2**63})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "seed"
+
+
+def test_a_lesson_slide_is_a_whole_number_too(client, new_session):
+    session_id, control, _ = new_session()
+    shown = client.post(f"/api/sessions/{session_id}/lesson", json={"lesson": "xor", "slide": 1.0},
+                        headers=control)
+    assert shown.status_code == 200, shown.text
