@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import time
+import zlib
 
 import httpx
 import websockets
@@ -54,6 +55,12 @@ async def race_frames(url: str, after: int, count: int = 3) -> int:
                 if steps and max(steps) > after:
                     seen, step = seen + 1, max(step, *steps)
         return step
+
+
+def snapshot_of(cluster, race: dict) -> dict:
+    """The race's last snapshot: what varies and each lane's export."""
+    packed = cluster.redis.client().hget(f"bp:snap:race:{race['id']}", "export")
+    return json.loads(zlib.decompress(packed))
 
 
 def stream_url(instance, race: dict) -> str:
@@ -189,3 +196,56 @@ def test_redis_holds_no_control_token(cluster):
         assert token.encode() not in everything
     digest = client.hget(f"bp:snap:{session['id']}", "digest").decode()
     assert digest == hashlib.sha256(session["token"].encode()).hexdigest()
+
+
+def test_a_race_taken_over_by_another_instance_is_let_go_whole(cluster):
+    race = make_race(cluster)
+    first = race_owner(cluster, race)
+    second = other(cluster, first)
+    assert race_call(cluster, race, "step", {"steps": 6}).status_code == 200
+    wait_for(lambda: snapshot_of(cluster, race)["lanes"][1]["step"] == 6,
+             "the snapshot after the steps", seconds=20)
+
+    async def moved():
+        url = stream_url(first, race)
+        async with websockets.connect(url, max_size=None, open_timeout=30) as socket:
+            assert json.loads(await socket.recv())["type"] == "race_state"
+            # Not through nginx: as if its hash had changed (an instance came back)
+            taken = await asyncio.to_thread(
+                httpx.get, f"{second.base}/api/sessions/{race['id']}.1", timeout=60)
+            assert taken.status_code == 200 and taken.json()["step"] >= 6
+            # playing: the first's next snapshot comes soon, and is refused
+            await asyncio.to_thread(race_call, cluster, race, "play", {"speed": 20})
+            async with asyncio.timeout(FRAME_WAIT):   # the first lets it go: reconnect
+                while True:
+                    try:
+                        await socket.recv()
+                    except websockets.ConnectionClosed as closed:
+                        return closed.rcvd.code
+
+    assert run_apart(moved) == 1012
+    assert race_owner(cluster, race) is second
+    assert f"race:{race['id']} is owned by another instance now; let go here" in first.output()
+    read = httpx.get(f"{second.base}/api/races/{race['id']}", timeout=60)
+    assert read.status_code == 200 and read.json()["step"] >= 6
+
+
+def test_a_lessons_race_lives_with_its_lesson_session(cluster):
+    made = httpx.post(f"{cluster.nginx.base}/api/lessons/xor/present", timeout=60)
+    assert made.status_code == 201, made.text
+    session = made.json()
+    owner = cluster.owner(session["id"])
+    shown = httpx.post(f"{cluster.nginx.base}/api/sessions/{session['id']}/lesson",
+                       json={"lesson": "xor", "slide": 7},
+                       headers={"X-Control-Token": session["token"]}, timeout=60)
+    assert shown.status_code == 200, shown.text
+    race = shown.json()["race"]
+    assert race["id"].startswith(f"{session['id']}.")
+    assert race_owner(cluster, race) is owner   # where its lesson session is
+    for _ in range(3):
+        assert race_state(cluster, race)["status"] == "playing"
+        assert httpx.get(f"{cluster.nginx.base}/api/sessions/{race['id']}.2",
+                         timeout=60).status_code == 200
+    step = run_apart(lambda: race_frames(stream_url(other(cluster, owner), race), 0))
+    assert step > 0
+    assert not any("restored here" in i.output() for i in cluster.instances)
