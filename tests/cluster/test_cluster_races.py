@@ -39,12 +39,14 @@ def race_owner(cluster, race: dict):
     return cluster.owner(f"race:{race['id']}")
 
 
-async def race_frames(url: str, after: int, count: int = 3) -> int:
-    """Open the race's stream at `url`; wait for `count` race frames past step `after`;
-    answer the highest step seen."""
+async def race_frames(url: str, after: int, count: int = 3, ready=None) -> int:
+    """Open the race's stream at `url`; wait for `count` race frames past step `after`
+    (once `ready`, an asyncio.Event, is set, if given); answer the highest step seen."""
     async with websockets.connect(url, max_size=None, open_timeout=30) as socket:
         first = json.loads(await socket.recv())
         assert first["type"] == "race_state", first
+        if ready is not None:
+            await ready.wait()
         seen, step = 0, -1
         async with asyncio.timeout(FRAME_WAIT):
             while seen < count:
@@ -114,14 +116,15 @@ def test_a_race_is_followed_through_the_other_instance(cluster):
     elsewhere = other(cluster, owner)
 
     async def follow():
-        remote = asyncio.ensure_future(race_frames(stream_url(elsewhere, race), 0))
-        local = asyncio.ensure_future(race_frames(stream_url(owner, race), 0))
-        await asyncio.sleep(1.0)
-        assert race_call(cluster, race, "play").status_code == 200
+        counted = asyncio.Event()
+        followers = [asyncio.ensure_future(race_frames(stream_url(i, race), 0, ready=counted))
+                     for i in (elsewhere, owner)]
         # the owner counts the other instance's follower as one of the race's
         await asyncio.to_thread(wait_for, lambda: race_state(cluster, race)["followers"] == 2,
                                 "both followers counted", 30)
-        return await asyncio.gather(remote, local)
+        counted.set()
+        assert race_call(cluster, race, "play").status_code == 200
+        return await asyncio.gather(*followers)
 
     steps = run_apart(follow)
     assert min(steps) > 0
