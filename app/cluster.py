@@ -475,14 +475,14 @@ class Cluster:
 
     def _recount(self, key: str) -> None:
         """Tell what is owned here how many follow it: a session its own followers (a lane
-        its race's too), a race its own on other instances (those here count themselves,
-        app/racing.py Races.join)."""
+        its race's too); a race those on other instances, and those here that joined
+        before it was (those who joined since count themselves, app/racing.py Races.join)."""
         found = self._here(key)
         if found is None:
             return
         remote = self.remote.get(key, 0)
         if key.startswith(RACE):
-            found.remote = remote
+            found.remote = remote + self.local.get(key, 0)
             self.races.feeds.of(found).remote = remote
             for handle in found.lanes:
                 self._recount(handle.id)

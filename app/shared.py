@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from app.saved import CODE_ALPHABET, CODE_LENGTH, StorageUnavailable
+from app.store import token_digest
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +213,13 @@ class SharedState:
             return None
         text = {k.decode(): v for k, v in found.items()}
         speed = text["speed"].decode()
+        if "digest" in text:
+            export = await asyncio.to_thread(zlib.decompress, text["export"])
+            digest = text["digest"].decode()
+        else:   # written before digests and compression (a rolling upgrade hands it over)
+            export, digest = text["export"], token_digest(text["token"])
         return Snapshot(
-            export=await asyncio.to_thread(zlib.decompress, text["export"]),
-            digest=text["digest"].decode(), join_code=text["join_code"].decode(),
+            export=export, digest=digest, join_code=text["join_code"].decode(),
             status=text["status"].decode(), speed=float(speed) if speed else None,
             at=float(text["at"]), owner=text["owner"].decode(),
             lanes=json.loads(text["lanes"]) if "lanes" in text else None,
