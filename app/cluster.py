@@ -51,6 +51,7 @@ from app.store import Handle, token_digest
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0          # follower counts exchanged this often
+JOIN_GRACE_SECONDS = 3 * TICK_SECONDS   # a join answered: its instance's count is in Redis by then
 ASK_SECONDS = 5.0           # a remote follower's join waits this long for the owner
 POKE_SECONDS = 2.0          # a session whose owner died: nginx asked to restore it this often
 STOP_SNAPSHOT_SECONDS = 5.0 # a stopping instance's last snapshots, at most this long
@@ -68,6 +69,7 @@ class Cluster:
         # By key (a session's id, or RACE and a race's id):
         self.local: dict[str, int] = {}     # followers on this instance
         self.remote: dict[str, int] = {}    # followers elsewhere, of what is owned here
+        self.answered: dict[str, float] = {}   # when a join from elsewhere was last answered
         self.snapped: dict[str, tuple] = {}  # (checkpoints, when) of each last snapshot
         self.keep: set[str] = set()         # ending here, not for good: keep its snapshot
         self.restoring: dict[str, asyncio.Task] = {}
@@ -435,6 +437,7 @@ class Cluster:
     async def _answer_join(self, key: str, found) -> bytes:
         # Counted before the join: the frames after it are encoded and published for it.
         self.remote[key] = self.remote.get(key, 0) + 1
+        self.answered[key] = time.monotonic()
         self._recount(key)
         if key.startswith(RACE):
             outcome = await self.races.joined(found)
@@ -492,6 +495,18 @@ class Cluster:
         found.watched(self.local.get(key, 0) + remote + racing)
         self.feeds.of(found).remote = remote
 
+    def _counted(self, reported: dict[str, int]) -> None:
+        """Take the counts other instances reported, except one lower than this instance's
+        own just after it answered a join: the joining instance reports it at its next tick,
+        and until then its follower would miss frames (and a new state), never published."""
+        now = time.monotonic()
+        for key, count in reported.items():
+            if now - self.answered.get(key, -JOIN_GRACE_SECONDS) < JOIN_GRACE_SECONDS:
+                count = max(count, self.remote.get(key, 0))
+            self.remote[key] = count
+        for key in [k for k, at in self.answered.items() if now - at >= JOIN_GRACE_SECONDS]:
+            del self.answered[key]
+
     async def _tick(self) -> None:
         """Each second: tell owners how many followers this instance has of what they own,
         and learn how many other instances have of what this one owns."""
@@ -508,7 +523,7 @@ class Cluster:
                     del self.local[k]
                 owned = [*self.store.sessions, *(RACE + r for r in self.races.races)]
                 if owned:
-                    self.remote.update(await self.state.remote_followers(owned))
+                    self._counted(await self.state.remote_followers(owned))
                     for key in owned:
                         self._recount(key)
             except Exception as err:
