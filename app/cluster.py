@@ -12,11 +12,15 @@ restore them from the snapshot on the first request for them; when it comes back
 them back the same way, and the instance that had them lets them go (its next snapshot is
 refused) while its followers stay, now fed through Redis.
 
+Races are handled alike, a race whole (app/clusterraces.py): keyed "race:<id>" in Redis, in
+the follower counts and on the channels, its lanes going wherever it goes.
+
 Without BACKPROP_REDIS_URL none of this is loaded: one instance, in-process delivery, SQLite.
 """
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -27,7 +31,9 @@ from urllib.parse import urlsplit
 from fastapi import WebSocket
 
 from app import bus as buses
+from app import clustercopy
 from app.clustered import (
+    RACE,
     ClusterFeed,
     ClusterFeeds,
     ClusterHub,
@@ -35,14 +41,17 @@ from app.clustered import (
     SharedSessionStore,
     ask_channel,
     channel,
+    home,
 )
+from app.clusterraces import ClusterRaces
 from app.routes.stream import _joined, relay
 from app.shared import RedisSaved, SharedState, blocking_client
-from app.store import Handle
+from app.store import Handle, token_digest
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0          # follower counts exchanged this often
+JOIN_GRACE_SECONDS = 3 * TICK_SECONDS   # a join answered: its instance's count is in Redis by then
 ASK_SECONDS = 5.0           # a remote follower's join waits this long for the owner
 POKE_SECONDS = 2.0          # a session whose owner died: nginx asked to restore it this often
 STOP_SNAPSHOT_SECONDS = 5.0 # a stopping instance's last snapshots, at most this long
@@ -56,9 +65,12 @@ class Cluster:
                  feeds: ClusterFeeds, state: SharedState) -> None:
         self.settings, self.store, self.hub, self.feeds = settings, store, hub, feeds
         self.state, self.bus, self.me = state, feeds.bus, state.me
-        self.local: dict[str, int] = {}     # followers on this instance, by session
-        self.remote: dict[str, int] = {}    # followers elsewhere, of sessions owned here
-        self.snapped: dict[str, tuple] = {}  # (checkpoint, when) of each last snapshot
+        self.races: ClusterRaces | None = None   # made by races_class
+        # By key (a session's id, or RACE and a race's id):
+        self.local: dict[str, int] = {}     # followers on this instance
+        self.remote: dict[str, int] = {}    # followers elsewhere, of what is owned here
+        self.answered: dict[str, float] = {}   # when a join from elsewhere was last answered
+        self.snapped: dict[str, tuple] = {}  # (checkpoints, when) of each last snapshot
         self.keep: set[str] = set()         # ending here, not for good: keep its snapshot
         self.restoring: dict[str, asyncio.Task] = {}
         self.waiting: dict[str, asyncio.Future] = {}   # remote joins, by nonce
@@ -84,48 +96,90 @@ class Cluster:
         await self.bus.stop()   # closes the asyncio client the shared state uses too
         self.state.blocking.close()
 
+    @property
+    def races_class(self):
+        """What main.py makes its races with: ClusterRaces, known to this cluster."""
+        def make(hub, store, settings) -> ClusterRaces:
+            self.races = ClusterRaces(hub, store, settings, self)
+            return self.races
+        return make
+
+    def _here(self, key: str):
+        """The session (Handle) or race this instance has under `key`, if any."""
+        if key.startswith(RACE):
+            return self.races.get(key.removeprefix(RACE))
+        return self.store.get(key)
+
     # --- owning -----------------------------------------------------------------------
 
     async def owned(self, handle: Handle) -> None:
         """A session made or restored here: claim it, snapshot it at once (a request may go
-        to another instance next), answer joins for it, feed its followers from here."""
-        try:
-            await self.state.claim(handle.id)
-        except Exception as err:   # Redis away: the session works here; shared once it is back
-            log.error("session %s: not claimed in Redis now: %s", handle.id, err)
+        to another instance next), answer joins for it, feed its followers from here. A race's
+        lane: its race is claimed and snapshotted (race_owned)."""
+        if handle.race is None:
+            await self._claim(handle.id)
         self.bus.unsubscribe(channel(handle.id))   # followers here were fed through Redis
         await self.bus.subscribed(ask_channel(handle.id))   # joins from elsewhere answered
         self.feeds.of(handle)
         self._recount(handle.id)
-        await self.snapshot(handle)
+        if handle.race is None:
+            await self.snapshot(handle)
 
-    async def restore(self, session_id: str) -> None:
-        """nginx sent a request for a session this instance does not have: build it from its
-        snapshot, if there is one (once, however many requests wait for it)."""
-        if self.store.get(session_id) is not None:
+    async def race_owned(self, race) -> None:
+        """A race made or restored here, its lanes opened: as owned() for a session."""
+        key = RACE + race.id
+        await self._claim(key)
+        self.bus.unsubscribe(channel(key))
+        await self.bus.subscribed(ask_channel(key))
+        self.races.feeds.of(race)
+        self._recount(key)
+        if race.home is None:   # a lesson's race goes with its presentation: not restored
+            await self.snapshot_race(race)
+
+    async def _claim(self, key: str) -> None:
+        try:
+            await self.state.claim(key)
+        except Exception as err:   # Redis away: it works here; shared once Redis is back
+            log.error("%s: not claimed in Redis now: %s", key, err)
+
+    async def restore(self, key: str) -> None:
+        """nginx sent a request for a session or race this instance does not have: build it
+        from its snapshot, if there is one (once, however many requests wait for it)."""
+        if self._here(key) is not None:
             return
-        task = self.restoring.get(session_id)
+        task = self.restoring.get(key)
         if task is None:
-            task = self.restoring[session_id] = asyncio.get_running_loop().create_task(
-                self._restore(session_id))
-            task.add_done_callback(lambda _: self.restoring.pop(session_id, None))
+            task = self.restoring[key] = asyncio.get_running_loop().create_task(
+                self._restore(key))
+            task.add_done_callback(lambda _: self.restoring.pop(key, None))
         await asyncio.shield(task)
 
-    async def _restore(self, session_id: str) -> None:
-        snapshot = await self.state.read(session_id)
-        if snapshot is None or self.store.get(session_id) is not None:
+    async def _restore(self, key: str) -> None:
+        snapshot = await self.state.read(key)
+        if snapshot is None or self._here(key) is not None:
             return
-        handle = self.store.adopt(session_id, snapshot.token, snapshot.join_code,
-                                  self.hub.place())
-        self.keep.add(session_id)   # a failed restore must not delete the snapshot
-        try:
-            await self.hub.open(handle, "export", snapshot.export)
-        finally:
-            self.keep.discard(session_id)
-        if snapshot.status == "playing":
-            await self.hub.control(handle, "play", speed=snapshot.speed)
+        if key.startswith(RACE):
+            race_id = key.removeprefix(RACE)
+            lanes = [lane_id for lane_id, _ in snapshot.lanes]
+            self.keep.update(lanes)   # a failed restore must not end anything elsewhere
+            try:
+                await self.races.adopt(race_id, snapshot)
+            finally:
+                self.keep.difference_update(lanes)
+        else:
+            handle = self.store.adopt(key, snapshot.join_code, self.hub.place(),
+                                      snapshot.digest)
+            self.keep.add(key)   # a failed restore must not delete the snapshot
+            try:
+                await self.hub.open(handle, "export", snapshot.export)
+            finally:
+                self.keep.discard(key)
+            if snapshot.status == "playing":
+                await self.hub.control(handle, "play", speed=snapshot.speed)
         self.restored += 1
-        log.warning("session %s restored here from %s's snapshot", session_id, snapshot.owner)
+        log.warning("%s %s restored here from %s's snapshot",
+                    "race" if key.startswith(RACE) else "session", key.removeprefix(RACE),
+                    snapshot.owner)
 
     def removing(self, ending):
         """store.on_remove: a session that ends here for good releases its shared records;
@@ -145,15 +199,19 @@ class Cluster:
                         self.feeds.feeds.pop(handle.id)
                 return
             ending(handle)
-            asyncio.get_running_loop().create_task(self._release(handle))
+            if handle.race is None:   # a lane's records go with its race's (released)
+                self.released(handle.id, {handle.join_code: handle.id})
         return remove
 
-    async def _release(self, handle: Handle) -> None:
+    def released(self, key: str, codes: dict[str, str]) -> None:
+        """`key` ended for good: its shared records (`codes`: join code -> id) go."""
+        asyncio.get_running_loop().create_task(self._release(key, codes))
+
+    async def _release(self, key: str, codes: dict[str, str]) -> None:
         try:
-            await self.state.release(handle.id, handle.join_code)
+            await self.state.release(key, codes)
         except Exception as err:
-            log.error("session %s ended; its shared records stay until they expire: %s",
-                      handle.id, err)
+            log.error("%s ended; its shared records stay until they expire: %s", key, err)
 
     # --- snapshots --------------------------------------------------------------------
 
@@ -169,91 +227,142 @@ class Cluster:
         """Each session whose state changed since its last snapshot; each other one when
         its shared records near their expiry (a paused session followed for hours keeps
         its join code)."""
+        def due(key: str, checkpoints: list) -> bool:
+            done, at = self.snapped.get(key, ((), 0.0))
+            changed = len(done) != len(checkpoints) or any(
+                a is not b for a, b in zip(done, checkpoints, strict=False))
+            return force or changed or at < stale
+
         stale = time.monotonic() - self.state.ttl / 3
         for handle in list(self.store.sessions.values()):
-            checkpoint, at = self.snapped.get(handle.id, (None, 0.0))
-            if force or checkpoint is not handle.checkpoint or at < stale:
+            if handle.race is None and due(handle.id, [handle.checkpoint]):
                 await self.snapshot(handle)
+        for race in list(self.races.races.values()):
+            if race.home is None and due(RACE + race.id, [h.checkpoint for h in race.lanes]):
+                await self.snapshot_race(race)
 
     async def snapshot(self, handle: Handle) -> None:
         """The session's export, made in its worker, kept in Redis, if it is still ours."""
-        checkpoint = handle.checkpoint
-        try:
+        async def write() -> bool:
             export = await self.hub.read(handle, "export")
-            mine = await self.state.write(handle.id, export, handle.token, handle.join_code,
-                                          handle.status, handle.speed)
-        except Exception as err:   # Redis away, or the session ended meanwhile
-            if self.store.get(handle.id) is handle:
-                log.error("session %s: no snapshot now: %s", handle.id, err)
-            return
-        if not mine and self.store.get(handle.id) is handle:
-            log.warning("session %s is owned by another instance now; let go here", handle.id)
+            return await self.state.write(
+                handle.id, export, handle.digest or token_digest(handle.token),
+                {handle.join_code: handle.id}, handle.status, handle.speed)
+
+        def let_go() -> None:
             self.keep.add(handle.id)
             try:
                 self.store.remove(handle.id)
             finally:
                 self.keep.discard(handle.id)
+
+        await self._snapshot(handle.id, [handle.checkpoint],
+                             lambda: self.store.get(handle.id) is handle, write, let_go)
+
+    async def snapshot_race(self, race) -> None:
+        """The race's export (every lane's, made in their worker), kept in Redis, if it is
+        still ours."""
+        async def write() -> bool:
+            export = await self.races.export(race)
+            return await self.state.write(
+                RACE + race.id, export, race.digest or token_digest(race.token),
+                {h.join_code: h.id for h in race.lanes}, race.status, race.speed,
+                lanes=[[h.id, h.join_code] for h in race.lanes])
+
+        await self._snapshot(RACE + race.id, [h.checkpoint for h in race.lanes],
+                             lambda: self.races.get(race.id) is race, write,
+                             lambda: self.races.let_go(race))
+
+    async def _snapshot(self, key: str, checkpoints: list, live, write, let_go) -> None:
+        """write() a snapshot; when another instance owns `key` now, let_go() of it here."""
+        try:
+            mine = await write()
+        except Exception as err:   # Redis away, or it ended meanwhile
+            if live():
+                log.error("%s: no snapshot now: %s", key, err)
             return
-        self.snapped[handle.id] = (checkpoint, time.monotonic())
+        if not mine and live():
+            log.warning("%s is owned by another instance now; let go here", key)
+            let_go()
+            return
+        self.snapped[key] = (checkpoints, time.monotonic())
 
     # --- followers ----------------------------------------------------------------------
 
-    async def follow(self, websocket: WebSocket, session_id: str) -> None:
-        """The stream route behind nginx: followers of any session on any instance."""
+    def _feeds(self, key: str) -> tuple[ClusterFeeds, str]:
+        """The feeds that hold `key`'s feed, and its name there."""
+        if key.startswith(RACE):
+            return self.races.feeds, key.removeprefix(RACE)
+        return self.feeds, key
+
+    async def follow_race(self, websocket: WebSocket, race_id: str) -> None:
+        """The race's stream on an instance that does not have the race."""
+        await self.follow(websocket, RACE + race_id)
+
+    async def follow(self, websocket: WebSocket, key: str) -> None:
+        """The stream route behind nginx: followers of any session (or race) on any
+        instance."""
         await websocket.accept()
-        handle = self.store.get(session_id)
+        feeds, name = self._feeds(key)
+        handle = self.store.get(key) if feeds is self.feeds else None
         if handle is not None:
-            feed = self.feeds.of(handle)
+            feed = feeds.of(handle)
             def joined():
                 return _joined(self.hub, handle, feed)
+        elif feeds is not self.feeds and self.races.get(name) is not None:
+            # restored here since the route looked: its own route follows it
+            await websocket.close(code=1013, reason="the race is here now; reconnect")
+            return
         else:
-            feed = self.feeds.named(session_id)
+            feed = feeds.named(name)
             if not feed.owned:   # before asking: no frame after the join's state is missed
                 self.bus.subscribe(feed.channel)
             if feed.joining is None or feed.joining.done():   # one ask for a class joining
-                feed.joining = asyncio.ensure_future(self._ask_join(session_id))
+                feed.joining = asyncio.ensure_future(self._ask_join(key))
             parcel = await asyncio.shield(feed.joining)
             if parcel is None:
                 # Nobody trains it now: gone for good, or its owner died and nginx has not
                 # sent a request for it to another instance yet (the page retries).
-                if await self._snapshot_exists(session_id):
-                    self._poke(session_id)
+                if await self._snapshot_exists(key):
+                    self._poke(key)
                     await websocket.close(code=1013, reason="the session is moving; reconnect")
                 else:
-                    await websocket.close(code=4404, reason="no such session")
-                if not (feed.followers or feed.owned) and self.feeds.feeds.get(session_id) is feed:
+                    gone = "race" if key.startswith(RACE) else "session"
+                    await websocket.close(code=4404, reason=f"no such {gone}")
+                if not (feed.followers or feed.owned) and feeds.feeds.get(name) is feed:
                     self.bus.unsubscribe(feed.channel)
-                    del self.feeds.feeds[session_id]
+                    del feeds.feeds[name]
                 return
             async def joined():
                 return parcel
-        if self.local.get(session_id, 0) + self.remote.get(session_id, 0) >= \
-                self.settings.max_followers:
+        if self.local.get(key, 0) + self.remote.get(key, 0) >= self.settings.max_followers:
             await websocket.close(code=4429, reason="this session has its maximum of followers")
             return
-        self.local[session_id] = self.local.get(session_id, 0) + 1
-        self._recount(session_id)
+        self.local[key] = self.local.get(key, 0) + 1
+        self._recount(key)
         try:
             await relay(websocket, feed, joined)
         finally:
-            self.local[session_id] -= 1
-            self._recount(session_id)
+            self.local[key] -= 1
+            self._recount(key)
             if not feed.followers and not feed.owned:
                 self.bus.unsubscribe(feed.channel)
-                if self.feeds.feeds.get(session_id) is feed:
-                    del self.feeds.feeds[session_id]
+                if feeds.feeds.get(name) is feed:
+                    del feeds.feeds[name]
 
-    def _poke(self, session_id: str) -> None:
-        """A request for the session through nginx (BACKPROP_ROUTER_URL), so that the
-        instance its hash picks restores it now: its followers must not wait for the
-        teacher's next click. Once per session every POKE_SECONDS."""
+    def _poke(self, key: str) -> None:
+        """A request for it through nginx (BACKPROP_ROUTER_URL), so that the instance its
+        hash picks restores it now: its followers must not wait for the teacher's next
+        click. Once per key every POKE_SECONDS."""
         now = time.monotonic()
-        if self.router is None or now - self.poked.get(session_id, -POKE_SECONDS) < POKE_SECONDS:
+        if self.router is None or now - self.poked.get(key, -POKE_SECONDS) < POKE_SECONDS:
             return
-        self.poked[session_id] = now
+        self.poked[key] = now
         for old in [s for s, at in self.poked.items() if now - at > POKE_SECONDS]:
             del self.poked[old]
-        asyncio.get_running_loop().create_task(self._request(f"/api/sessions/{session_id}"))
+        path = (f"/api/races/{key.removeprefix(RACE)}" if key.startswith(RACE)
+                else f"/api/sessions/{key}")   # a lane's restores its race
+        asyncio.get_running_loop().create_task(self._request(path))
 
     async def _request(self, path: str) -> None:
         """GET path through nginx; only its status line is read."""
@@ -270,18 +379,23 @@ class Cluster:
         except (OSError, TimeoutError) as err:
             log.error("could not ask nginx (%s) for %s: %s", self.router.geturl(), path, err)
 
-    async def _snapshot_exists(self, session_id: str) -> bool:
+    async def _snapshot_exists(self, key: str) -> bool:
         try:
-            return await self.state.read(session_id) is not None
+            return await self.state.read(home(key)) is not None
         except Exception:
             return True   # Redis away: say "reconnect", not "gone"
 
-    async def _ask_join(self, session_id: str) -> buses.Parcel | None:
-        """What a new follower needs, from the session's owner through Redis."""
+    async def _ask_join(self, key: str) -> buses.Parcel | None:
+        """What a new follower needs, from the owner through Redis."""
+        reply = await self._ask(key, "join")
+        return buses.unpack(reply) if reply is not None else None
+
+    async def _ask(self, key: str, op: str) -> bytes | None:
+        """The owner's answer to `op` (ANSWERS) through Redis; None: nobody answered."""
         nonce = secrets.token_hex(8)
         future = self.waiting[nonce] = asyncio.get_running_loop().create_future()
         try:
-            if await self.bus.ask(ask_channel(session_id), f"{self.me} {nonce}".encode()) == 0:
+            if await self.bus.ask(ask_channel(key), f"{self.me} {nonce} {op}".encode()) == 0:
                 return None
             return await asyncio.wait_for(future, ASK_SECONDS)
         except Exception:
@@ -289,72 +403,135 @@ class Cluster:
         finally:
             self.waiting.pop(nonce, None)
 
-    async def _answer_join(self, session_id: str, instance: str, nonce: str) -> None:
+    async def export_of(self, session_id: str) -> dict | None:
+        """A session's export wherever it lives (a copy is made where its own id hashes):
+        from its worker here, from its owner through Redis, or, its owner dead, from its
+        last snapshot (a lane's from its race's). None: no such session."""
         handle = self.store.get(session_id)
-        if handle is None:
-            return
+        if handle is not None:
+            return await self.hub.export(handle)
+        reply = await self._ask(session_id, "export")
+        if reply is not None:
+            return json.loads(reply)
+        try:
+            snapshot = await self.state.read(home(session_id))
+        except Exception:
+            return None
+        if snapshot is None:
+            return None
+        export = json.loads(snapshot.export)
+        if snapshot.lanes is None:
+            return export
+        lanes = [lane_id for lane_id, _ in snapshot.lanes]
+        return export["lanes"][lanes.index(session_id)] if session_id in lanes else None
+
+    async def _answer(self, key: str, instance: str, nonce: str, op: str) -> None:
+        found = self._here(key)
+        if found is not None:
+            reply = await ANSWERS[op](self, key, found)
+            self.bus.publish(f"bp:i:{instance}", nonce.encode() + b"\n" + reply)
+
+    async def _answer_export(self, key: str, handle: Handle) -> bytes:
+        return json.dumps(await self.hub.export(handle)).encode()
+
+    async def _answer_join(self, key: str, found) -> bytes:
         # Counted before the join: the frames after it are encoded and published for it.
-        self.remote[session_id] = self.remote.get(session_id, 0) + 1
-        self._recount(session_id)
-        outcome = await _joined(self.hub, handle, self.feeds.of(handle))
-        reply = nonce.encode() + b"\n" + buses.pack(outcome.messages, outcome.span)
-        self.bus.publish(f"bp:i:{instance}", reply)
+        self.remote[key] = self.remote.get(key, 0) + 1
+        self.answered[key] = time.monotonic()
+        self._recount(key)
+        if key.startswith(RACE):
+            outcome = await self.races.joined(found)
+        else:
+            outcome = await _joined(self.hub, found, self.feeds.of(found))
+        return buses.pack(outcome.messages, outcome.span)
 
     def on_message(self, name: str, data: bytes) -> None:
         if name == self.bus.inbox:
             nonce, _, parcel = data.partition(b"\n")
             future = self.waiting.get(nonce.decode())
             if future is not None and not future.done():
-                future.set_result(buses.unpack(parcel))
+                future.set_result(parcel)
         elif name.startswith("bp:ask:"):
-            instance, nonce = data.decode().split()
-            asyncio.get_running_loop().create_task(
-                self._answer_join(name.removeprefix("bp:ask:"), instance, nonce))
+            instance, nonce, op = data.decode().split()
+            key = name.removeprefix("bp:ask:")
+            if op in ANSWERS and (op == "join" or not key.startswith(RACE)):
+                asyncio.get_running_loop().create_task(self._answer(key, instance, nonce, op))
         else:
-            feed = self.feeds.feeds.get(name.removeprefix("bp:s:"))
+            feeds, key = self._feeds(name.removeprefix("bp:s:"))
+            feed = feeds.feeds.get(key)
             if feed is not None and not feed.owned:
                 feed.deliver(buses.unpack(data))
 
     def on_reconnect(self) -> None:
         """Redis came back: what remote followers missed meanwhile may include a new
-        structure, so each gets a fresh state from its session's owner."""
-        for session_id, feed in list(self.feeds.feeds.items()):
-            if not feed.owned and feed.followers:
-                asyncio.get_running_loop().create_task(self._refresh(session_id, feed))
+        structure, so each gets a fresh state from its owner."""
+        for feeds in (self.feeds, self.races.feeds):
+            for name, feed in list(feeds.feeds.items()):
+                if not feed.owned and feed.followers:
+                    asyncio.get_running_loop().create_task(
+                        self._refresh(feeds.prefix + name, feed))
 
-    async def _refresh(self, session_id: str, feed: ClusterFeed) -> None:
-        parcel = await self._ask_join(session_id)
+    async def _refresh(self, key: str, feed: ClusterFeed) -> None:
+        parcel = await self._ask_join(key)
         if parcel is not None:
             feed.deliver(parcel)
 
-    def _recount(self, session_id: str) -> None:
-        handle = self.store.get(session_id)
-        if handle is not None:
-            remote = self.remote.get(session_id, 0)
-            handle.watched(self.local.get(session_id, 0) + remote)
-            self.feeds.of(handle).remote = remote
+    def _recount(self, key: str) -> None:
+        """Tell what is owned here how many follow it: a session its own followers (a lane
+        its race's too); a race those on other instances, and those here that joined
+        before it was (those who joined since count themselves, app/racing.py Races.join)."""
+        found = self._here(key)
+        if found is None:
+            return
+        remote = self.remote.get(key, 0)
+        if key.startswith(RACE):
+            found.remote = remote + self.local.get(key, 0)
+            self.races.feeds.of(found).remote = remote
+            for handle in found.lanes:
+                self._recount(handle.id)
+            return
+        race = self.races.get(found.race) if found.race else None
+        racing = race.watchers + race.remote if race is not None else 0
+        found.watched(self.local.get(key, 0) + remote + racing)
+        self.feeds.of(found).remote = remote
+
+    def _counted(self, reported: dict[str, int]) -> None:
+        """Take the counts other instances reported, except one lower than this instance's
+        own just after it answered a join: the joining instance reports it at its next tick,
+        and until then its follower would miss frames (and a new state), never published."""
+        now = time.monotonic()
+        for key, count in reported.items():
+            if now - self.answered.get(key, -JOIN_GRACE_SECONDS) < JOIN_GRACE_SECONDS:
+                count = max(count, self.remote.get(key, 0))
+            self.remote[key] = count
+        for key in [k for k, at in self.answered.items() if now - at >= JOIN_GRACE_SECONDS]:
+            del self.answered[key]
 
     async def _tick(self) -> None:
-        """Each second: tell owners how many followers this instance has of their sessions,
-        and learn how many other instances have of this one's."""
+        """Each second: tell owners how many followers this instance has of what they own,
+        and learn how many other instances have of what this one owns."""
         reported: set[str] = set()
         while True:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                elsewhere = {s: n for s, n in self.local.items() if self.store.get(s) is None}
-                counts = {s: n for s, n in elsewhere.items() if n or s in reported}
+                elsewhere = {k: n for k, n in self.local.items() if self._here(k) is None}
+                counts = {k: n for k, n in elsewhere.items() if n or k in reported}
                 if counts:
                     await self.state.report(counts)
-                reported = {s for s, n in counts.items() if n}
-                for s in [s for s, n in self.local.items() if n == 0]:
-                    del self.local[s]
-                owned = list(self.store.sessions)
+                reported = {k for k, n in counts.items() if n}
+                for k in [k for k, n in self.local.items() if n == 0]:
+                    del self.local[k]
+                owned = [*self.store.sessions, *(RACE + r for r in self.races.races)]
                 if owned:
-                    self.remote.update(await self.state.remote_followers(owned))
-                    for session_id in owned:
-                        self._recount(session_id)
+                    self._counted(await self.state.remote_followers(owned))
+                    for key in owned:
+                        self._recount(key)
             except Exception as err:
                 log.error("follower counts not exchanged: %s", err)
+
+
+# What an owner answers through Redis (Cluster._ask): a follower's join, a session's export.
+ANSWERS = {"join": Cluster._answer_join, "export": Cluster._answer_export}
 
 
 def install(app) -> None:
@@ -382,5 +559,7 @@ def install(app) -> None:
     cluster = hub.cluster = Cluster(settings, store, hub, feeds, state)
     app.state.store, app.state.feeds, app.state.hub = store, feeds, hub
     app.state.saved = RedisSaved(blocking)
+    app.state.saved_races = RedisSaved(blocking, "saved-race")
     app.state.cluster = cluster
     app.add_middleware(ClusterRouting, cluster=cluster)
+    app.include_router(clustercopy.router)   # before classroom's copy route: in its place

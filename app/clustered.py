@@ -9,6 +9,7 @@ takes it from there; the hub tells the cluster when a session is made or restore
 import contextvars
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,20 +29,42 @@ log = logging.getLogger(__name__)
 
 NEW_ID_HEADER = "x-backprop-new-session"   # set by nginx on the routes that make a session
 NEW_ID = re.compile(r"[0-9a-f]{32}")      # nginx's $request_id
-# The routes nginx hashes by the session id in their path (the stream is not one of them).
-OWNED_PATH = re.compile(
-    r"^/(?:api/sessions|watch|fragments/share)/(?!import$)([A-Za-z0-9_-]{8,64})(?:/[^/]*)?$"
+# The routes nginx hashes by the id in their path (the streams are not among them): a
+# session's, a lane's ("<race id>.<n>"), a race's.
+SESSION_PATH = re.compile(
+    r"^/(?:api/sessions|watch|fragments/share)/(?!import$)([A-Za-z0-9_.-]{8,100})(?:/[^/]*)?$"
 )
+RACE_PATH = re.compile(r"^/(?:api/races|race)/([A-Za-z0-9_.-]{8,100})(?:/[^/]*)?$")
+RACE = "race:"   # a race's key (in Redis, in follower counts) is this and its id
 proposed_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("proposed_id",
                                                                          default=None)
 
 
-def channel(session_id: str) -> str:
-    return f"bp:s:{session_id}"
+def channel(key: str) -> str:
+    return f"bp:s:{key}"
 
 
-def ask_channel(session_id: str) -> str:
-    return f"bp:ask:{session_id}"
+def ask_channel(key: str) -> str:
+    return f"bp:ask:{key}"
+
+
+def home(key: str) -> str:
+    """What is snapshotted and restored for a key: a lane's race, else the key itself."""
+    if key.startswith(RACE) or "." not in key:
+        return key
+    return RACE + key.rsplit(".", 1)[0]
+
+
+def owned_path(path: str) -> str | None:
+    """The key of what a request nginx hashed must find here (None: not hashed; a copy is
+    hashed by its own new id, app/clustercopy.py)."""
+    if path.endswith(("/stream", "/copy")):
+        return None
+    found = SESSION_PATH.match(path)
+    if found:
+        return home(found.group(1))
+    found = RACE_PATH.match(path)
+    return RACE + found.group(1) if found else None
 
 
 @dataclass
@@ -53,6 +76,11 @@ class Elsewhere:
     @property
     def watch_url(self) -> str:
         return f"/watch/{self.id}"
+
+    @property
+    def race(self) -> str | None:
+        """A lane's race ("<race id>.<n>"): its join code leads to the race page."""
+        return self.id.rsplit(".", 1)[0] if "." in self.id else None
 
 
 class SharedSessionStore(SessionStore):
@@ -79,10 +107,14 @@ class SharedSessionStore(SessionStore):
         session_id = self.shared.session_of(code.strip().upper())
         return Elsewhere(session_id) if session_id else None
 
-    def adopt(self, session_id: str, token: str, join_code: str, worker: int) -> Handle:
-        """A session restored here from its snapshot: same id, token and join code."""
+    def adopt(self, session_id: str, join_code: str, worker: int,
+              digest: str | None = None) -> Handle:
+        """A session (or a race's lane) restored here from its snapshot: same id and join
+        code, its token checked by the digest the snapshot kept (a lane's token is never
+        given out: a new one)."""
         self._make_room()
-        return self.add(Handle(id=session_id, token=token, join_code=join_code, worker=worker))
+        return self.add(Handle(id=session_id, token="" if digest else secrets.token_urlsafe(24),
+                               join_code=join_code, worker=worker, digest=digest))
 
 
 class ClusterFeed(Feed):
@@ -90,9 +122,9 @@ class ClusterFeed(Feed):
     publishes goes to Redis too, once, when other instances have followers of it. Not
     owned: parcels from Redis come in through `deliver`."""
 
-    def __init__(self, bus: buses.RedisBus, session_id: str) -> None:
+    def __init__(self, bus: buses.RedisBus, key: str) -> None:
         super().__init__()
-        self.bus, self.channel = bus, channel(session_id)
+        self.bus, self.channel = bus, channel(key)
         self.owned = False
         self.remote = 0     # followers other instances have (owned only)
 
@@ -113,14 +145,16 @@ class ClusterFeed(Feed):
 
 
 class ClusterFeeds(Feeds):
-    def __init__(self, bus: buses.RedisBus) -> None:
+    """Sessions' feeds, or (prefix RACE) races': by id, on the channel of their key."""
+
+    def __init__(self, bus: buses.RedisBus, prefix: str = "") -> None:
         super().__init__()
-        self.bus = bus
+        self.bus, self.prefix = bus, prefix
 
     def named(self, session_id: str) -> ClusterFeed:
         feed = self.feeds.get(session_id)
         if feed is None:
-            feed = self.feeds[session_id] = ClusterFeed(self.bus, session_id)
+            feed = self.feeds[session_id] = ClusterFeed(self.bus, self.prefix + session_id)
         return feed
 
     def of(self, handle) -> ClusterFeed:
@@ -177,16 +211,16 @@ class ClusterRouting:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        found = OWNED_PATH.match(scope["path"])
-        if found and not scope["path"].endswith("/stream"):
+        key = owned_path(scope["path"])
+        if key is not None:
             try:
-                await self.cluster.restore(found.group(1))
+                await self.cluster.restore(key)
             except StoreFull as err:
                 answer = JSONResponse({"detail": str(err)}, status_code=503,
                                       headers={"Retry-After": str(int(err.retry_after))})
                 return await answer(scope, receive, send)
             except Exception:
-                log.exception("session %s could not be restored", found.group(1))
+                log.exception("%s could not be restored", key)
         wanted = dict(scope["headers"]).get(NEW_ID_HEADER.encode(), b"").decode()
         token = proposed_id.set(wanted if NEW_ID.fullmatch(wanted) else None)
         try:

@@ -172,7 +172,8 @@ async def _race(run: Run, args: RaceArgs) -> None:
         run.race = None
     lanes = [("config", c) for c in configs]
     try:   # as POST /api/races: a prompt answer when the lanes' worker is too busy
-        run.race = await asyncio.wait_for(run.races.open(lanes, args.vary, args.values),
+        run.race = await asyncio.wait_for(run.races.open(lanes, args.vary, args.values,
+                                                          home=run.handle.id),
                                           run.races.settings.create_timeout_seconds)
     except TimeoutError:
         raise ActionFailed("the server is too busy to start a race now; try again") from None

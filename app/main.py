@@ -18,7 +18,7 @@ from app.hub import Hub
 from app.live import Feeds
 from app.openapi import document
 from app.presenting import Presenter
-from app.racing import Races, RacesUnavailable
+from app.racing import Races
 from app.ratelimit import CreateLimiter
 from app.registry import catalog
 from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
@@ -67,8 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.redis_url:   # several instances behind nginx, Redis between them
         from app.cluster import install
         install(app)   # the shared store, feeds, hub and saves in place of the embedded ones
-    app.state.races = Races(app.state.hub, app.state.store, settings,
-                            clustered=app.state.cluster is not None)
+    app.state.races = (Races if app.state.cluster is None else app.state.cluster.races_class)(
+        app.state.hub, app.state.store, settings)
     app.state.presenter = Presenter(app.state.feeds, app.state.races)   # lessons
     ending = _ending(app.state.feeds, app.state.hub, app.state.races, app.state.presenter)
     cluster = app.state.cluster
@@ -89,7 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(StoreFull, _store_full)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
-    app.add_exception_handler(RacesUnavailable, _races_unavailable)
     document(app)   # OpenAPI links from a new session to its routes; Allow on every 405
     return app
 
@@ -132,10 +131,6 @@ async def _engine_error(request: Request, err: EngineError) -> JSONResponse:
         status_code=422,
         content={"detail": [{"type": "value_error", "loc": loc, "msg": str(err)}]},
     )
-
-
-async def _races_unavailable(request: Request, err: RacesUnavailable) -> JSONResponse:
-    return JSONResponse(status_code=501, content={"detail": str(err)})
 
 
 async def _storage_unavailable(request: Request, err: StorageUnavailable) -> JSONResponse:

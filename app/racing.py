@@ -7,6 +7,11 @@ is one call into their worker that moves them all (app/raceworker.py). A playing
 driver task that asks for a round of its lanes whenever a frame is due. A race's followers
 get each lane's messages, encoded once in the worker, side by side in one message
 (docs/stream.md); the lanes' own followers get theirs as usual. A race ends with any lane.
+
+A lane's id is its race's id and its place, "<race id>.<n>", and the race of a lesson's slide
+has the id "<lesson session id>.<random>": nginx (deploy/nginx/backprop.conf) hashes every
+path of a race, of its lanes and of its lesson by what comes before the first dot, so that in
+a cluster they all reach the one instance where the race lives (app/clusterraces.py).
 """
 
 import asyncio
@@ -39,6 +44,9 @@ class Race:
     speed: float | None = None
     step: int = 0
     watchers: int = 0               # followers of the race's own stream
+    remote: int = 0                 # …on other instances of a cluster (app/cluster.py)
+    digest: str | None = None       # restored from a snapshot: the token's digest (store.py)
+    home: str | None = None         # the lesson session whose slide plays it
     unwatched_since: float = field(default_factory=time.monotonic)
     heatmap_due: float = 0.0
     served_at: float = 0.0
@@ -68,7 +76,7 @@ class Race:
     def header(self) -> str:
         """The race's own fields as JSON, without the closing brace (the lanes follow)."""
         return json.dumps({"id": self.id, "vary": self.vary, "values": self.values,
-                           "followers": self.watchers, "watch_url": self.watch_url,
+                           "followers": self.watchers + self.remote, "watch_url": self.watch_url,
                            "join_code": self.join_code})[:-1]
 
     @property
@@ -81,20 +89,11 @@ class Race:
             handle.touch()
 
 
-class RacesUnavailable(Exception):
-    """Races are not run on this server (several instances: see Races.clustered)."""
-
-
 class Races:
-    """The live races: made, controlled, driven, followed, exported, ended.
+    """The live races: made, controlled, driven, followed, exported, ended."""
 
-    `clustered` (Redis between instances): nginx routes each lane's requests by the lane's own
-    id, so the lanes of one race would be taken over by different instances and the race
-    would fall apart; until races are routed as one, such a server refuses to make them."""
-
-    def __init__(self, hub: Hub, store: SessionStore, settings, clustered: bool = False) -> None:
+    def __init__(self, hub: Hub, store: SessionStore, settings) -> None:
         self.hub, self.store, self.settings = hub, store, settings
-        self.clustered = clustered
         self.races: dict[str, Race] = {}
         self.feeds = Feeds()
 
@@ -124,19 +123,20 @@ class Races:
                 race.driver.cancel()
         self.feeds.end_all()
 
-    async def open(self, lanes: list[tuple[str, dict]], vary: str, values: list) -> Race:
+    def _new_id(self, home: str | None) -> str:
+        return f"{home}.{secrets.token_hex(4)}" if home else secrets.token_urlsafe(12)
+
+    async def open(self, lanes: list[tuple[str, dict]], vary: str, values: list,
+                   home: str | None = None) -> Race:
         """A race of lanes built from ("config", SessionConfig) or ("export", export) each, all
-        in the least loaded worker; nothing is left behind when one fails."""
-        if self.clustered:
-            raise RacesUnavailable(
-                "races run on a single instance: this one is one of several (BACKPROP_REDIS_URL)"
-            )
-        race_id = secrets.token_urlsafe(12)
+        in the least loaded worker; nothing is left behind when one fails. `home`: the
+        lesson session whose slide plays it."""
+        race_id = self._new_id(home)
         worker = self.hub.place()
         handles: list[Handle] = []
         try:
-            for _ in lanes:
-                handles.append(self.store.create(worker))
+            for n in range(len(lanes)):
+                handles.append(self.store.create(worker, f"{race_id}.{n}"))
                 handles[-1].race = race_id
             for handle, (source, data) in zip(handles, lanes, strict=True):
                 await self.hub.open(handle, source, data)
@@ -144,7 +144,7 @@ class Races:
             for handle in handles:
                 self.store.remove(handle.id)
             raise
-        race = Race(race_id, secrets.token_urlsafe(24), handles, vary, list(values))
+        race = Race(race_id, secrets.token_urlsafe(24), handles, vary, list(values), home=home)
         self.races[race_id] = race
         return race
 

@@ -6,19 +6,25 @@ needs Redis anyway, and one extra server is less to run than two. Saved sessions
 outlive a restart of Redis, so Redis runs with append-only persistence (deploy/redis.conf:
 `appendonly yes`, fsync every second); `check` says so at start when it does not.
 
-Keys (all under "bp:"):
-  code:{CODE}     -> session id             a join code, while its session lives
-  saved:{code}    -> export JSON            a saved session, kept for good
-  snap:{id}       -> hash                   the last snapshot: export, token, join code,
-                                            status, speed, when, by whom
-  owner:{id}      -> instance               who trains it; only the owner writes snap:{id}
-  watch:{id}      -> hash instance -> "n t" followers an instance other than the owner has
+Keys (all under "bp:"; {key} is a session's id, or "race:" and a race's id):
+  code:{CODE}       -> session id             a join code, while its session lives (a race's
+                                              lanes have one each)
+  saved:{code}      -> export JSON            a saved session, kept for good
+  saved-race:{code} -> race JSON              a saved race, kept for good
+  snap:{key}        -> hash                   the last snapshot: export (zlib), the control
+                                              token's digest (never the token), join code,
+                                              status, speed, when, by whom; a race's: its
+                                              lanes' ids and join codes too
+  owner:{key}       -> instance               who trains it; only the owner writes snap:{key}
+  watch:{key}       -> hash instance -> "n t" followers an instance other than the owner has
 """
 
+import asyncio
 import json
 import logging
 import secrets
 import time
+import zlib
 from dataclasses import dataclass
 
 import redis
@@ -27,29 +33,41 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from app.saved import CODE_ALPHABET, CODE_LENGTH, StorageUnavailable
+from app.store import token_digest
 
 log = logging.getLogger(__name__)
 
 WATCH_FRESH_SECONDS = 5.0   # a follower count older than this is from a gone instance
 
-# Write a snapshot only while this instance owns the session (a newer owner took it over:
-# 0, and this instance lets it go). Refreshes the lease, the snapshot and the join code.
+SNAPSHOT_LEVEL = 1   # zlib: most of an export is the loss history's digits (see bench/cluster.py)
+
+# Write a snapshot only while this instance owns it (a newer owner took it over: 0, and this
+# instance lets it go). Refreshes the lease, the snapshot and its join codes.
+# KEYS: owner, snap, code…; ARGV: me, ttl, the number of codes n, the id each code names…,
+# then the snapshot's fields and values.
 SNAPSHOT = """
 local owner = redis.call('GET', KEYS[1])
 if owner and owner ~= ARGV[1] then return 0 end
+local n = tonumber(ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+redis.call('HSET', KEYS[2], unpack(ARGV, 4 + n))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
-if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
+for i = 1, n do
+  local code = KEYS[2 + i]
+  if redis.call('GET', code) == ARGV[3 + i] then redis.call('EXPIRE', code, ARGV[2]) end
+end
 return 1
 """
 
-# A session that ends for good: its snapshot, lease and join code go, if still its owner's.
+# What ends for good: its snapshot, lease, follower counts and join codes go, if still its
+# owner's. KEYS: owner, snap, watch, code…; ARGV: me, the id each code names…
 RELEASE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
-if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+for i = 4, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i - 2] then redis.call('DEL', KEYS[i]) end
+end
 return 1
 """
 
@@ -81,19 +99,21 @@ def blocking_client(url: str) -> redis.Redis:
 @dataclass
 class Snapshot:
     export: bytes
-    token: str
+    digest: str          # of the control token (app/store.py token_digest)
     join_code: str
     status: str
     speed: float | None
     at: float            # when it was written (seconds since the epoch)
     owner: str
+    lanes: list | None = None   # a race's: [lane id, join code] each
 
 
 class RedisSaved:
-    """Saved sessions in Redis, with app/saved.py's SavedSessions' three calls."""
+    """Saved sessions (or, under "saved-race", races) in Redis, with app/saved.py's
+    SavedSessions' three calls."""
 
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
+    def __init__(self, client: redis.Redis, kind: str = "saved") -> None:
+        self.client, self.kind = client, kind
 
     def check(self) -> str | None:
         try:
@@ -112,14 +132,14 @@ class RedisSaved:
         try:
             while True:
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-                if self.client.set(f"bp:saved:{code}", text, nx=True):
+                if self.client.set(f"bp:{self.kind}:{code}", text, nx=True):
                     return code
         except RedisError as err:
             raise StorageUnavailable(f"Redis: {err}") from err
 
     def load(self, code: str) -> dict | None:
         try:
-            text = self.client.get(f"bp:saved:{code}")
+            text = self.client.get(f"bp:{self.kind}:{code}")
         except RedisError as err:
             raise StorageUnavailable(f"Redis: {err}") from err
         if text is None:
@@ -172,33 +192,42 @@ class SharedState:
         """This instance owns it now (nginx sent its requests here)."""
         await self.client.set(owner_key(session_id), self.me, ex=self.ttl)
 
-    async def write(self, session_id: str, export: bytes, token: str, join_code: str,
-                    status: str, speed: float | None) -> bool:
-        """Keep a snapshot; False: another instance owns the session now."""
-        fields = {"export": export, "token": token, "join_code": join_code, "status": status,
-                  "speed": "" if speed is None else repr(speed), "at": repr(time.time()),
-                  "owner": self.me}
+    async def write(self, key: str, export: bytes, digest: str, codes: dict[str, str],
+                    status: str, speed: float | None, lanes: list | None = None) -> bool:
+        """Keep a snapshot (`codes`: its join codes, each -> the id it names); False: another
+        instance owns it now."""
+        packed = await asyncio.to_thread(zlib.compress, export, SNAPSHOT_LEVEL)
+        fields = {"export": packed, "digest": digest, "join_code": next(iter(codes)),
+                  "status": status, "speed": "" if speed is None else repr(speed),
+                  "at": repr(time.time()), "owner": self.me}
+        if lanes is not None:
+            fields["lanes"] = json.dumps(lanes)
         flat = [item for pair in fields.items() for item in pair]
-        keys = [owner_key(session_id), snap_key(session_id), code_key(join_code)]
-        return bool(await self._snapshot(keys=keys, args=[self.me, self.ttl, session_id, *flat]))
+        keys = [owner_key(key), snap_key(key), *map(code_key, codes)]
+        args = [self.me, self.ttl, len(codes), *codes.values(), *flat]
+        return bool(await self._snapshot(keys=keys, args=args))
 
-    async def read(self, session_id: str) -> Snapshot | None:
-        found = await self.client.hgetall(snap_key(session_id))
+    async def read(self, key: str) -> Snapshot | None:
+        found = await self.client.hgetall(snap_key(key))
         if not found:
             return None
         text = {k.decode(): v for k, v in found.items()}
         speed = text["speed"].decode()
+        if "digest" in text:
+            export = await asyncio.to_thread(zlib.decompress, text["export"])
+            digest = text["digest"].decode()
+        else:   # written before digests and compression (a rolling upgrade hands it over)
+            export, digest = text["export"], token_digest(text["token"])
         return Snapshot(
-            export=text["export"], token=text["token"].decode(),
-            join_code=text["join_code"].decode(), status=text["status"].decode(),
-            speed=float(speed) if speed else None, at=float(text["at"]),
-            owner=text["owner"].decode(),
+            export=export, digest=digest, join_code=text["join_code"].decode(),
+            status=text["status"].decode(), speed=float(speed) if speed else None,
+            at=float(text["at"]), owner=text["owner"].decode(),
+            lanes=json.loads(text["lanes"]) if "lanes" in text else None,
         )
 
-    async def release(self, session_id: str, join_code: str) -> None:
-        keys = [owner_key(session_id), snap_key(session_id), code_key(join_code),
-                watch_key(session_id)]
-        await self._release(keys=keys, args=[self.me, session_id])
+    async def release(self, key: str, codes: dict[str, str]) -> None:
+        keys = [owner_key(key), snap_key(key), watch_key(key), *map(code_key, codes)]
+        await self._release(keys=keys, args=[self.me, *codes.values()])
 
     # --- followers on other instances ------------------------------------------------
 

@@ -5,6 +5,7 @@ it, which worker owns it, who follows it, and its last checkpoint, from which a 
 rebuilds it if its own dies. No training state and no web imports here.
 """
 
+import hashlib
 import math
 import secrets
 import time
@@ -40,6 +41,8 @@ class Handle:
     served_at: float = 0.0        # when its last slice ended: round-robin order
     heatmap_due: float = 0.0
     race: str | None = None       # a race's lane: the race plays it (app/racing.py), not rounds
+    digest: str | None = None     # restored from a snapshot (app/cluster.py): only the token's
+                                  # digest is kept there, and `token` is ""
 
     @property
     def watch_url(self) -> str:
@@ -66,10 +69,11 @@ class SessionStore:
         self.codes: dict[str, str] = {}
         self.on_remove: Callable[[Handle], None] | None = None
 
-    def create(self, worker: int) -> Handle:
-        """A new handle on `worker`, once there is room; the worker builds the session."""
+    def create(self, worker: int, session_id: str | None = None) -> Handle:
+        """A new handle on `worker` (with `session_id`, or a new one), once there is room;
+        the worker builds the session."""
         self._make_room()
-        session_id = self._new_id()
+        session_id = session_id or self._new_id()
         return self.add(Handle(
             id=session_id,
             token=secrets.token_urlsafe(24),
@@ -146,8 +150,20 @@ class SessionStore:
         return idle
 
     @staticmethod
-    def authorised(handle: Handle, token: str | None) -> bool:
+    def authorised(handle, token: str | None) -> bool:
+        """Does `token` control `handle` (a session's Handle or a race)?"""
+        if token is None:
+            return False
+        given = token.encode("utf-8", "surrogatepass")
+        if handle.digest is not None:   # restored: the snapshot kept only the digest
+            return secrets.compare_digest(handle.digest.encode(), token_digest(given).encode())
         # as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
-        return token is not None and secrets.compare_digest(
-            handle.token.encode(), token.encode("utf-8", "surrogatepass")
-        )
+        return secrets.compare_digest(handle.token.encode(), given)
+
+
+def token_digest(token: str | bytes) -> str:
+    """What a snapshot keeps of a control token: its SHA-256. A token is 192 random bits, so
+    the digest cannot be turned back into it (no key needed, unlike a password's hash), and
+    reading Redis gives no control."""
+    data = token.encode("utf-8", "surrogatepass") if isinstance(token, str) else token
+    return hashlib.sha256(data).hexdigest()

@@ -5,7 +5,6 @@ with the bytes the worker made around the race's own few fields.
 """
 
 import asyncio
-import secrets
 from typing import Annotated
 
 from fastapi import (
@@ -38,6 +37,7 @@ from app.routes.stream import forward
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits
+from app.store import SessionStore
 
 NO_RACE = {404: {"model": Problem, "description": "no such race (it may have ended)"}}
 
@@ -68,10 +68,7 @@ async def get_controlled_race(
         str | None, Header(alias="X-Control-Token", description="the race's control token")
     ] = None,
 ) -> Race:
-    # as bytes: compare_digest refuses a str with non-ASCII characters
-    if x_control_token is None or not secrets.compare_digest(
-        race.token.encode(), x_control_token.encode("utf-8", "surrogatepass")
-    ):
+    if not SessionStore.authorised(race, x_control_token):
         raise HTTPException(
             403, "this race is read-only without its control token (header X-Control-Token)"
         )
@@ -205,6 +202,9 @@ async def stream(websocket: WebSocket, race_id: str):
     """Follow a race: every lane's state, frames and heatmaps side by side (docs/stream.md)."""
     races: Races = websocket.app.state.races
     race = races.get(race_id)
+    cluster = websocket.app.state.cluster
+    if race is None and cluster is not None:   # it lives on another instance: through Redis
+        return await cluster.follow_race(websocket, race_id)
     await websocket.accept()
     if race is None:
         await websocket.close(code=4404, reason="no such race")
