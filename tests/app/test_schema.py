@@ -106,7 +106,8 @@ DOMAIN_RULES = {
                     r"|needs one row per input row|needs one per point|same number of values"
                     r"|layer:? must be in|j: needed for a weight|softmax is allowed on the output",
     "fields pair": r"needs a (softmax|sigmoid) output layer|holds \w+ state|softmax over 1 output"
-                   r"|own points go with dataset|give either labels|custom data set needs",
+                   r"|own points go with dataset|give either labels|custom data set needs"
+                   r"|vary.init: the base sets its weights by hand",
     "an export agrees with itself": r"history\.|batch_order: must be a permutation"
                                     r"|batch_cursor: must be from",
     "the session's state": r"take one step first",
