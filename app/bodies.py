@@ -1,0 +1,177 @@
+"""Request bodies parsed and validated in a worker process, never on the event loop.
+
+FastAPI parses a body with json.loads and validates it with pydantic on the event loop: a
+legitimate 1.2 MB create held every user and stream for ~35 ms, a refused 4 MB one for ~0.4 s
+(both hold the GIL, so a thread would not help). A route made with `post()` instead hands the
+raw bytes to the worker its session will live in: the worker parses and validates them exactly
+as FastAPI would (json.loads, then the route's model, the same 400/422 answers, loc and all) and
+keeps the model, and the session is then built there from it. The event loop only moves bytes.
+
+The route's signature and OpenAPI schema stay as they were: FastAPI still sees the model as the
+body, and is handed a placeholder instance of it, which it passes through unvalidated.
+"""
+
+import email.message
+import json
+import secrets
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from functools import cache
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from app.guards import brief
+from app.schemas.step import MAX_ROWS
+
+BAD_JSON = "There was an error parsing the body"   # FastAPI's own 400
+KEPT = 4   # validated bodies a worker keeps for the session about to open from them
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A JSON body FastAPI was not let parse: the route's model, the raw bytes, the request's
+    Content-Type (a 422 quotes it) and Settings.max_points (rows counted before parsing)."""
+
+    model: type[BaseModel]
+    body: bytes
+    content_type: str
+    max_rows: int
+
+
+class BodyInWorker(APIRoute):
+    """A route whose JSON body is parsed in a worker (`pending`) instead of by FastAPI."""
+
+    def get_route_handler(self):
+        handle = super().get_route_handler()
+        model = self.body_field.field_info.annotation
+
+        async def deferred(request: Request):
+            body = await request.body()   # over BACKPROP_MAX_BODY_BYTES: 413 here, unread
+            content_type = request.headers.get("content-type")
+            if body and is_json(content_type):
+                # FastAPI takes this as the parsed JSON and, as it is already an instance of
+                # the model, validates nothing: the body waits for the route to send it on.
+                request._json = model.model_construct()
+                request.state.pending = Pending(
+                    model, body, content_type, request.app.state.settings.max_points
+                )
+            return await handle(request)   # other bodies: FastAPI's own 422, as before
+
+        return deferred
+
+
+def post(router: APIRouter, path: str, **options):
+    """`@router.post(path, **options)` for a route whose body is parsed in a worker."""
+
+    def register(endpoint):
+        router.add_api_route(
+            path, endpoint, methods=["POST"], route_class_override=BodyInWorker, **options
+        )
+        return endpoint
+
+    return register
+
+
+def is_json(content_type: str | None) -> bool:
+    """FastAPI's rule for a body it parses as JSON (strict: no Content-Type is not JSON)."""
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+def pending(request: Request, value: BaseModel) -> Pending | dict:
+    """The route's body as it goes to a worker: still unparsed when BodyInWorker kept it back,
+    else (FastAPI validated it) as a dict."""
+    waiting = getattr(request.state, "pending", None)
+    return waiting if waiting is not None else value.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A body validated in worker `worker` and kept there under `key`. Sent to that worker
+    (hub.open), it unpickles as the validated model itself: nothing is parsed twice."""
+
+    worker: int
+    key: str
+    pending: Pending
+
+    def __reduce__(self):
+        return _take, (self.key, self.pending)
+
+
+async def place(hub, data) -> tuple[int, object]:
+    """The worker a new session goes to, and its data: a pending body is parsed there first,
+    and a bad one answered 400 or 422 as FastAPI would, before any session is made."""
+    index = hub.place()
+    if not isinstance(data, Pending):
+        return index, data
+    key = secrets.token_hex(8)
+    worker = hub.workers[index]
+    generation = worker.generation
+    try:
+        problem = await worker.run(check, data, key)
+    except BrokenProcessPool:   # the worker died under it: revived, and tried once more
+        await hub._revive(worker, generation)
+        problem = await worker.run(check, data, key)
+    if problem is not None:
+        raise HTTPException(*problem)   # {"detail": …} as the handlers in app/main.py answer
+    return index, Parsed(index, key, data)
+
+
+# --- in the worker ------------------------------------------------------------------------
+
+PARSED: dict[str, BaseModel] = {}   # key -> a validated body, until its session opens
+
+
+@cache
+def _adapter(model: type[BaseModel]) -> TypeAdapter:
+    return TypeAdapter(model)
+
+
+def _validate(body: Pending) -> BaseModel:
+    """The body as FastAPI validates it: json.loads, then the model from Python objects."""
+    return _adapter(body.model).validate_python(json.loads(body.body), from_attributes=True)
+
+
+def check(body: Pending, key: str) -> tuple[int, object] | None:
+    """In a worker: validate `body` and keep it under `key` (None), or the status and detail
+    of the answer FastAPI would have given, in the short form of app/guards.py."""
+    try:
+        value = json.loads(body.body)
+    except json.JSONDecodeError as err:
+        return 422, brief([{"type": "json_invalid", "loc": ("body", err.pos),
+                            "msg": "JSON decode error", "input": {},
+                            "ctx": {"error": err.msg}}], body.content_type)
+    except Exception:   # not UTF-8/16/32, nested too deep: FastAPI answers these 400
+        return 400, BAD_JSON
+    limit = MAX_ROWS.set(body.max_rows)   # rows counted before they are parsed item by item
+    try:
+        PARSED[key] = _adapter(body.model).validate_python(value, from_attributes=True)
+    except ValidationError as err:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in err.errors(include_url=False)]
+        return 422, brief(errors, body.content_type)
+    finally:
+        MAX_ROWS.reset(limit)
+    while len(PARSED) > KEPT:   # bodies whose session never came (a full store, a timeout)
+        del PARSED[next(iter(PARSED))]
+    return None
+
+
+def _take(key: str, body: Pending) -> BaseModel | None:
+    """Unpickling a Parsed in its worker: the model kept there, or (the worker was restarted
+    or dropped it since) the body validated again. Never raises: an exception while a call is
+    unpickled would break the worker; None fails the session's build with a ValidationError."""
+    kept = PARSED.pop(key, None)
+    if kept is not None:
+        return kept
+    try:
+        return _validate(body)
+    except Exception:
+        return None
