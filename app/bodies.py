@@ -8,7 +8,7 @@ as FastAPI would (json.loads, then the route's model, the same 400/422 answers, 
 keeps the model, and the session is then built there from it. The event loop only moves bytes.
 
 The route's signature and OpenAPI schema stay as they were: FastAPI still sees the model as the
-body, and is handed a placeholder instance of it, which it passes through unvalidated.
+body, and is handed a stand-in instance of it, which it passes through.
 """
 
 import email.message
@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app import worker as work
 from app.guards import brief
 from app.schemas.step import MAX_ROWS
 
@@ -52,14 +54,23 @@ class BodyInWorker(APIRoute):
             content_type = request.headers.get("content-type")
             if body and is_json(content_type):
                 # FastAPI takes this as the parsed JSON and, as it is already an instance of
-                # the model, validates nothing: the body waits for the route to send it on.
-                request._json = model.model_construct()
+                # the model, passes it through: the body waits for the route to send it on.
+                request._json = stand_in(model)
                 request.state.pending = Pending(
                     model, body, content_type, request.app.state.settings.max_points
                 )
             return await handle(request)   # other bodies: FastAPI's own 422, as before
 
         return deferred
+
+
+@cache
+def stand_in(model: type[BaseModel]) -> BaseModel:
+    """An instance of `model` for FastAPI to pass through. pydantic reruns a model's own
+    after-checks even on an instance, so it must be a valid one: the model's documented example
+    (every request body has one, tests/app/test_schema.py), a few values."""
+    examples = (model.model_config.get("json_schema_extra") or {}).get("examples")
+    return model.model_validate(examples[0]) if examples else model.model_construct()
 
 
 def post(router: APIRouter, path: str, **options):
@@ -86,11 +97,11 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
-def pending(request: Request, value: BaseModel) -> Pending | dict:
+def pending(request: Request, value: BaseModel) -> Pending | BaseModel:
     """The route's body as it goes to a worker: still unparsed when BodyInWorker kept it back,
-    else (FastAPI validated it) as a dict."""
+    else the model FastAPI validated (a body that was not JSON cannot get here valid)."""
     waiting = getattr(request.state, "pending", None)
-    return waiting if waiting is not None else value.model_dump(mode="json")
+    return waiting if waiting is not None else value
 
 
 @dataclass(frozen=True)
@@ -110,19 +121,37 @@ async def place(hub, data) -> tuple[int, object]:
     """The worker a new session goes to, and its data: a pending body is parsed there first,
     and a bad one answered 400 or 422 as FastAPI would, before any session is made."""
     index = hub.place()
+    if isinstance(data, BaseModel):
+        return index, data.model_dump(mode="json")
     if not isinstance(data, Pending):
         return index, data
     key = secrets.token_hex(8)
-    worker = hub.workers[index]
+    _refuse(await _run(hub, hub.workers[index], check, data, key))
+    return index, Parsed(index, key, data)
+
+
+async def answered(hub, op: str, data: Pending | BaseModel, bounded) -> bytes:
+    """A stateless request (/api/step, /api/gradcheck) parsed, checked by `bounded(request,
+    settings)` (a module-level function: it runs in the worker) and worked out, all in the
+    worker with the fewest calls waiting: the answer's bytes."""
+    worker = min(hub.workers, key=lambda w: w.waiting)
+    answer = await _run(hub, worker, stateless, op, data, bounded, hub.settings)
+    _refuse(answer if isinstance(answer, tuple) else None)
+    return answer
+
+
+async def _run(hub, worker, fn, *args):
     generation = worker.generation
     try:
-        problem = await worker.run(check, data, key)
+        return await worker.run(fn, *args)
     except BrokenProcessPool:   # the worker died under it: revived, and tried once more
         await hub._revive(worker, generation)
-        problem = await worker.run(check, data, key)
+        return await worker.run(fn, *args)
+
+
+def _refuse(problem: tuple[int, object] | None) -> None:
     if problem is not None:
         raise HTTPException(*problem)   # {"detail": …} as the handlers in app/main.py answer
-    return index, Parsed(index, key, data)
 
 
 # --- in the worker ------------------------------------------------------------------------
@@ -133,6 +162,21 @@ PARSED: dict[str, BaseModel] = {}   # key -> a validated body, until its session
 @cache
 def _adapter(model: type[BaseModel]) -> TypeAdapter:
     return TypeAdapter(model)
+
+
+def stateless(op: str, data: Pending | BaseModel, bounded, settings) -> bytes | tuple:
+    """In a worker: the answer's bytes, or the status and detail of a refusal. An EngineError
+    (over a cost bound, or from the engine) crosses back and app/main.py answers it."""
+    if isinstance(data, Pending):
+        problem = check(data, key := secrets.token_hex(8))
+        if problem is not None:
+            return problem
+        data = PARSED.pop(key)
+    try:
+        bounded(data, settings)
+    except RequestValidationError as err:   # over the configured limits: as app/main.py does
+        return 422, brief(err.errors())
+    return work.stateless(op, data)
 
 
 def _validate(body: Pending) -> BaseModel:

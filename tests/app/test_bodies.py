@@ -13,18 +13,31 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from app import bodies
+from app.config import Settings
 from app.guards import BodyLimit
-from app.main import _invalid_request
-from app.routes import sessions
+from app.main import _engine_error, _invalid_request
+from app.routes import api, sessions
 from app.schemas.session import EXPORT_EXAMPLE, SessionConfig, SessionExport
+from app.schemas.step import DESIGN_EXAMPLE, GradcheckRequest, StepRequest
+from engine.errors import EngineError
 
 MAX_POINTS = 5000
 
 
 def reference_app() -> FastAPI:
-    """The two routes as plain FastAPI parses them (on the event loop), with the app's own
-    422 handler and row counting: what the worker's answers must equal."""
+    """The routes as plain FastAPI parses them (on the event loop), with the app's own 422
+    handlers, row counting and limits: what the worker's answers must equal."""
     app = FastAPI()
+
+    @app.post("/api/step")
+    async def step(req: StepRequest):
+        api.bounded_step(req, Settings())
+        return {}
+
+    @app.post("/api/gradcheck")
+    async def gradcheck(req: GradcheckRequest):
+        api.bounded_gradcheck(req, Settings())
+        return {}
 
     @app.post("/api/sessions")
     async def create(cfg: SessionConfig):
@@ -36,6 +49,7 @@ def reference_app() -> FastAPI:
 
     app.add_middleware(BodyLimit, limit=4 * 2**20, max_rows=MAX_POINTS)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(EngineError, _engine_error)
     return app
 
 
@@ -74,12 +88,34 @@ def test_a_bad_create_is_answered_as_fastapi_answered_it_on_the_loop(client, nam
     assert (got.status_code, got.json()) == (expected.status_code, expected.json())
 
 
-def test_a_body_over_the_point_limit_names_the_field_and_the_count(client):
-    body, headers = BAD_CREATES["over the point limit"]
-    detail = client.post("/api/sessions", content=body, headers=headers).json()["detail"]
-    assert [d["loc"] for d in detail] == [["body", "data", "inputs"], ["body", "data", "labels"]]
-    assert "at most 5000 rows (points), got 60000" in detail[0]["msg"]
-    assert len(json.dumps(detail)) < 2000   # the 1 MB body is not echoed
+def step_with(**changes) -> dict:
+    return {**DESIGN_EXAMPLE, **changes}
+
+
+BAD_STATELESS = {
+    "over the point limit": step_with(inputs=[[0, 1]] * 6000, targets=[[1]] * 6000),
+    "too many hidden layers": step_with(network={"layers": [2] + [3] * 12 + [1],
+                                                 "activations": ["tanh"] * 13}),
+    "rows of the wrong width": step_with(inputs=[[0, 1, 2]]),
+    "an unknown loss": step_with(loss="hinge"),
+    "not JSON": "{",
+}
+CASES = [(path, name) for path in ("/api/step", "/api/gradcheck") for name in BAD_STATELESS]
+ONLY = {("/api/step", "too many steps"): step_with(steps=10**6),
+        ("/api/gradcheck", "an epsilon too large"): step_with(epsilon=1.0)}
+
+
+@pytest.mark.parametrize(("path", "name"), CASES + list(ONLY))
+def test_a_bad_stateless_request_is_answered_as_fastapi_answered_it(client, path, name):
+    body = ONLY.get((path, name), BAD_STATELESS.get(name))
+    if isinstance(body, dict):
+        model = StepRequest if path == "/api/step" else GradcheckRequest
+        body = json.dumps({k: v for k, v in body.items() if k in model.model_fields})
+    with TestClient(reference_app()) as reference:
+        expected = reference.post(path, content=body, headers=JSON)
+    got = client.post(path, content=body, headers=JSON)
+    assert expected.status_code == 422
+    assert (got.status_code, got.json()) == (expected.status_code, expected.json())
 
 
 def forged_exports() -> dict:
@@ -110,9 +146,9 @@ def test_a_forged_import_is_answered_as_fastapi_answered_it(client, name):
 
 def test_the_routes_parse_their_bodies_in_a_worker_not_on_the_event_loop(client, monkeypatch):
     """Structural: FastAPI never json.loads these bodies in the server's process."""
-    routes = {r.endpoint: r for r in sessions.router.routes}
-    assert isinstance(routes[sessions.create_session], bodies.BodyInWorker)
-    assert isinstance(routes[sessions.import_session], bodies.BodyInWorker)
+    routes = {r.endpoint: r for r in [*sessions.router.routes, *api.router.routes]}
+    for endpoint in (sessions.create_session, sessions.import_session, api.step, api.gradcheck):
+        assert isinstance(routes[endpoint], bodies.BodyInWorker)
     parsed_here = []
     real_json = Request.json
 
@@ -125,7 +161,11 @@ def test_the_routes_parse_their_bodies_in_a_worker_not_on_the_event_loop(client,
     made = client.post("/api/sessions", json={"dataset": "xor", "hidden": [3]})
     imported = client.post("/api/sessions/import", json=EXPORT_EXAMPLE)
     refused = client.post("/api/sessions", json={"hidden": "x"})
+    stepped = client.post("/api/step", json=DESIGN_EXAMPLE)
+    checked = client.post("/api/gradcheck", json={
+        k: DESIGN_EXAMPLE[k] for k in ("network", "loss", "inputs", "targets")})
     assert (made.status_code, imported.status_code, refused.status_code) == (201, 201, 422)
+    assert (stepped.status_code, checked.status_code) == (200, 200)
     assert parsed_here == []
 
 
