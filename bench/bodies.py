@@ -1,8 +1,10 @@
-"""How long a large request body holds the event loop (issue 9): while a real `python -m app`
-answers (a) a legitimate 1.2 MB create (5,000 own points × 16 targets), (b) a refused 4 MB body
-(270,000 points, over the point limit) and (c) the import of a large export, a second thread
-asks the server for a missing session (a 404 the event loop answers alone, no worker) every
-2 ms; the slowest of those answers during the big request is how long the loop was held.
+"""How long a large request body holds the event loop (issue 9). A real `python -m app` answers
+(a) a legitimate ~1 MB create (5,000 own points × 16 targets), (b) a refused 4 MB body
+(270,000 points, over the point limit), (c) the import of a large export and (d) a 5,000-row
+/api/step, while a second thread asks it for a missing session every 2 ms (a 404 the event
+loop answers alone, no worker): the slowest of those answers during the big request is how long
+the loop was held. The same requests again without the probe give the CPU time of the server's
+event loop thread, of its other threads and of its workers (/proc/…/schedstat).
 
 `--baseline DIR` serves a second tree first (say, the commit before the bodies were parsed in
 a worker: `git archive <commit> | tar -x -C DIR`) and prints both, in one run.
@@ -99,7 +101,7 @@ def own_points(n: int, rnd: random.Random) -> list:
     return [[round(rnd.uniform(-6, 6), 4), round(rnd.uniform(-6, 6), 4)] for _ in range(n)]
 
 
-def bodies(base: str) -> dict[str, bytes]:
+def bodies(base: str) -> dict[str, tuple[str, bytes]]:
     rnd = random.Random(0)
     legit = {
         "dataset": "custom", "hidden": [16, 16], "batch_size": 100,
@@ -118,8 +120,12 @@ def bodies(base: str) -> dict[str, bytes]:
                headers=headers, timeout=300)
     export = httpx.get(f"{base}/api/sessions/{made['id']}/export", timeout=60).content
     httpx.delete(f"{base}/api/sessions/{made['id']}", headers=headers, timeout=60)
-    return {"legit create": json.dumps(legit).encode(), "refused 4 MB": cut,
-            "import export": export}
+    step = {"network": {"layers": [2, 16, 16, 16], "activations": ["tanh", "tanh", "linear"]},
+            "inputs": legit["data"]["inputs"], "targets": legit["data"]["targets"]}
+    return {"legit create": ("/api/sessions", json.dumps(legit).encode()),
+            "refused 4 MB": ("/api/sessions", cut),
+            "import export": ("/api/sessions/import", export),
+            "api/step 5k rows": ("/api/step", json.dumps(step).encode())}
 
 
 def case(base: str, pid: int, probe: Probe, path: str, body: bytes) -> tuple:
@@ -150,8 +156,7 @@ def bench(name: str, tree: Path, repeats: int) -> None:
         idle = statistics.median(s for _, s in probe.samples)
         print(f"{name}: {tree}  (a probe answered in {idle * 1e3:.1f} ms when idle; "
               f"CPU {pressure()})")
-        for label, body in payloads.items():
-            path = "/api/sessions/import" if label == "import export" else "/api/sessions"
+        for label, (path, body) in payloads.items():
             runs = [case(base, process.pid, probe, path, body) for _ in range(repeats)]
             probe.asking.clear()   # CPU without the probe's own answers on the loop
             alone = [case(base, process.pid, probe, path, body) for _ in range(repeats)]
