@@ -1,10 +1,11 @@
 """How long a large request body holds the event loop (issue 9). A real `python -m app` answers
 (a) a legitimate ~1 MB create (5,000 own points × 16 targets), (b) a refused 4 MB body
-(270,000 points, over the point limit), (c) the import of a large export and (d) a 5,000-row
-/api/step, while a second thread asks it for a missing session every 2 ms (a 404 the event
-loop answers alone, no worker): the slowest of those answers during the big request is how long
-the loop was held. The same requests again without the probe give the CPU time of the server's
-event loop thread, of its other threads and of its workers (/proc/…/schedstat).
+(270,000 points, over the point limit), (c) the import of a large export, (d) a 5,000-row
+/api/step and (e) that 4 MB body sent to a control route (…/play of no session, no token),
+while a second thread asks it for a missing session every 2 ms (a 404 the event loop answers
+alone, no worker): the slowest of those answers during the big request is how long the loop was
+held. The same requests again without the probe give the CPU time of the server's event loop
+thread, of its other threads and of its workers (/proc/…/schedstat).
 
 `--baseline DIR` serves a second tree first (say, the commit before the bodies were parsed in
 a worker: `git archive <commit> | tar -x -C DIR`) and prints both, in one run.
@@ -125,7 +126,8 @@ def bodies(base: str) -> dict[str, tuple[str, bytes]]:
     return {"legit create": ("/api/sessions", json.dumps(legit).encode()),
             "refused 4 MB": ("/api/sessions", cut),
             "import export": ("/api/sessions/import", export),
-            "api/step 5k rows": ("/api/step", json.dumps(step).encode())}
+            "api/step 5k rows": ("/api/step", json.dumps(step).encode()),
+            "4 MB to /play": ("/api/sessions/no-such/play", cut)}
 
 
 def case(base: str, pid: int, probe: Probe, path: str, body: bytes) -> tuple:

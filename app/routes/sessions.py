@@ -35,7 +35,9 @@ LIMITED = {429: {"model": Problem, "description": "too many new sessions from th
 CREATES = [Depends(create_allowed)]   # every route that makes a session: rate-limited
 BUSY_RETRY_SECONDS = 5
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND)
+router = APIRouter(   # large bodies parsed in a worker (app/bodies.py)
+    prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND, route_class=bodies.Checked
+)
 
 
 def created(handle: Handle, outcome: Outcome) -> Response:

@@ -238,3 +238,60 @@ def test_the_worker_counts_rows_before_validating_them():
     assert detail[0] == 422
     assert detail[1][0]["loc"] == ["body", "data", "inputs"]
     assert detail[1][0]["msg"] == f"Value error, at most {MAX_POINTS} rows (points), got 5001"
+
+
+# --- every other route: a large body is parsed in a worker too -------------------------------
+
+def test_every_route_with_a_json_body_parses_a_large_one_in_a_worker():
+    from app.routes import classroom, graph, lessons, races
+
+    routers = (api.router, sessions.router, races.router, lessons.router, classroom.router,
+               graph.router)
+    with_body = [r for router in routers for r in router.routes
+                 if getattr(r, "body_field", None) is not None]
+    assert len(with_body) >= 12
+    assert [r.path for r in with_body if not isinstance(r, bodies.Checked)] == []
+
+
+def test_a_large_control_body_is_parsed_in_a_worker_and_still_works(client, new_session,
+                                                                    monkeypatch):
+    session_id, headers, _ = new_session()
+    parsed_here = []
+    real_json = Request.json
+
+    async def spy(self):
+        if not hasattr(self, "_json"):
+            parsed_here.append(len(await self.body()))
+        return await real_json(self)
+
+    monkeypatch.setattr(Request, "json", spy)
+    padded = '{"speed": 5}' + " " * (bodies.PARSED_HERE_BYTES + 1)   # valid JSON, and big
+    played = client.post(f"/api/sessions/{session_id}/play", content=padded,
+                         headers={**headers, **JSON})
+    assert played.status_code == 200 and played.json()["status"] == "playing"
+    small = client.post(f"/api/sessions/{session_id}/pause", headers=headers)
+    phase = client.post(f"/api/sessions/{session_id}/phase", json={"direction": "next"},
+                        headers=headers)
+    assert (small.status_code, phase.status_code) == (200, 200)
+    assert parsed_here == [len(b'{"direction":"next"}')]   # only the small one, here
+
+
+def test_a_large_junk_control_body_is_answered_as_fastapi_answered_it(client, new_session):
+    from app.schemas.session import PlayBody
+
+    reference_app_ = FastAPI()
+
+    @reference_app_.post("/play")
+    async def play(body: PlayBody):
+        return {}
+
+    reference_app_.add_exception_handler(RequestValidationError, _invalid_request)
+    session_id, headers, _ = new_session()
+    for junk in ({"speed": list(range(100_000))}, list(range(100_000)), {"speeds": "x" * 10**5}):
+        content = json.dumps(junk)
+        with TestClient(reference_app_) as reference:
+            expected = reference.post("/play", content=content, headers=JSON)
+        got = client.post(f"/api/sessions/{session_id}/play", content=content,
+                          headers={**headers, **JSON})
+        assert len(content) > bodies.PARSED_HERE_BYTES
+        assert (got.status_code, got.json()) == (422, expected.json())
