@@ -7,7 +7,9 @@ A route made with `post()` hands the raw bytes to a worker instead, which parses
 them exactly as FastAPI would (json.loads, then the route's model: the same 400 and 422
 answers, loc and all). A create or an import keeps the model in the worker its session will
 live in and builds the session there from it (`place`); a step or a gradient check is bounded
-and worked out in the same call (`answered`). The event loop only moves bytes.
+and worked out in the same call (`answered`). Every other route with a body model is a
+`Checked` route: a body over PARSED_HERE_BYTES (junk or padding, but for a race's own data)
+is validated in a worker, which sends the model back. The event loop only moves bytes.
 
 The route's signature and OpenAPI schema stay as they were: FastAPI still sees the model as the
 body, and is handed a stand-in instance of it, which it passes through."""
@@ -46,9 +48,9 @@ class Pending:
 
 class Checked(APIRoute):
     """A route whose JSON body, when over PARSED_HERE_BYTES, is parsed and validated in a
-    worker, which sends the model back (FastAPI passes it through): its body model is small,
-    so a large body is junk or padding, and 4 MB of it no longer holds the loop. Smaller
-    bodies are parsed here as before (≤ ~1 ms)."""
+    worker, which sends the model back (FastAPI passes it through, and then looks at the token
+    or session: a large bad body is a 422 before a 403/404). 4 MB of junk no longer holds the
+    loop; smaller bodies are parsed here as before (≤ ~1 ms)."""
 
     def get_route_handler(self):
         handle = super().get_route_handler()
