@@ -1,10 +1,11 @@
 """Stateless REST: single training steps and gradient checks, worked out in a worker process
-(the event loop only moves bytes), their cost bounded before they start (app/cost.py)."""
+(the event loop only moves bytes: app/bodies.py parses them there too), their cost bounded
+before they start (app/cost.py)."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from app import cost
-from app.deps import HubDep, SettingsDep
+from app import bodies, cost
+from app.deps import HubDep
 from app.routes.sessions import BAD_BODY
 from app.schemas.step import (
     GradcheckRequest,
@@ -17,17 +18,27 @@ from app.schemas.step import (
 router = APIRouter(prefix="/api", tags=["stateless"], responses=BAD_BODY)
 
 
-@router.post("/step", response_model=StepResponse)
-async def step(req: StepRequest, settings: SettingsDep, hub: HubDep):
-    """Take `steps` training steps on the given network and batch; return every value."""
+def bounded_step(req: StepRequest, settings) -> None:
+    """A step's limits and cost, checked in the worker that parsed it (app/bodies.py)."""
     check_limits(settings, layers=req.network.layers, rows=len(req.inputs), steps=req.steps)
     cost.check_stateless(settings, req.network.layers, len(req.inputs), req.steps)
-    return Response(await hub.anywhere("step", req), media_type="application/json")
 
 
-@router.post("/gradcheck", response_model=GradcheckResponse)
-async def gradcheck(req: GradcheckRequest, settings: SettingsDep, hub: HubDep):
-    """Analytic against central-difference gradients for every weight and bias."""
+def bounded_gradcheck(req: GradcheckRequest, settings) -> None:
     check_limits(settings, layers=req.network.layers, rows=len(req.inputs))
     cost.check_stateless(settings, req.network.layers, len(req.inputs), None)
-    return Response(await hub.anywhere("gradcheck", req), media_type="application/json")
+
+
+@bodies.post(router, "/step", response_model=StepResponse)   # parsed in a worker
+async def step(req: StepRequest, hub: HubDep, request: Request):
+    """Take `steps` training steps on the given network and batch; return every value."""
+    answer = await bodies.answered(hub, "step", bodies.pending(request, req), bounded_step)
+    return Response(answer, media_type="application/json")
+
+
+@bodies.post(router, "/gradcheck", response_model=GradcheckResponse)
+async def gradcheck(req: GradcheckRequest, hub: HubDep, request: Request):
+    """Analytic against central-difference gradients for every weight and bias."""
+    pending = bodies.pending(request, req)
+    answer = await bodies.answered(hub, "gradcheck", pending, bounded_gradcheck)
+    return Response(answer, media_type="application/json")

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from app.bodies import Checked
 from app.deps import SettingsDep
 from app.racing import RACE_FORMAT, Race, Races
 from app.routes.pages import missing_saved, not_found
@@ -41,7 +42,7 @@ from app.store import SessionStore
 
 NO_RACE = {404: {"model": Problem, "description": "no such race (it may have ended)"}}
 
-router = APIRouter(prefix="/api", tags=["races"])
+router = APIRouter(prefix="/api", tags=["races"], route_class=Checked)   # app/bodies.py
 pages = APIRouter(include_in_schema=False)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from app import bodies
 from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
 from app.ratelimit import create_allowed
 from app.schemas.answers import ExportAnswer, GradientCheck, SessionCreated, SessionState
@@ -34,7 +35,9 @@ LIMITED = {429: {"model": Problem, "description": "too many new sessions from th
 CREATES = [Depends(create_allowed)]   # every route that makes a session: rate-limited
 BUSY_RETRY_SECONDS = 5
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND)
+router = APIRouter(   # large bodies parsed in a worker (app/bodies.py)
+    prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND, route_class=bodies.Checked
+)
 
 
 def created(handle: Handle, outcome: Outcome) -> Response:
@@ -48,16 +51,19 @@ def created(handle: Handle, outcome: Outcome) -> Response:
     )
 
 
-async def open_session(store, hub, source: str, data: dict) -> Response:
-    """A new session in the least loaded worker, built there from a config or an export."""
-    handle = store.create(hub.place())
+async def open_session(store, hub, source: str, data) -> Response:
+    """A new session in the least loaded worker, built there from a config or an export
+    (a dict, or a request body still to parse: parsed in that worker first, app/bodies.py)."""
+    handle = None
     try:   # a worker too busy to build it in time: a prompt 503, never a hang (hub.open
         # removes a session it did not finish, and its worker drops it)
-        outcome = await asyncio.wait_for(
-            hub.open(handle, source, data), hub.settings.create_timeout_seconds
-        )
+        async with asyncio.timeout(hub.settings.create_timeout_seconds):
+            worker, data = await bodies.place(hub, data)
+            handle = store.create(worker)
+            outcome = await hub.open(handle, source, data)
     except TimeoutError:
-        store.remove(handle.id)
+        if handle is not None:
+            store.remove(handle.id)
         raise HTTPException(
             503, "the server is too busy to start a session now; try again shortly",
             headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
@@ -65,22 +71,22 @@ async def open_session(store, hub, source: str, data: dict) -> Response:
     return created(handle, outcome)
 
 
-@router.post(
-    "", status_code=201, response_model=SessionCreated,
+@bodies.post(   # the body is parsed in the session's worker, not on the event loop
+    router, "", status_code=201, response_model=SessionCreated,
     responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
 )
-async def create_session(cfg: SessionConfig, store: StoreDep, hub: HubDep):
+async def create_session(cfg: SessionConfig, store: StoreDep, hub: HubDep, request: Request):
     """Create a training session; the answer holds its control token and watch link."""
-    return await open_session(store, hub, "config", cfg.model_dump(mode="json"))
+    return await open_session(store, hub, "config", bodies.pending(request, cfg))
 
 
-@router.post(
-    "/import", status_code=201, response_model=SessionCreated,
+@bodies.post(
+    router, "/import", status_code=201, response_model=SessionCreated,
     responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
 )
-async def import_session(data: SessionExport, store: StoreDep, hub: HubDep):
+async def import_session(data: SessionExport, store: StoreDep, hub: HubDep, request: Request):
     """Start a new session from an export; it continues exactly where the export stopped."""
-    return await open_session(store, hub, "export", data.model_dump(mode="json"))
+    return await open_session(store, hub, "export", bodies.pending(request, data))
 
 
 @router.get("/{session_id}", response_model=SessionState)
