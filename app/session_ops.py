@@ -93,6 +93,8 @@ def check_one(session: Session, kind: str, layer: int, i: int, j: int | None) ->
     net = trainer.net
     if not 1 <= layer <= net.L:
         raise EngineError(f"layer: must be in 1..{net.L}, got {layer}", "layer")
+    if kind == "W" and j is None:
+        raise EngineError("j: needed for a weight (kind W)", "j")
     W_index, b_index = net.layout.views(np.arange(net.layout.n_params))
     try:
         index = int(W_index[layer][i, j] if kind == "W" else b_index[layer][i])

@@ -22,6 +22,16 @@ from engine.train import StepConfig, check_config, loss_value, record_step
 MAX_ORDER_ROWS = 1 << 18    # int64 order entries one advance() call draws ahead at most
 
 
+MAX_BATCH = 2**31 - 1   # the compiled loop holds it in an int64; past the training set = all of it
+
+
+def check_batch_size(batch_size: int) -> None:
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise EngineError(
+            f"batch_size must be from 1 to {MAX_BATCH}, got {batch_size}", "batch_size"
+        )
+
+
 @dataclass(frozen=True)
 class RunConfig:
     dataset: str = "circle"
@@ -69,8 +79,7 @@ class Trainer:
         if self.initial_theta is not None:
             self.net.theta[...] = self.initial_theta
         check_config(self.net, cfg.step)
-        if not 1 <= cfg.batch_size:
-            raise EngineError(f"batch_size must be at least 1, got {cfg.batch_size}", "batch_size")
+        check_batch_size(cfg.batch_size)
         self.X_train = feature_matrix(split.X_train, cfg.features)
         self.X_test = feature_matrix(split.X_test, cfg.features)
         self.Y_train = targets(split.y_train, split.kind, split.classes, cfg.output_activation)
@@ -213,8 +222,7 @@ class Trainer:
         self.cfg = replace(self.cfg, step=step)
 
     def set_batch_size(self, batch_size: int) -> None:
-        if batch_size < 1:
-            raise EngineError(f"batch_size must be at least 1, got {batch_size}", "batch_size")
+        check_batch_size(batch_size)
         self.cfg = replace(self.cfg, batch_size=batch_size)
 
     def set_activation(self, activation: str) -> None:

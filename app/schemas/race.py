@@ -13,6 +13,7 @@ from app.presets import PRESETS, preset_config
 from app.schemas.answers import ExportAnswer, SessionState, Status
 from app.schemas.session import HiddenActivation, SessionConfig
 from app.schemas.step import Finite, InitName, Strict, whole
+from engine.trainer import MAX_BATCH
 
 MIN_LANES, MAX_LANES = 2, 4
 PresetName = Literal[tuple(PRESETS)]
@@ -49,7 +50,7 @@ class Vary(Strict):
     learning_rate: _lanes(Annotated[Finite, Field(gt=0)]) = None
     activation: _lanes(HiddenActivation) = Field(None, description="hidden layers'")
     init: _lanes(InitName) = None
-    batch_size: _lanes(whole(ge=1)) = None
+    batch_size: _lanes(whole(ge=1, le=MAX_BATCH)) = None
     l2_rate: _lanes(Annotated[Finite, Field(ge=0)]) = Field(
         None, description="L2 regularisation rates λ (0: none in effect)"
     )

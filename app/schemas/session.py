@@ -26,6 +26,7 @@ from engine.errors import EngineError
 from engine.features import FEATURES
 from engine.losses import check_pairing, check_targets, default_loss
 from engine.targets import output_size
+from engine.trainer import MAX_BATCH
 
 HiddenActivation = Literal[tuple(n for n, a in ACTIVATIONS.items() if not a.output_only)]
 OutputActivation = Literal[tuple(ACTIVATIONS)]
@@ -97,7 +98,7 @@ class SessionConfig(Strict):
         None, description="null: mse, or softmax_ce with a softmax output"
     )
     optimizer: Optimizer = Field(default_factory=lambda: SGD(name="sgd"))
-    batch_size: whole(ge=1) = 10
+    batch_size: whole(ge=1, le=MAX_BATCH) = 10
     regularization: Regularization | None = None
     train_biases: bool = True
     init: InitName = "uniform"
@@ -172,7 +173,7 @@ class ConfigPatch(Strict):
     optimizer: Optimizer | None = None
     regularization: Regularization | None = None
     regularization_off: bool = Field(False, description="true: remove the regularisation")
-    batch_size: whole(ge=1) | None = None
+    batch_size: whole(ge=1, le=MAX_BATCH) | None = None
     activation: HiddenActivation | None = None
     example: whole(ge=-1) | None = Field(None, description="row of the batch to show; -1: the mean")
     train_biases: bool | None = None

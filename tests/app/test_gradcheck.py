@@ -55,3 +55,22 @@ def test_session_gradcheck_outside_the_layer_is_a_422(client, new_session):
     )
     assert response.status_code == 422
     assert "layer" in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"kind": "W", "layer": 1, "i": 0}, "j", "j: needed for a weight"),
+        ({"kind": "W", "layer": 1, "i": 0, "j": 99}, "i", "is outside W[1]"),
+        ({"kind": "b", "layer": 1, "i": 99}, "i", "is outside b[1]"),
+    ],
+)
+def test_session_gradcheck_of_a_parameter_not_there_names_the_index(
+    client, new_session, params, field, words
+):
+    session_id, control, _ = new_session()
+    client.post(f"/api/sessions/{session_id}/step", json={"steps": 1}, headers=control)
+    response = client.get(f"/api/sessions/{session_id}/gradcheck", params=params)
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"][-1] == field and words in problem["msg"], problem

@@ -53,3 +53,23 @@ def test_a_lesson_slide_is_a_whole_number_too(client, new_session):
     shown = client.post(f"/api/sessions/{session_id}/lesson", json={"lesson": "xor", "slide": 1.0},
                         headers=control)
     assert shown.status_code == 200, shown.text
+
+
+def test_a_batch_size_past_what_the_loop_holds_is_refused_and_the_largest_one_trains(
+    client, new_session
+):
+    """A batch of 10**20 reached the compiled loop's int64 and answered the step with a 500."""
+    for body, loc in [
+        ({"batch_size": 2**31}, ["body", "batch_size"]),
+        ({"vary": {"batch_size": [1, 10**20]}}, ["body", "vary", "batch_size", 1]),
+    ]:
+        path = "/api/races" if "vary" in body else "/api/sessions"
+        refused = client.post(path, json=body)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == loc
+    session_id, control, _ = new_session()
+    edited = client.patch(f"/api/sessions/{session_id}/config",
+                          json={"batch_size": 2**31 - 1}, headers=control)
+    assert edited.status_code == 200, edited.text
+    stepped = client.post(f"/api/sessions/{session_id}/step", json={"steps": 2}, headers=control)
+    assert stepped.status_code == 200, stepped.text
+    assert stepped.json()["epoch"] == 2   # a batch past the training set is all of it
