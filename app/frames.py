@@ -32,10 +32,13 @@ def bf16(values) -> str:
     """bfloat16 (float32's top half, rounded to nearest even): half the bytes of float32, the
     same range, about three significant digits — plenty for a loss chart."""
     single = _float32(values)
-    bits = single.view("<u4").astype(np.uint64)
-    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
-    half = np.where(np.isnan(single), 0x7FC0, rounded).astype("<u2")   # NaN stays a NaN
-    return base64.b64encode(half.tobytes()).decode("ascii")
+    bits = single.view("<u4")
+    # In 32 bits the rounding wraps only above −inf's pattern (0xFF800000): NaNs, set after.
+    half = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype("<u2")
+    nan = np.isnan(single)
+    if nan.any():
+        half[nan] = 0x7FC0   # NaN stays a NaN
+    return _b64(half)
 
 
 def u8(values: np.ndarray) -> str:

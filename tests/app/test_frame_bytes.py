@@ -2,6 +2,8 @@
 vector once (app/frames.py) must write exactly what the frame as first written did, casting
 and encoding every array alone — over many networks, before and after steps, diverged too."""
 
+import base64
+
 import numpy as np
 import pytest
 from support import DIVERGING
@@ -89,3 +91,24 @@ def test_a_frame_is_the_same_bytes_as_encoding_each_array_alone(name):
         seen.append(made)
     if name == "diverged":
         assert session.trainer.diverged and '"diverged":true' in seen[-1]
+
+
+def reference_bf16(values) -> str:
+    """bfloat16 as first written: rounded in 64 bits, NaN chosen by np.where."""
+    with np.errstate(over="ignore"):
+        single = np.asarray(values, dtype="<f4")
+    bits = single.view("<u4").astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    half = np.where(np.isnan(single), 0x7FC0, rounded).astype("<u2")
+    return base64.b64encode(half.tobytes()).decode("ascii")
+
+
+def test_a_loss_series_is_the_same_bytes_as_bfloat16_first_written():
+    rng = np.random.default_rng(1)
+    edges = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 3.4e38,
+                      -3.4e38, 1e39, -1e39, 1e300, 1.0 + 2**-8, 1.0 + 2**-9 + 2**-20])
+    patterns = np.array([0xFF800001, 0xFFFFFFFF, 0xFFFF8000, 0x7F800001, 0x7F7FFFFF,
+                         0xFF7FFFFF], dtype="<u4").view("<f4")   # NaNs of every sign and payload
+    for values in (edges, patterns, rng.lognormal(0.0, 8.0, 500) * rng.choice([-1, 1], 500),
+                   np.empty(0), rng.standard_normal(128)):
+        assert frames.bf16(values) == reference_bf16(values)
