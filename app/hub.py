@@ -4,7 +4,8 @@ Each worker is a ProcessPoolExecutor of one process (the standard library's tool
 pickling and death detection come with it), so a session stays in the one process that
 owns it. Per worker, two drivers hand out rounds of slices fairly, one call a round: a
 session followed by several (the teacher's) whenever a frame of it is due, every other
-playing session in turn, least recently served first. Calls answer with finished bytes
+playing session in turn, least recently served first; how long each slice trains follows
+the cycle the worker's sessions really get (_measure). Calls answer with finished bytes
 (app/worker.py); here they are only routed. A worker that dies is replaced and its
 sessions rebuilt from their last checkpoints, which every answer carries.
 """
