@@ -41,6 +41,7 @@ LOADED_CYCLE = 1 / 24    # under load, every playing session gets a slice this o
 CYCLE_WEIGHT = 0.05      # each session's gap between two slices moves the measured cycle this much
 BUDGET_GAIN = 0.1        # a round moves the budget's scale by (wanted / measured cycle) ** this
 SCALE_RANGE = (0.05, 4.0)
+RELAX = 0.05             # a round with nothing to measure moves the scale this much back to 1
 STEP_PART_SECONDS = 0.02 # a long step request's part: a shared view waits ≤ this for a frame
 HEATMAP_SHARE = 0.02     # seconds of heatmap spacing per playing session of a worker
 SHARED = 2               # followers that make a session a shared view (the teacher's)
@@ -317,7 +318,8 @@ class Hub:
         else on the machine, and waits while the event loop is busy. So the cycle is measured,
         and the budget's scale follows: shorter slices when the cycle is too long (frames
         first), longer when there is room (training)."""
-        if not gaps:
+        if not gaps:   # only shared views or set speeds: nothing to measure, so the scale
+            w.scale += RELAX * (1.0 - w.scale)   # goes back to none (a teacher left alone)
             return
         for gap in gaps:   # a session back from a pause waited longer: count it as 4 cycles
             w.cycle += CYCLE_WEIGHT * (min(gap, 4 * LOADED_CYCLE) - w.cycle)

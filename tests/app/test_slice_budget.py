@@ -56,6 +56,18 @@ def test_a_session_back_from_a_pause_counts_as_a_few_cycles_not_its_whole_pause(
     assert w.cycle <= 4 * LOADED_CYCLE
 
 
+def test_a_teacher_left_alone_gets_its_whole_budget_back_after_a_crowded_lesson():
+    hub, _ = fake_hub()
+    w = hub.workers[0]
+    alone = hub._budget(w, 1)
+    for _ in range(400):                  # the class played on a crowded machine
+        hub._measure(w, [3 * LOADED_CYCLE] * 10)
+    assert hub._budget(w, 1) < alone / 2
+    for _ in range(200):                  # then only the teacher's shared view plays
+        hub._measure(w, [])
+    assert hub._budget(w, 1) == alone
+
+
 def placing(hub, store, count: int) -> list[int]:
     """Make `count` playing sessions, each where hub.place() puts it; their workers."""
     placed = []
