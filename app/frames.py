@@ -5,6 +5,7 @@ NaN can never break the JSON; see docs/stream.md for the layout.
 """
 
 import base64
+import binascii
 
 import numpy as np
 
@@ -31,10 +32,13 @@ def bf16(values) -> str:
     """bfloat16 (float32's top half, rounded to nearest even): half the bytes of float32, the
     same range, about three significant digits — plenty for a loss chart."""
     single = _float32(values)
-    bits = single.view("<u4").astype(np.uint64)
-    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
-    half = np.where(np.isnan(single), 0x7FC0, rounded).astype("<u2")   # NaN stays a NaN
-    return base64.b64encode(half.tobytes()).decode("ascii")
+    bits = single.view("<u4")
+    # In 32 bits the rounding wraps only above −inf's pattern (0xFF800000): NaNs, set after.
+    half = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype("<u2")
+    nan = np.isnan(single)
+    if nan.any():
+        half[nan] = 0x7FC0   # NaN stays a NaN
+    return _b64(half)
 
 
 def u8(values: np.ndarray) -> str:
@@ -63,32 +67,11 @@ def frame(session: Session, seq: int, series: dict, keep: bool = False) -> str:
     the steps since the previous frame (loss_series); `keep`: a frame every follower gets,
     whose numbers the session's charts keep for late joiners (app/chartlog.py)."""
     trainer, record = session.trainer, session.trainer.last
-    net = trainer.net
-    layers, example = [], session.example
+    example = session.example
     with np.errstate(all="ignore"):
-        if record is not None:
-            update_W, update_b = record.layout.views(record.update)
-        for k in range(1, net.L + 1):
-            layer = {"W": f32(net.W[k]), "b": f32(net.b[k])}
-            if record is not None:
-                layer.update(
-                    a=f32(_shown(record.a[k], example)),
-                    o=f32(_shown(record.o[k], example)),
-                    delta=f32(_shown(record.delta[k], example)),
-                    dE_dW=f32(record.dE_dW[k]),
-                    update_W=f32(update_W[k]),
-                    dE_db=f32(record.dE_db[k]),
-                    update_b=f32(update_b[k]),
-                )
-            layers.append(layer)
-        grad_norms = (
-            []
-            if record is None
-            else [
-                encode.number(np.sqrt(np.mean(g**2))) for g in record.dE_dW[1:]
-            ]
-        )
-        shown_input = None if record is None else f32(_shown(record.o[0], example))
+        layers = _layers(trainer.net, record, example)
+        grad_norms = [] if record is None else _grad_norms(record)
+        shown_input = None if record is None else _b64(_f4(_shown(record.o[0], example)))
         metrics = trainer.metrics()
     phase = session.phase()
     shown = encode.metrics(metrics)
@@ -114,6 +97,60 @@ def frame(session: Session, seq: int, series: dict, keep: bool = False) -> str:
         "layers": layers,
     }
     return dumps(message)
+
+
+# A frame carries nine arrays a layer, made again for every frame of every playing session:
+# the cost is in the calls, not the bytes. So each flat vector (θ, ∂E/∂θ, Δθ) is cast to
+# float32 once and its layers' W^k and b^k are slices of that one cast — the same bytes as
+# casting each alone (a cast is elementwise) — and base64 reads each slice's memory in place.
+# tests/app/test_frames.py checks the bytes against the frame as first written, an array at
+# a time, over many networks.
+
+
+def _f4(values: np.ndarray) -> np.ndarray:
+    """float32, little-endian, C-contiguous; call inside np.errstate (past float32's range is
+    ±inf)."""
+    return values.astype("<f4")
+
+
+def _b64(buffer) -> str:
+    """base64 of a C-contiguous array's memory (or any bytes), without copying it first."""
+    return binascii.b2a_base64(buffer, newline=False).decode("ascii")
+
+
+def _layers(net, record, example: int | None) -> list[dict]:
+    """layers[k−1] = {W, b} and, after the first step, {a, o, delta, dE_dW, update_W, dE_db,
+    update_b} in that order: the frame's bytes depend on it."""
+    theta = _f4(net.theta)
+    params = [
+        {"W": _b64(theta[w0:w1]), "b": _b64(theta[b0:b1])}
+        for w0, w1, _, _, b0, b1 in net.layout.spans
+    ]
+    if record is None:
+        return params
+    grad, update = _f4(record.backward.grad), _f4(record.update)
+    for k, (layer, (w0, w1, _, _, b0, b1)) in enumerate(zip(params, record.layout.spans,
+                                                             strict=True), start=1):
+        layer.update(
+            a=_b64(_f4(_shown(record.a[k], example))),
+            o=_b64(_f4(_shown(record.o[k], example))),
+            delta=_b64(_f4(_shown(record.delta[k], example))),
+            dE_dW=_b64(grad[w0:w1]),
+            update_W=_b64(update[w0:w1]),
+            dE_db=_b64(grad[b0:b1]),
+            update_b=_b64(update[b0:b1]),
+        )
+    return params
+
+
+def _grad_norms(record) -> list:
+    """Per layer k the RMS of ∂E/∂W^k: np.mean's own sum and division (np.add.reduce over
+    all, then / size), without its per-call overhead."""
+    squared = record.backward.grad * record.backward.grad
+    return [
+        encode.number(np.sqrt(np.add.reduce(squared[w0:w1]) / (w1 - w0)))
+        for w0, w1, *_ in record.layout.spans
+    ]
 
 
 def heatmaps(session: Session, resolution: int, stride: int) -> str:

@@ -4,7 +4,8 @@ Each worker is a ProcessPoolExecutor of one process (the standard library's tool
 pickling and death detection come with it), so a session stays in the one process that
 owns it. Per worker, two drivers hand out rounds of slices fairly, one call a round: a
 session followed by several (the teacher's) whenever a frame of it is due, every other
-playing session in turn, least recently served first. Calls answer with finished bytes
+playing session in turn, least recently served first; how long each slice trains follows
+the cycle the worker's sessions really get (_measure). Calls answer with finished bytes
 (app/worker.py); here they are only routed. A worker that dies is replaced and its
 sessions rebuilt from their last checkpoints, which every answer carries.
 """
@@ -32,8 +33,15 @@ ROUND_SECONDS = 0.012    # a round's slices fill about this long; a shared view 
 SWITCH_INTERVAL = 0.0005 # seconds: a result waits this long at most for the GIL (default 5 ms)
 SLICE_OVERHEAD = 0.0006  # seconds a slice spends beyond training (record, frame): at first;
                          # then as each worker measures it, preemption by other work included
-SHORTEST_SLICE = 0.0005
-LOADED_CYCLE = 1 / 28    # under load, every playing session gets a slice this often
+SHORTEST_SLICE = 0.0003  # training seconds a slice at least, however many play: ≈ 100 steps of
+                         # the default network, at 20 slices a second ≈ 80 epochs/s on a core
+                         # of its own (TF Playground: ~56)
+LOADED_CYCLE = 1 / 24    # under load, every playing session gets a slice this often: the
+                         # worker's slice budget follows the cycle its sessions really get
+CYCLE_WEIGHT = 0.05      # each session's gap between two slices moves the measured cycle this much
+BUDGET_GAIN = 0.1        # a round moves the budget's scale by (wanted / measured cycle) ** this
+SCALE_RANGE = (0.05, 4.0)
+RELAX = 0.05             # a round with nothing to measure moves the scale this much back to 1
 STEP_PART_SECONDS = 0.02 # a long step request's part: a shared view waits ≤ this for a frame
 HEATMAP_SHARE = 0.02     # seconds of heatmap spacing per playing session of a worker
 SHARED = 2               # followers that make a session a shared view (the teacher's)
@@ -63,6 +71,8 @@ class Worker:
         self.wake = asyncio.Event()
         self.generation = 0
         self.overhead = SLICE_OVERHEAD
+        self.cycle = LOADED_CYCLE   # measured: how long a session playing waits between slices
+        self.scale = 1.0            # the fair budget times this gives that cycle (feedback)
         self.reviving: asyncio.Task | None = None
         self.waiting = 0   # calls submitted and not yet answered
 
@@ -135,12 +145,22 @@ class Hub:
     # --- calls -----------------------------------------------------------------------
 
     def place(self) -> int:
-        """The worker for a new session: fewest playing, then fewest sessions."""
+        """The worker for a new session: least playing, then fewest sessions, each weighed by
+        the slices it takes (weight): a class's copies go beside the teacher's projected
+        session only as far as its frames leave room."""
         def load(w: Worker):
             handles = self.store.on_worker(w.index)
-            return sum(h.status == "playing" for h in handles), len(handles)
+            playing = sum(self.weight(h) for h in handles if h.status == "playing")
+            return playing, sum(self.weight(h) for h in handles)
 
         return min(self.workers, key=load).index
+
+    def weight(self, handle: Handle) -> float:
+        """Sessions' worth of slices: a shared view is served whenever its frame is due, up
+        to frame_rate a second, where any other gets one slice a LOADED_CYCLE."""
+        if handle.followers >= SHARED:
+            return max(1.0, self.settings.frame_rate * LOADED_CYCLE)
+        return 1.0
 
     async def _call(self, handle: Handle, fn, *args):
         """Run fn in the handle's worker; if that worker died, revive it and try once more."""
@@ -283,11 +303,28 @@ class Hub:
 
     def _budget(self, w: Worker, playing: int) -> float:
         """Training seconds a slice: every playing session of the worker gets a frame each
-        LOADED_CYCLE, after what the frames themselves cost (as the worker measures it);
+        LOADED_CYCLE, after what the frames themselves cost (as the worker measures it),
+        times the scale that makes the cycle its sessions really get that long (_measure);
         never less than SHORTEST_SLICE, which keeps training going however many play."""
         interval = 1.0 / self.settings.frame_rate
-        fair = LOADED_CYCLE / max(playing, 1) - w.overhead
+        fair = max(LOADED_CYCLE / max(playing, 1) - w.overhead, SHORTEST_SLICE) * w.scale
         return max(SHORTEST_SLICE, min(interval - w.overhead, fair))
+
+    @staticmethod
+    def _measure(w: Worker, gaps: list[float]) -> None:
+        """Feedback from a round: `gaps` are the seconds its sessions (playing as fast as they
+        go, no shared view) waited since their previous slice. A slice's wall time is not its
+        cost: the worker shares the cores with the event loop, the other workers and anything
+        else on the machine, and waits while the event loop is busy. So the cycle is measured,
+        and the budget's scale follows: shorter slices when the cycle is too long (frames
+        first), longer when there is room (training)."""
+        if not gaps:   # only shared views or set speeds: nothing to measure, so the scale
+            w.scale += RELAX * (1.0 - w.scale)   # goes back to none (a teacher left alone)
+            return
+        for gap in gaps:   # a session back from a pause waited longer: count it as 4 cycles
+            w.cycle += CYCLE_WEIGHT * (min(gap, 4 * LOADED_CYCLE) - w.cycle)
+        low, high = SCALE_RANGE
+        w.scale = min(high, max(low, w.scale * (LOADED_CYCLE / w.cycle) ** BUDGET_GAIN))
 
     async def _drive(self, w: Worker) -> None:
         while True:
@@ -316,8 +353,11 @@ class Hub:
             return
         finally:
             now = time.monotonic()
+            gaps = [now - h.served_at for h in handles
+                    if h.speed is None and h.followers < SHARED and h.served_at > 0]
             for handle in handles:
                 handle.in_flight, handle.served_at = False, now
+        self._measure(w, gaps)
         for handle, result in zip(handles, results, strict=True):
             if self.store.get(handle.id) is not handle:
                 continue   # it ended during the round

@@ -343,6 +343,11 @@ def report(args: argparse.Namespace, run: dict) -> None:
         f"machine: {machine:.0f} % of one core busy, of which {others:.0f} % other processes; "
         f"/proc/pressure/cpu some: start {start['pressure']}, end {end['pressure']}"
     )
+    # On a machine others share, the figures above follow the CPU the server was given; this
+    # one much less: frames made (each student's, and the teacher's once) per server CPU second.
+    made = sum(fps) + statistics.median(teacher_fps or [0])
+    print(f"frames made per server CPU second: {made / max(server_cpu / 100, 1e-9):.0f} "
+          f"({made:.0f} frames/s on {server_cpu:.0f} % of one core)")
     print(
         "\n| sessions playing | epochs/s per session min/median | frames/s per follower "
         "min/median | teacher followers fps | GET p95 | control p95 |\n|---|---|---|---|---|---|"
