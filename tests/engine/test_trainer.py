@@ -10,7 +10,7 @@ from engine.errors import EngineError
 from engine.network import forward
 from engine.optimizers import OptimizerConfig
 from engine.train import StepConfig
-from engine.trainer import RunConfig, Trainer
+from engine.trainer import MAX_BATCH, RunConfig, Trainer
 
 THREE_CLASS = RunConfig(dataset="three_class", output_activation="softmax",
                         step=StepConfig(loss="softmax_ce"))
@@ -230,9 +230,10 @@ def test_set_parameter_to_nan_is_an_error(trainer):
         trainer.set_parameter("W", 1, 0, 0, float("nan"))
 
 
-def test_set_batch_size_below_one_is_an_error(trainer):
-    with pytest.raises(EngineError, match="batch_size must be at least 1"):
-        trainer.set_batch_size(0)
+@pytest.mark.parametrize("batch_size", [0, MAX_BATCH + 1])
+def test_set_batch_size_outside_what_the_loop_holds_is_an_error(trainer, batch_size):
+    with pytest.raises(EngineError, match=f"batch_size must be from 1 to {MAX_BATCH}"):
+        trainer.set_batch_size(batch_size)
 
 
 def test_unknown_data_set_is_an_error():
