@@ -129,6 +129,8 @@ class Follower(asyncio.Protocol):
             self.arrivals[int(payload[len(FRAME):payload.index(b",", len(FRAME))])] = now
 
     def close(self) -> None:
+        if not self.gone.done():            # closing it ourselves: not a close to report
+            self.gone.set_result(None)
         if not self.transport.is_closing():
             self.transport.write(CLOSE)
             self.transport.close()
@@ -249,6 +251,8 @@ def measure(cluster: Cluster, followers: int, seconds: float, clients: int,
     print(f"  teacher → last follower: median {statistics.median(per_seq) * 1000:.0f} ms, "
           f"p95 {percentile(per_seq, 0.95) * 1000:.0f} ms (target p95 ≤ "
           f"{TARGET_P95 * 1000:.0f} ms); any follower p95 {percentile(delays, 0.95) * 1000:.0f} ms")
+    if starved := sum(r == 0 for r in rates):
+        print(f"  {starved} follower(s) got no frame in the window")
     if closed:
         print(f"  {len(closed)} follower(s) closed during the window, codes {sorted(set(closed))}")
     print(f"  Redis: {per_second:.0f} messages/s published; a frame is {size / 1000:.1f} kB")
