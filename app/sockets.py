@@ -23,6 +23,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.protocol import State
 
 SEND_TEXT = "backprop.send_text"   # the scope's key of the protocol's direct send
+WRITE_TEXT = "backprop.write_text"   # and of its write when nothing needs awaiting
 KEPT_FRAMES = 16   # messages whose frame is kept: the ones being fanned out right now
 
 _frames: dict[int, tuple[str, bytes]] = {}
@@ -56,6 +57,7 @@ class StalledPeerClosing(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         if not self.close_sent:   # accepted: the scope is made, the app not started yet
             self.scope[SEND_TEXT] = self.send_text
+            self.scope[WRITE_TEXT] = self.write_text
 
     async def drained(self) -> None:
         if not self.writable.is_set():
@@ -69,6 +71,15 @@ class StalledPeerClosing(WebSocketsSansIOProtocol):
     async def send(self, message) -> None:
         await self.drained()
         await super().send(message)
+
+    def write_text(self, text: str) -> bool:
+        """send_text(text) if it can be done now (the transport drained, the connection
+        open): no coroutine a follower and message. False: await send_text instead."""
+        if (self.writable.is_set() and not self.disconnected and not self.close_sent
+                and self.conn.state is State.OPEN):
+            self.transport.write(text_frame(text))
+            return True
+        return False
 
     async def send_text(self, text: str) -> None:
         """websocket.send_text(text), the bytes written straight to the transport."""
