@@ -110,9 +110,9 @@ def test_followers_get_the_same_messages_on_the_direct_path_and_a_close_at_the_e
     raw.peer.close()
 
 
-def test_a_follower_that_closed_is_not_written_to(server):  # noqa: F811
+def test_a_follower_that_closes_mid_play_leaves_and_a_new_one_is_fed(server):  # noqa: F811
     """The peer's close frame moves the connection out of OPEN: the next send goes the ASGI
-    way, which ends the follower's loop like any disconnect."""
+    way, and the follower's loop ends like any disconnect."""
     with httpx.Client(base_url=f"http://{server}", timeout=30) as http:
         created = http.post("/api/sessions", json={"dataset": "circle", "hidden": [4]})
         session_id, control = created.json()["id"], {"X-Control-Token": created.json()["token"]}
