@@ -1,23 +1,65 @@
 """The WebSocket protocol the server runs: uvicorn's sans-I/O one, cutting off a peer that
-stopped reading.
+stopped reading, with a direct send for the fan-out.
 
 A follower whose socket does not drain keeps the last message it was sent in the server's
 transport buffer (up to a session's whole state, ~2 MB) for as long as it stays connected,
 and the ASGI app has no way to abort a transport. So the protocol does it: a send that has
 waited `send_seconds` for the buffer to drain aborts the connection, which frees the buffer
 and ends the follower's loop like any disconnect (the page reconnects if it is still there).
+
+The fan-out sends every message to every follower. Through ASGI each of those sends goes
+through Starlette's and uvicorn's send (a message dict, checks, websockets' framing of
+a fresh `text.encode()`); `send_text`, which the protocol puts in the scope under SEND_TEXT,
+writes the frame's bytes straight to the transport instead, made once per message for all
+followers (`text_frame`, what websockets' `broadcast()` does). The bytes are the same
+websockets writes (no extension: per-message deflate is off); anything but an open
+connection goes the ASGI way, so closing keeps its rules.
 """
 
 import asyncio
 
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+
+SEND_TEXT = "backprop.send_text"   # the scope's key of the protocol's direct send
+WRITE_TEXT = "backprop.write_text"   # and of its write when nothing needs awaiting
+KEPT_FRAMES = 16   # messages whose frame is kept: the ones being fanned out right now
+
+_frames: dict[int, tuple[str, bytes]] = {}
+
+
+def text_frame(text: str) -> bytes:
+    """A server's (unmasked, final) text frame of `text`, made once for the same str object:
+    the fan-out sends one object to every follower."""
+    kept = _frames.get(id(text))
+    if kept is not None and kept[0] is text:
+        return kept[1]
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        head = bytes((0x81, size))
+    elif size < 1 << 16:
+        head = bytes((0x81, 126)) + size.to_bytes(2)
+    else:
+        head = bytes((0x81, 127)) + size.to_bytes(8)
+    frame = head + payload
+    if len(_frames) >= KEPT_FRAMES:
+        _frames.clear()
+    _frames[id(text)] = (text, frame)   # the str is kept with it: its id is not reused
+    return frame
 
 
 class StalledPeerClosing(WebSocketsSansIOProtocol):
     send_seconds = 10.0
 
-    async def send(self, message) -> None:
+    def handle_connect(self, event) -> None:
+        super().handle_connect(event)
+        if not self.close_sent:   # accepted: the scope is made, the app not started yet
+            self.scope[SEND_TEXT] = self.send_text
+            self.scope[WRITE_TEXT] = self.write_text
+
+    async def drained(self) -> None:
         if not self.writable.is_set():
             try:
                 async with asyncio.timeout(self.send_seconds):
@@ -25,7 +67,29 @@ class StalledPeerClosing(WebSocketsSansIOProtocol):
             except TimeoutError:
                 self.transport.abort()
                 raise ClientDisconnected from None
+
+    async def send(self, message) -> None:
+        await self.drained()
         await super().send(message)
+
+    def write_text(self, text: str) -> bool:
+        """send_text(text) if it can be done now (the transport drained, the connection
+        open): no coroutine a follower and message. False: await send_text instead."""
+        if (self.writable.is_set() and not self.disconnected and not self.close_sent
+                and self.conn.state is State.OPEN):
+            self.transport.write(text_frame(text))
+            return True
+        return False
+
+    async def send_text(self, text: str) -> None:
+        """websocket.send_text(text), the bytes written straight to the transport."""
+        await self.drained()
+        if self.disconnected:
+            raise ClientDisconnected
+        if self.close_sent or self.conn.state is not State.OPEN:
+            await super().send({"type": "websocket.send", "text": text})
+            return
+        self.transport.write(text_frame(text))
 
 
 def websocket_options(send_seconds: float) -> dict:

@@ -5,6 +5,7 @@ import asyncio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.live import END, MOVED
+from app.sockets import SEND_TEXT, WRITE_TEXT
 
 router = APIRouter()
 
@@ -55,9 +56,14 @@ async def forward(websocket: WebSocket, feed, follower, receiver: asyncio.Future
     # A close (or anything the follower sends) wakes the loop as news does: one wait a
     # message, no task or asyncio.wait per frame (this loop runs for every follower).
     receiver.add_done_callback(lambda _: follower.wake.set())
+    # uvicorn's protocol writes a frame made once for all followers (app/sockets.py); a
+    # server without it (the test client) sends through ASGI.
+    write = websocket.scope.get(WRITE_TEXT)
+    send = websocket.scope.get(SEND_TEXT) or websocket.send_text
     try:
         while True:
-            messages = await follower.take(feed)
+            await follower.wake.wait()
+            messages = follower.news(feed)
             if receiver.done():
                 if receiver.result()["type"] == "websocket.disconnect":
                     return
@@ -69,7 +75,8 @@ async def forward(websocket: WebSocket, feed, follower, receiver: asyncio.Future
                 await websocket.close(code=1012, reason="this server is restarting; reconnect")
                 return
             for text in messages:
-                await websocket.send_text(text)
+                if not (write and write(text)):   # written at once, or sent by awaiting
+                    await send(text)
             if messages[-1] is END:
                 await websocket.close(code=1000, reason="the session has ended")
                 return
