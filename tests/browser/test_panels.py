@@ -69,7 +69,8 @@ def test_equations_are_typeset_once_not_again_on_every_frame(open_page):
     page.click("#step")
     page.wait_for_function("backprop.page.frame.step === 1")
     page.mouse.click(*edge_point(page, 2, 0, 1))
-    page.wait_for_selector("#inspector .target .katex")
+    # the pick draws the inspector, then its gradient check's answer draws it once more
+    page.wait_for_selector("#inspector .target .check .katex")
     page.evaluate("document.querySelector('#inspector .katex').dataset.mark = 'first'")
     before = page.evaluate("backprop.page.frameTimes.length")
     page.click("#play")
