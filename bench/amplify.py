@@ -9,37 +9,14 @@ Run: .venv/bin/python bench/amplify.py
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from machine import family_rss  # bench/machine.py
-from stream import wait_until_serving  # bench/stream.py
+from stream import start_app  # bench/stream.py
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "BACKPROP_DATA_DIR": tempfile.mkdtemp(prefix="bench-amplify-")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_serving(process, base, tries=400)
-    return process, base
 
 
 async def probe(client: httpx.AsyncClient, base: str, stop: asyncio.Event) -> float:
@@ -87,7 +64,7 @@ def main() -> None:
     valid = json.dumps({"dataset": "custom",
                         "data": {"inputs": [[0, 0]] * 500_000, "labels": [1] * 500_000}},
                        separators=(",", ":"))
-    process, base = start()
+    process, base = start_app(ROOT, "amplify")
     try:
         asyncio.run(hostile(base, process.pid, "own data 10^6 points", own.encode(),
                             "application/json"))

@@ -16,45 +16,19 @@ Prints medians over --repeats; asserts nothing. Run under the shared lock:
 import argparse
 import http.client
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
 from machine import family, pressure  # bench/machine.py
-from stream import wait_until_serving  # bench/stream.py
+from stream import start_app  # bench/stream.py
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 4 * 2**20   # BACKPROP_MAX_BODY_BYTES's default
 PROBE_EVERY = 0.002
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(tree: Path) -> tuple[subprocess.Popen, str]:
-    """`python -m app` from `tree` (its own app/ on the path, not the installed one)."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(tree),
-           "BACKPROP_DATA_DIR": tempfile.mkdtemp(prefix="bench-bodies-")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--port", str(port)], cwd=tree, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_serving(process, base, tries=400)
-    return process, base
 
 
 class Probe(threading.Thread):
@@ -149,7 +123,7 @@ def case(base: str, pid: int, probe: Probe, path: str, body: bytes) -> tuple:
 
 
 def bench(name: str, tree: Path, repeats: int) -> None:
-    process, base = start(tree)
+    process, base = start_app(tree, "bodies")
     try:
         payloads = bodies(base)
         probe = Probe(int(base.rsplit(":", 1)[1]))

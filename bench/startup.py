@@ -9,7 +9,6 @@ Run: .venv/bin/python bench/startup.py [--repeats 3] [--cold]
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,14 +19,9 @@ from pathlib import Path
 import httpx
 import websockets
 from machine import pressure  # bench/machine.py, beside this file
+from stream import free_port  # bench/stream.py
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def first_frame(base: str) -> float:

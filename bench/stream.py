@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -87,6 +88,26 @@ def served(profile: str | None = None) -> Iterator[tuple[subprocess.Popen, str]]
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_app(tree: Path, name: str) -> tuple[subprocess.Popen, str]:
+    """`python -m app` from `tree` (its own app/ first on the path, not the installed one) on
+    a free loopback port, with a data dir of its own and its output dropped: (process, base)."""
+    env = {**os.environ, "PYTHONPATH": str(tree),
+           "BACKPROP_DATA_DIR": tempfile.mkdtemp(prefix=f"bench-{name}-")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--port", str(port := free_port())], cwd=tree, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_serving(process, base, tries=400)
+    return process, base
 
 
 def wait_until_serving(process: subprocess.Popen, base: str, tries: int) -> None:
