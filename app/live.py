@@ -31,14 +31,10 @@ class Follower:
             self.frame_span = span
         self.wake.set()
 
-    async def take(self, feed: "Feed") -> list[str]:
-        """Wait for news; return it in order, with `losses` messages for any gap skipped."""
-        await self.wake.wait()
-        return self.news(feed)
-
     def news(self, feed: "Feed") -> list[str]:
-        """take() once woken: the fan-out's loop awaits `wake` itself (one coroutine fewer
-        to resume for every follower and message)."""
+        """The news since the last call, in order, with `losses` messages for any gap
+        skipped. The fan-out's loop awaits `wake` itself before calling it (a coroutine here
+        would be one more to resume for every follower and message)."""
         self.wake.clear()
         slots, self.slots = self.slots, {}
         texts = []
