@@ -142,6 +142,7 @@ class ClusterFeed(Feed):
     def moved(self) -> None:
         for follower in self.followers:
             follower.offer("end", MOVED)
+            follower.wake.set()
 
 
 class ClusterFeeds(Feeds):

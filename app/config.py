@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     workers: int | None = Field(
         None, ge=1, description="worker processes that train sessions (default: one per core)"
     )
+    worker_nice: int = Field(
+        4, ge=0, le=19, description="the workers' niceness: training yields the CPU to the "
+        "event loop, which sends the frames and answers the controls"
+    )
     unwatched_seconds: float = Field(
         30.0, description="a playing session nobody follows for this long pauses"
     )

@@ -4,10 +4,17 @@ follower, through latest-only mailboxes.
 A follower holds only the latest message of each type, so a slow one skips frames and never
 makes memory grow; the loss series of the frames it skipped comes after as `losses`
 messages, from the last few seconds' that the feed keeps.
+
+A feed paces its deliveries by its audience (`pace`): a few followers get every frame; a
+lecture's hundreds get the latest at most `FEWEST_FPS` times a second, so that what one
+feed asks of its instance stays near `FANOUT_RATE` messages a second however many follow.
+A follower who keeps up is written to straight from the delivery (`Follower.deliver`), with
+no task woken; one whose connection has not drained is left to its own loop.
 """
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from app import frames
 
@@ -16,6 +23,15 @@ ORDER = ("state", "lesson", "heatmaps", "frame", "end")
 END = frames.dumps({"type": "end", "reason": "the session has ended"})
 MOVED = "moved"   # not sent: the follower's connection closes with 1012 and the page reconnects
 KEPT_LOSSES = 256   # the frames' loss series a feed keeps for followers that skipped some
+FANOUT_RATE = 12_000   # follower-deliveries a second one feed aims at, at most
+FEWEST_FPS = 24        # but never fewer deliveries than this a second (a follower's floor)
+DIRECT = frozenset({"state", "heatmaps", "frame"})   # what a delivery may write itself
+
+
+def pace(followers: int) -> float:
+    """Seconds between a feed's deliveries to `followers`: next to none for a class (every
+    frame goes), a 24th of a second for a lecture's thousand."""
+    return min(1 / FEWEST_FPS, followers / FANOUT_RATE)
 
 
 class Follower:
@@ -24,18 +40,43 @@ class Follower:
         self.wake = asyncio.Event()
         self.loss_end: int | None = None  # next loss index this follower needs
         self.frame_span: tuple[int, int] = (0, 0)
+        # The connection's write of whole messages when it can be done now (False: it
+        # cannot), set by the fan-out's loop; None: every message goes through that loop.
+        self.write: Callable[[list[str]], bool] | None = None
+        self.sending = False   # the loop is sending: news waits in the slots for it
+        self.backlog: list[str] = []   # taken from the slots, not written: the loop sends it
 
     def offer(self, kind: str, text: str, span: tuple[int, int] | None = None) -> None:
-        self.slots[kind] = text
-        if span is not None:
+        if kind == "state":
+            self.frame_span = (0, 0)   # a state (a reset's too) starts the steps anew
+        elif span is not None:
+            if span[1] < self.frame_span[1]:
+                return   # older than the frame it has (its join's): a step back
             self.frame_span = span
-        self.wake.set()
+        self.slots[kind] = text
+
+    def deliver(self, feed: "Feed") -> None:
+        """Write the news now when nothing is being sent to this follower, else wake its
+        loop: a follower who keeps up costs a delivery one write, not a task's turn."""
+        if self.write is None or self.sending or not DIRECT.issuperset(self.slots):
+            self.wake.set()
+            return
+        texts = self.take(feed)
+        if texts and not self.write(texts):
+            self.backlog = texts
+            self.wake.set()
 
     def news(self, feed: "Feed") -> list[str]:
-        """The news since the last call, in order, with `losses` messages for any gap
-        skipped. The fan-out's loop awaits `wake` itself before calling it (a coroutine here
-        would be one more to resume for every follower and message)."""
+        """What the loop sends now: the backlog, then the news, in order. The fan-out's loop
+        awaits `wake` itself before calling it (a coroutine here would be one more to resume
+        for every follower and message)."""
         self.wake.clear()
+        texts, self.backlog = self.backlog, []
+        return texts + self.take(feed)
+
+    def take(self, feed: "Feed") -> list[str]:
+        """The news since the last take, in order, with `losses` messages for any gap
+        skipped."""
         slots, self.slots = self.slots, {}
         texts = []
         for kind in ORDER:
@@ -58,6 +99,11 @@ class Feed:
         self.recent_losses: deque[tuple[int, int, str]] = deque(maxlen=KEPT_LOSSES)
         self.joining: asyncio.Future | None = None
         self.sticky: dict[str, str] = {}   # kind -> the latest, which every joiner gets too
+        self.held: dict[str, str] = {}     # published, not delivered yet: the latest of each
+        self.held_span: tuple[int, int] | None = None
+        self.due = 0.0                     # the loop's time the next delivery may go
+        self.timer: asyncio.TimerHandle | None = None
+        self.gaps: dict[tuple[int, int], list[str]] = {}   # losses_between's, this delivery
 
     def announce(self, kind: str, text: str) -> None:
         """A message made on the event loop's side (a lesson's slide): every follower gets
@@ -65,23 +111,52 @@ class Feed:
         self.sticky[kind] = text
         for follower in self.followers:
             follower.offer(kind, text)
+            follower.wake.set()
 
     def publish(self, outcome) -> None:
-        """Offer an outcome's messages (encoded once, in the worker) to every follower."""
+        """Hold an outcome's messages (encoded once, in the worker) for every follower, and
+        deliver them now or when the pace allows: the latest of each kind goes."""
         messages = outcome.messages
         if "losses" in messages and outcome.span is not None:
             self.recent_losses.append((*outcome.span, messages["losses"]))
+        if "state" in messages:   # what was held before it, it covers
+            self.held, self.held_span = {"state": messages["state"]}, None
+        for kind in ("frame", "heatmaps"):
+            if kind in messages:
+                self.held[kind] = messages[kind]
+        if "frame" in messages:
+            self.held_span = outcome.span
+        if self.timer is None and self.held:
+            loop = asyncio.get_running_loop()
+            if loop.time() >= self.due:
+                self.flush()
+            else:
+                self.timer = loop.call_at(self.due, self.flush)
+
+    def flush(self) -> None:
+        """Offer what is held to every follower, and send it."""
+        self.timer = None
+        held, span, self.held, self.held_span = self.held, self.held_span, {}, None
+        self.gaps = {}
+        self.due = asyncio.get_running_loop().time() + pace(len(self.followers))
         for follower in self.followers:
-            if "state" in messages:
-                follower.offer("state", messages["state"])
+            if "state" in held:
+                follower.offer("state", held["state"])
                 follower.loss_end = None   # the state's history covers every step so far
-            if "frame" in messages:
-                follower.offer("frame", messages["frame"], outcome.span)
-            if "heatmaps" in messages:
-                follower.offer("heatmaps", messages["heatmaps"])
+            if "frame" in held:
+                follower.offer("frame", held["frame"], span)
+            if "heatmaps" in held:
+                follower.offer("heatmaps", held["heatmaps"])
+            follower.deliver(self)
 
     def losses_between(self, start: int, end: int) -> list[str]:
-        return [text for first, last, text in self.recent_losses if last > start and first < end]
+        """The kept `losses` messages of the steps from `start` to `end`: found once for
+        every follower of a delivery that skipped the same frames."""
+        found = self.gaps.get((start, end))
+        if found is None:
+            found = self.gaps[start, end] = [
+                text for first, last, text in self.recent_losses if last > start and first < end]
+        return found
 
     def join(self, outcome) -> Follower:
         """A new follower, given what its join call made for it alone."""
@@ -91,6 +166,7 @@ class Feed:
         for kind, text in self.sticky.items():
             follower.offer(kind, text)
         follower.loss_end = None
+        follower.wake.set()
         self.followers.add(follower)
         return follower
 
@@ -98,8 +174,12 @@ class Feed:
         self.followers.discard(follower)
 
     def end(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         for follower in self.followers:
             follower.offer("end", END)   # followers hear it and close
+            follower.wake.set()
 
 
 class Feeds:

@@ -23,8 +23,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.protocol import State
 
 SEND_TEXT = "backprop.send_text"   # the scope's key of the protocol's direct send
-WRITE_TEXT = "backprop.write_text"   # and of its write when nothing needs awaiting
-KEPT_FRAMES = 16   # messages whose frame is kept: the ones being fanned out right now
+WRITE_TEXTS = "backprop.write_texts"   # and of its write when nothing needs awaiting
+KEPT_FRAMES = 64   # messages whose frame is kept: the ones being fanned out right now
 
 _frames: dict[int, tuple[str, bytes]] = {}
 
@@ -57,7 +57,7 @@ class StalledPeerClosing(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         if not self.close_sent:   # accepted: the scope is made, the app not started yet
             self.scope[SEND_TEXT] = self.send_text
-            self.scope[WRITE_TEXT] = self.write_text
+            self.scope[WRITE_TEXTS] = self.write_texts
 
     async def drained(self) -> None:
         if not self.writable.is_set():
@@ -72,12 +72,14 @@ class StalledPeerClosing(WebSocketsSansIOProtocol):
         await self.drained()
         await super().send(message)
 
-    def write_text(self, text: str) -> bool:
-        """send_text(text) if it can be done now (the transport drained, the connection
-        open): no coroutine a follower and message. False: await send_text instead."""
+    def write_texts(self, texts: list[str]) -> bool:
+        """send_text of each text if it can be done now (the transport drained, the
+        connection open), in one write: no coroutine a follower and message, one send to
+        the kernel. False: nothing written; await send_text instead."""
         if (self.writable.is_set() and not self.disconnected and not self.close_sent
                 and self.conn.state is State.OPEN):
-            self.transport.write(text_frame(text))
+            self.transport.write(b"".join(map(text_frame, texts)) if len(texts) > 1
+                                 else text_frame(texts[0]))
             return True
         return False
 

@@ -42,6 +42,9 @@ def start(settings, index: int, server: int) -> None:
     # Small products through a multi-threaded BLAS are up to 20× slower, and the workers
     # already use every core between them.
     BLAS_LIMIT = threadpool_limits(limits=1)
+    # Training takes what the event loop leaves: on a busy core a lecture's frames and the
+    # controls go first, as the loop's latency is what every user feels.
+    os.nice(settings.worker_nice)
     from engine.compiled import warm_up
 
     seconds = warm_up()

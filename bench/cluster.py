@@ -10,8 +10,8 @@ what they cost is CPU the servers do not get. They used to be `websockets` clien
 of client CPU a follower-frame: more than an instance's event loop and nginx together, so
 the figure measured the clients); now each is a raw asyncio connection that does the
 handshake itself, reads each frame's header and the first bytes of its payload (the seq)
-and skips the rest without copying it (`Follower`). The teacher's view and the latency
-method are unchanged; the clients' CPU is printed beside the servers'.
+and skips the rest without copying it (`Follower`), on uvloop. The teacher's view and the
+latency method are unchanged; the clients' CPU is printed beside the servers'.
 
 Run: .venv/bin/python bench/cluster.py [--followers 1000] [--seconds 10] [--clients 2]
 Needs redis-server and nginx (`make cluster-servers`).
@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import uvloop
 from machine import family, machine_busy, pressure, stat  # bench/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +168,8 @@ async def client(urls: list[str], barrier, seconds: float) -> list[tuple[int, di
 
 
 def run_client(index: int, urls: list[str], barrier, seconds: float, results) -> None:
-    results.put((index, asyncio.run(client(urls, barrier, seconds))))
+    # uvloop (uvicorn's own loop, installed with it): the clients' CPU is the servers' loss
+    results.put((index, uvloop.run(client(urls, barrier, seconds))))
 
 
 def percentile(values: list[float], q: float) -> float:

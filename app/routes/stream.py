@@ -5,7 +5,7 @@ import asyncio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.live import END, MOVED
-from app.sockets import SEND_TEXT, WRITE_TEXT
+from app.sockets import SEND_TEXT, WRITE_TEXTS
 
 router = APIRouter()
 
@@ -56,9 +56,10 @@ async def forward(websocket: WebSocket, feed, follower, receiver: asyncio.Future
     # A close (or anything the follower sends) wakes the loop as news does: one wait a
     # message, no task or asyncio.wait per frame (this loop runs for every follower).
     receiver.add_done_callback(lambda _: follower.wake.set())
-    # uvicorn's protocol writes a frame made once for all followers (app/sockets.py); a
-    # server without it (the test client) sends through ASGI.
-    write = websocket.scope.get(WRITE_TEXT)
+    # uvicorn's protocol writes frames made once for all followers (app/sockets.py), and
+    # the feed's delivery writes with it itself while this loop is not sending; a server
+    # without it (the test client) sends through ASGI, here.
+    write = follower.write = websocket.scope.get(WRITE_TEXTS)
     send = websocket.scope.get(SEND_TEXT) or websocket.send_text
     try:
         while True:
@@ -74,9 +75,11 @@ async def forward(websocket: WebSocket, feed, follower, receiver: asyncio.Future
             if messages[-1] is MOVED:
                 await websocket.close(code=1012, reason="this server is restarting; reconnect")
                 return
-            for text in messages:
-                if not (write and write(text)):   # written at once, or sent by awaiting
+            follower.sending = True
+            if not (write and write(messages)):   # written at once, or sent by awaiting
+                for text in messages:
                     await send(text)
+            follower.sending = False
             if messages[-1] is END:
                 await websocket.close(code=1000, reason="the session has ended")
                 return

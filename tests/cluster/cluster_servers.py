@@ -156,7 +156,7 @@ class Nginx:
         user = "user root;\n" if os.geteuid() == 0 else ""   # its temp folders are ours
         main = self.folder / "nginx.conf"
         main.write_text(
-            f"{user}worker_processes 1;\ndaemon off;\npid {self.folder / 'nginx.pid'};\n"
+            f"{user}worker_processes auto;\ndaemon off;\npid {self.folder / 'nginx.pid'};\n"
             f"error_log {self.folder / 'error.log'} warn;\nworker_rlimit_nofile 20000;\n"
             "events { worker_connections 8192; }\n"
             f"http {{\n    access_log off;\n{temp}    include backprop/backprop.conf;\n}}\n"
