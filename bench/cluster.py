@@ -227,6 +227,9 @@ def measure(cluster: Cluster, followers: int, seconds: float, clients: int,
     parts = dict(answers.get(timeout=600) for _ in processes)
     for process in processes:
         process.join()
+    # gone before the next measurement, which would otherwise share the cores with it
+    httpx.delete(f"{cluster.nginx.base}/api/sessions/{made['id']}",
+                 headers={"X-Control-Token": made["token"]}, timeout=60)
     results = [item for i in range(clients) for item in parts[i]]
     # teacher first in shares[0]: index 0 of the flattened result
     (_, reference), others = results[0], results[1:]
