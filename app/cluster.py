@@ -554,7 +554,7 @@ def install(app) -> None:
     store = SharedSessionStore(settings.max_sessions, settings.session_idle_seconds,
                                settings.eviction_grace_seconds)
     store.shared = state
-    feeds = ClusterFeeds(bus)
+    feeds = ClusterFeeds(bus, settings.fanout_rate)
     hub = ClusterHub(settings, store, feeds)
     cluster = hub.cluster = Cluster(settings, store, hub, feeds, state)
     app.state.store, app.state.feeds, app.state.hub = store, feeds, hub

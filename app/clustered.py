@@ -122,8 +122,8 @@ class ClusterFeed(Feed):
     publishes goes to Redis too, once, when other instances have followers of it. Not
     owned: parcels from Redis come in through `deliver`."""
 
-    def __init__(self, bus: buses.RedisBus, key: str) -> None:
-        super().__init__()
+    def __init__(self, bus: buses.RedisBus, key: str, fanout_rate: float) -> None:
+        super().__init__(fanout_rate)
         self.bus, self.channel = bus, channel(key)
         self.owned = False
         self.remote = 0     # followers other instances have (owned only)
@@ -148,14 +148,15 @@ class ClusterFeed(Feed):
 class ClusterFeeds(Feeds):
     """Sessions' feeds, or (prefix RACE) races': by id, on the channel of their key."""
 
-    def __init__(self, bus: buses.RedisBus, prefix: str = "") -> None:
-        super().__init__()
+    def __init__(self, bus: buses.RedisBus, fanout_rate: float, prefix: str = "") -> None:
+        super().__init__(fanout_rate)
         self.bus, self.prefix = bus, prefix
 
     def named(self, session_id: str) -> ClusterFeed:
         feed = self.feeds.get(session_id)
         if feed is None:
-            feed = self.feeds[session_id] = ClusterFeed(self.bus, self.prefix + session_id)
+            feed = self.feeds[session_id] = ClusterFeed(self.bus, self.prefix + session_id,
+                                                          self.fanout_rate)
         return feed
 
     def of(self, handle) -> ClusterFeed:

@@ -26,7 +26,7 @@ class ClusterRaces(Races):
     def __init__(self, hub, store, settings, cluster: "Cluster") -> None:
         super().__init__(hub, store, settings)
         self.cluster = cluster
-        self.feeds = ClusterFeeds(cluster.bus, RACE)
+        self.feeds = ClusterFeeds(cluster.bus, settings.fanout_rate, RACE)
 
     def _new_id(self, home: str | None) -> str:
         wanted = proposed_id.get()   # nginx's request id, which it hashed this request by

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         10.0, gt=0, description="a follower whose socket has not drained this long is cut off"
     )
     frame_rate: float = Field(60.0, description="frames per second sent to followers, at most")
+    fanout_rate: float = Field(
+        12_000.0, gt=0, description="deliveries a second to one session's followers on an "
+        "instance, about: past it they get the latest frame less often, never under 24 a second"
+    )
     heatmap_rate: float = Field(25.0, description="heatmap refreshes per second, at most")
     heatmap_resolution: int = Field(100, description="cells per side of the decision boundary")
     thumbnail_stride: int = Field(4, description="every n-th boundary cell makes a neuron heatmap")

@@ -6,8 +6,9 @@ makes memory grow; the loss series of the frames it skipped comes after as `loss
 messages, from the last few seconds' that the feed keeps.
 
 A feed paces its deliveries by its audience (`pace`): a few followers get every frame; a
-lecture's hundreds get the latest at most `FEWEST_FPS` times a second, so that what one
-feed asks of its instance stays near `FANOUT_RATE` messages a second however many follow.
+lecture's hundreds get the latest `FEWEST_FPS` times a second, so that what one feed asks of
+its instance stays near its fan-out rate (`BACKPROP_FANOUT_RATE` deliveries a second) however
+many follow, but never at a follower's expense of its floor.
 A follower who keeps up is written to straight from the delivery (`Follower.deliver`), with
 no task woken; one whose connection has not drained is left to its own loop.
 """
@@ -23,15 +24,15 @@ ORDER = ("state", "lesson", "heatmaps", "frame", "end")
 END = frames.dumps({"type": "end", "reason": "the session has ended"})
 MOVED = "moved"   # not sent: the follower's connection closes with 1012 and the page reconnects
 KEPT_LOSSES = 256   # the frames' loss series a feed keeps for followers that skipped some
-FANOUT_RATE = 12_000   # follower-deliveries a second one feed aims at, at most
-FEWEST_FPS = 24        # but never fewer deliveries than this a second (a follower's floor)
+FEWEST_FPS = 24        # never fewer deliveries than this a second (a follower's floor)
 DIRECT = frozenset({"state", "heatmaps", "frame"})   # what a delivery may write itself
 
 
-def pace(followers: int) -> float:
-    """Seconds between a feed's deliveries to `followers`: next to none for a class (every
-    frame goes), a 24th of a second for a lecture's thousand."""
-    return min(1 / FEWEST_FPS, followers / FANOUT_RATE)
+def pace(followers: int, rate: float) -> float:
+    """Seconds between a feed's deliveries to `followers`, at `rate` follower-deliveries a
+    second: next to none for a class (every frame goes), a 24th of a second for a lecture's
+    thousand."""
+    return min(1 / FEWEST_FPS, followers / rate)
 
 
 class Follower:
@@ -94,7 +95,8 @@ class Follower:
 class Feed:
     """One session's followers and the loss series of its recent frames."""
 
-    def __init__(self) -> None:
+    def __init__(self, fanout_rate: float) -> None:
+        self.fanout_rate = fanout_rate
         self.followers: set[Follower] = set()
         self.recent_losses: deque[tuple[int, int, str]] = deque(maxlen=KEPT_LOSSES)
         self.joining: asyncio.Future | None = None
@@ -138,7 +140,7 @@ class Feed:
         self.timer = None
         held, span, self.held, self.held_span = self.held, self.held_span, {}, None
         self.gaps = {}
-        self.due = asyncio.get_running_loop().time() + pace(len(self.followers))
+        self.due = asyncio.get_running_loop().time() + pace(len(self.followers), self.fanout_rate)
         for follower in self.followers:
             if "state" in held:
                 follower.offer("state", held["state"])
@@ -185,13 +187,14 @@ class Feed:
 class Feeds:
     """One feed per session, made when first needed, ended when the session goes."""
 
-    def __init__(self) -> None:
+    def __init__(self, fanout_rate: float) -> None:
+        self.fanout_rate = fanout_rate
         self.feeds: dict[str, Feed] = {}
 
     def of(self, handle) -> Feed:
         feed = self.feeds.get(handle.id)
         if feed is None:
-            feed = self.feeds[handle.id] = Feed()
+            feed = self.feeds[handle.id] = Feed(self.fanout_rate)
         return feed
 
     def discard(self, handle) -> None:

@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.max_sessions, settings.session_idle_seconds, settings.eviction_grace_seconds
     )
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
-    app.state.feeds = Feeds()
+    app.state.feeds = Feeds(settings.fanout_rate)
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
     app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
     app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")

@@ -95,7 +95,7 @@ class Races:
     def __init__(self, hub: Hub, store: SessionStore, settings) -> None:
         self.hub, self.store, self.settings = hub, store, settings
         self.races: dict[str, Race] = {}
-        self.feeds = Feeds()
+        self.feeds = Feeds(settings.fanout_rate)
 
     # --- records ----------------------------------------------------------------------
 

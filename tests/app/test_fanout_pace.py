@@ -5,10 +5,16 @@ import asyncio
 import json
 import os
 
+import httpx
 import pytest
+from test_stalled_follower import serving
+from websockets.sync.client import connect
 
 from app import live
 from app.bus import Parcel
+from app.config import Settings
+
+RATE = Settings().fanout_rate
 
 
 def frame(step: int) -> Parcel:
@@ -42,22 +48,23 @@ def joined(feed: live.Feed, count: int, write=None) -> list[live.Follower]:
 
 
 def test_the_pace_lets_a_class_have_every_frame_and_holds_a_lecture_at_the_floor():
-    assert live.pace(1) < 0.001
-    assert live.pace(60) <= 1 / 120
-    assert live.pace(500) == live.pace(5000) == pytest.approx(1 / live.FEWEST_FPS)
+    assert live.pace(1, RATE) < 0.001
+    assert live.pace(60, RATE) <= 1 / 120
+    assert live.pace(500, RATE) == live.pace(5000, RATE) == pytest.approx(1 / live.FEWEST_FPS)
     assert live.FEWEST_FPS >= 20   # the lecture's floor: every follower ≥ 20 frames/s
+    assert live.pace(60, RATE / 10) == live.pace(600, RATE)   # the rate is what it divides
 
 
 def test_a_lecture_gets_the_latest_frame_at_its_pace_and_the_skipped_ones_losses():
     async def run():
-        feed = live.Feed()
+        feed = live.Feed(RATE)
         write = Writer()
         joined(feed, 600, write)
         for step in range(2, 7):   # five outcomes at once: faster than the pace
             feed.publish(frame(step))
         assert feed.timer is not None and len(write.writes) == 600   # the first went at once
         assert {w[0]["step"] for w in write.writes} == {2}
-        await asyncio.sleep(live.pace(600) * 3)
+        await asyncio.sleep(live.pace(600, RATE) * 3)
         return write.writes
 
     writes = asyncio.run(run())
@@ -70,7 +77,7 @@ def test_a_lecture_gets_the_latest_frame_at_its_pace_and_the_skipped_ones_losses
 
 def test_a_follower_that_has_not_drained_is_left_to_its_loop_with_only_the_latest():
     async def run():
-        feed = live.Feed()
+        feed = live.Feed(RATE)
         write = Writer()
         follower, = joined(feed, 1, write)
         write.drained = False
@@ -78,7 +85,7 @@ def test_a_follower_that_has_not_drained_is_left_to_its_loop_with_only_the_lates
         assert follower.wake.is_set() and follower.backlog   # refused: its loop sends it
         follower.sending = True   # ...and while that loop sends, news waits in the slots
         for step in range(3, 6):
-            await asyncio.sleep(live.pace(1) * 2)
+            await asyncio.sleep(live.pace(1, RATE) * 2)
             feed.publish(frame(step))
         assert not write.writes
         return [json.loads(text) for text in follower.news(feed)]
@@ -90,16 +97,16 @@ def test_a_follower_that_has_not_drained_is_left_to_its_loop_with_only_the_lates
 
 def test_a_state_starts_the_steps_anew_and_a_frame_older_than_the_joins_is_not_sent():
     async def run():
-        feed = live.Feed()
+        feed = live.Feed(RATE)
         write = Writer()
         follower, = joined(feed, 1, write)
         follower.offer("frame", frame(9).messages["frame"], (8, 9))   # its join's frame
         follower.take(feed)
         feed.publish(frame(5))   # made before its join, delivered after
         older = list(write.writes)
-        await asyncio.sleep(live.pace(1) * 2)
+        await asyncio.sleep(live.pace(1, RATE) * 2)
         feed.publish(Parcel({"state": '{"type":"state","step":0}'}))   # a reset
-        await asyncio.sleep(live.pace(1) * 2)
+        await asyncio.sleep(live.pace(1, RATE) * 2)
         feed.publish(frame(1))
         return older, write.writes
 
@@ -110,7 +117,7 @@ def test_a_state_starts_the_steps_anew_and_a_frame_older_than_the_joins_is_not_s
 
 def test_the_end_and_a_slide_go_through_the_followers_loop():
     async def run():
-        feed = live.Feed()
+        feed = live.Feed(RATE)
         write = Writer()
         follower, = joined(feed, 1, write)
         feed.announce("lesson", '{"type":"lesson"}')
@@ -131,3 +138,30 @@ def test_the_workers_train_at_the_niceness_set(make_client):
     assert len(pids) == 2
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in pids} == {min(19, mine + 3)}
+
+
+def test_a_paced_follower_of_a_real_server_misses_no_step_s_loss(tmp_path):
+    """Through uvicorn (the direct write), a feed paced to its floor even for one follower:
+    the frames it skips come as `losses`, and together they cover every step."""
+    settings = Settings(data_dir=tmp_path, fanout_rate=1.0)
+    with serving(settings) as address, httpx.Client(base_url=f"http://{address}",
+                                                     timeout=30) as http:
+        made = http.post("/api/sessions", json={"dataset": "circle", "hidden": [4]}).json()
+        path = f"/api/sessions/{made['id']}/stream"
+        with connect(f"ws://{address}{path}", max_size=None) as socket:
+            assert json.loads(socket.recv(timeout=60))["type"] == "state"
+            assert http.post(f"/api/sessions/{made['id']}/play", json={"speed": None},
+                             headers={"X-Control-Token": made["token"]}).status_code == 200
+            covered, gaps, frames_after = None, 0, 0
+            while frames_after < 20:   # frames since the first skipped ones
+                message = json.loads(socket.recv(timeout=60))
+                if message["type"] == "losses":
+                    assert covered is not None and message["start"] <= covered
+                    covered = message["start"] + message["stride"] * len(message["values"])
+                    gaps += 1
+                elif message["type"] == "frame":
+                    if covered is not None and message["step"] > covered:
+                        assert message["loss_start"] <= covered, (message, covered)
+                    covered = max(covered or 0, message["step"])
+                    frames_after += gaps > 0
+    assert gaps >= 1

@@ -81,7 +81,7 @@ def placing(hub, store, count: int) -> list[int]:
 
 def test_new_sessions_go_beside_a_shared_view_only_as_far_as_its_slices_leave_room():
     store = SessionStore(100, 3600)
-    hub = Hub(Settings(workers=2), store, Feeds())
+    hub = Hub(Settings(workers=2), store, Feeds(12_000))
     teacher = handle("teacher", followers=200)   # projected and playing, on worker 0
     store.sessions["teacher"] = teacher
     assert hub.weight(teacher) == 60 * LOADED_CYCLE == 2.5
@@ -91,5 +91,5 @@ def test_new_sessions_go_beside_a_shared_view_only_as_far_as_its_slices_leave_ro
 
 def test_sessions_without_a_shared_view_alternate():
     store = SessionStore(100, 3600)
-    hub = Hub(Settings(workers=2), store, Feeds())
+    hub = Hub(Settings(workers=2), store, Feeds(12_000))
     assert placing(hub, store, 6) == [0, 1, 0, 1, 0, 1]

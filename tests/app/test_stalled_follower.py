@@ -3,10 +3,12 @@ real uvicorn server, since the test client has no socket buffers to fill."""
 
 import asyncio
 import base64
+import contextlib
 import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,9 +22,9 @@ from app.sockets import websocket_options
 SEND_SECONDS = 1.0
 
 
-@pytest.fixture
-def server(tmp_path):
-    settings = Settings(data_dir=tmp_path, follower_send_seconds=SEND_SECONDS)
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """A real uvicorn server of the app in a thread, on a free port: its host:port."""
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning",
                             **websocket_options(settings.follower_send_seconds))
     server = uvicorn.Server(config)
@@ -32,9 +34,17 @@ def server(tmp_path):
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path):
+    with serving(Settings(data_dir=tmp_path, follower_send_seconds=SEND_SECONDS)) as address:
+        yield address
 
 
 def stalled_follower(address: str, path: str) -> socket.socket:

@@ -142,7 +142,7 @@ def fake_hub(*handles):
     store = SessionStore(10, 3600)
     for h in handles:
         store.sessions[h.id] = h
-    return Hub(Settings(workers=1), store, Feeds()), store
+    return Hub(Settings(workers=1), store, Feeds(12_000)), store
 
 
 def handle(name, followers=1, served_at=0.0, speed=None, status="playing"):
