@@ -1,10 +1,14 @@
 """A student who opens the watch link at step 40,000 sees the teacher's charts: the train and
-test loss lines and the gradient size per layer from step 0, point for point."""
+test loss lines and the gradient size per layer from step 0, point for point. Also on a server
+whose feeds are paced to their floor (app/live.py): the teacher's charts, drawn from the frames
+it was sent and the `losses` of those it skipped, are the joiner's, drawn from the history."""
 
 import math
 
 import pytest
 
+from app.config import Settings
+from tests.browser.conftest import ServerThread
 from tests.browser.test_page import ready
 
 pytestmark = pytest.mark.browser
@@ -13,6 +17,19 @@ JOIN_AT = 40_000
 SERIES = """() => [...backprop.lossSeries(), ...backprop.gradSeries()].map(s =>
     ({label: s.label, xs: Array.from(s.xs), ys: Array.from(s.ys)}))"""
 PAUSED_AT = "(step) => backprop.page.frame.status === 'paused' && backprop.page.frame.step === step"
+
+
+@pytest.fixture(scope="module", params=["every frame", "paced"])
+def base_url(request, base_url):
+    if request.param == "every frame":
+        yield base_url
+        return
+    thread = ServerThread(settings=Settings(fanout_rate=1.0, create_burst=10_000))
+    thread.start()
+    thread.wait_started()
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.server.should_exit = True
+    thread.join(timeout=10)
 
 
 def same(a: float, b: float) -> bool:
