@@ -14,8 +14,11 @@ loop, in the same order around the route's dependencies (the create rate limit):
 is not JSON is refused before them, as FastAPI refused it; a RaceConfig that does not
 validate, before them when the body is over PARSED_HERE_BYTES (as a Checked route refused
 it), after them otherwise (as FastAPI validated it); a lane the base and its value cannot
-make, after them: a 422 at body.vary…, as the route answered it."""
+make, after them: a 422 at body.vary…, as the route answered it. A worker too busy to make
+them within create_timeout_seconds: the route's prompt 503, after them too, as when it was
+too busy to open them."""
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 
@@ -78,7 +81,12 @@ class LanesInWorker(Checked):
     its lanes (`made` hands them to the route); FastAPI is handed a stand-in to pass through."""
 
     async def defer(self, request: Request, body: Pending) -> None:
-        made = await make(request.app.state.hub, body)
+        hub = request.app.state.hub
+        try:
+            async with asyncio.timeout(hub.settings.create_timeout_seconds):
+                made = await make(hub, body)
+        except TimeoutError as err:   # `made` raises it in the route, which answers 503
+            made = err
         if isinstance(made, Refused) and made.now(body):
             raise HTTPException(made.status, made.detail)
         request.state.lanes = made
@@ -97,10 +105,13 @@ async def make(hub, body: Pending) -> Made | Refused:
 
 def made(request: Request) -> Made:
     """The race's lanes its route class made, or the 422 it put off until the route's
-    dependencies were answered. (A body FastAPI validated was JSON: it went to the worker.)"""
+    dependencies were answered, or TimeoutError (its worker was too busy). A body FastAPI
+    validated was JSON: it went to the worker."""
     lanes = request.state.lanes
     if isinstance(lanes, Refused):
         raise HTTPException(lanes.status, lanes.detail)
+    if isinstance(lanes, TimeoutError):
+        raise lanes
     return lanes
 
 

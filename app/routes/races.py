@@ -83,6 +83,13 @@ def _json(body: bytes, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, media_type="application/json")
 
 
+def _too_busy() -> HTTPException:
+    return HTTPException(
+        503, "the server is too busy to start a race now; try again shortly",
+        headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+    )
+
+
 async def _open(races: Races, lanes: list[tuple[str, object]], vary: str, values: list,
                 worker: int | None = None) -> Response:
     """A new race, answered 201 with its token; a prompt 503 if its worker is too busy."""
@@ -92,10 +99,7 @@ async def _open(races: Races, lanes: list[tuple[str, object]], vary: str, values
         )
         state = await races.control(race, "read")
     except TimeoutError:
-        raise HTTPException(
-            503, "the server is too busy to start a race now; try again shortly",
-            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
-        ) from None
+        raise _too_busy() from None
     head = f'{{"id":"{race.id}","token":"{race.token}","watch_url":"{race.watch_url}","state":'
     return _json(head.encode() + state + b"}", status_code=201)
 
@@ -106,7 +110,10 @@ async def _open(races: Races, lanes: list[tuple[str, object]], vary: str, values
 )
 async def create_race(cfg: RaceConfig, races: RacesDep, request: Request):
     """Start a race: the base's session once per value of the one setting that varies."""
-    made = lanes.made(request)   # or its 422, e.g. a lane the base and its value cannot make
+    try:
+        made = lanes.made(request)   # or its 422, e.g. a lane the base and its value cannot make
+    except TimeoutError:
+        raise _too_busy() from None
     return await _open(races, made.lanes, made.vary, made.values, made.worker)
 
 

@@ -3,6 +3,7 @@
 body and the route made the lanes on the loop: the same 400s and 422s, loc and all, in the
 same order around the create rate limit; a race of one's own data still plays."""
 
+import asyncio
 import json
 import pickle
 import random
@@ -266,3 +267,23 @@ def test_a_lane_the_base_cannot_make_is_refused_as_the_route_refused_it(monkeypa
     assert (refused.status, {"detail": refused.detail}) == (422, expected.json())
     assert expected.json()["detail"][0]["loc"][:3] == ["body", "vary", "hidden"]
     assert not any(key == "bad" for key, _ in lanes.LANES)
+
+
+def test_a_race_whose_worker_does_not_make_its_lanes_in_time_gets_a_prompt_503(
+    make_client, monkeypatch,
+):
+    client = make_client(create_timeout_seconds=0.5)
+    real = lanes.make
+
+    async def stuck(hub, body):
+        await asyncio.sleep(60)
+        return await real(hub, body)
+
+    monkeypatch.setattr(lanes, "make", stuck)
+    refused = client.post("/api/races", json={"preset": "xor", "vary": {"init": ["he", "xavier"]}})
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert "too busy to start a race" in refused.json()["detail"]
+    assert client.app.state.store.sessions == {} and client.app.state.races.races == {}
+    monkeypatch.setattr(lanes, "make", real)
+    assert client.post("/api/races", json={"preset": "xor", "vary": {"init": ["he", "xavier"]}}
+                       ).status_code == 201
