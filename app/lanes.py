@@ -44,7 +44,7 @@ class Refused:
 
     def now(self, body: Pending) -> bool:
         """Answered before the route's dependencies, where FastAPI or Checked answered it."""
-        return self.at == "json" or self.at == "body" and len(body.body) > PARSED_HERE_BYTES
+        return self.at == "json" or (self.at == "body" and len(body.body) > PARSED_HERE_BYTES)
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,14 @@ class Made:
 
 class LanesInWorker(Checked):
     """A route whose RaceConfig body is sent to the worker the race will live in, which makes
-    its lanes (`made` hands them to the route); FastAPI is handed a stand-in to pass through."""
+    its lanes (`of` hands them to the route); FastAPI is handed a stand-in to pass through."""
 
     async def defer(self, request: Request, body: Pending) -> None:
         hub = request.app.state.hub
         try:
             async with asyncio.timeout(hub.settings.create_timeout_seconds):
                 made = await make(hub, body)
-        except TimeoutError as err:   # `made` raises it in the route, which answers 503
+        except TimeoutError as err:   # `of` raises it in the route, which answers 503
             made = err
         if isinstance(made, Refused) and made.now(body):
             raise HTTPException(made.status, made.detail)
@@ -103,7 +103,7 @@ async def make(hub, body: Pending) -> Made | Refused:
     return Made(index, key, body, vary, values)
 
 
-def made(request: Request) -> Made:
+def of(request: Request) -> Made:
     """The race's lanes its route class made, or the 422 it put off until the route's
     dependencies were answered, or TimeoutError (its worker was too busy). A body FastAPI
     validated was JSON: it went to the worker."""

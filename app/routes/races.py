@@ -90,12 +90,12 @@ def _too_busy() -> HTTPException:
     )
 
 
-async def _open(races: Races, lanes: list[tuple[str, object]], vary: str, values: list,
+async def _open(races: Races, sources: list[tuple[str, object]], vary: str, values: list,
                 worker: int | None = None) -> Response:
     """A new race, answered 201 with its token; a prompt 503 if its worker is too busy."""
     try:
         race = await asyncio.wait_for(
-            races.open(lanes, vary, values, worker=worker), races.settings.create_timeout_seconds
+            races.open(sources, vary, values, worker=worker), races.settings.create_timeout_seconds
         )
         state = await races.control(race, "read")
     except TimeoutError:
@@ -111,7 +111,7 @@ async def _open(races: Races, lanes: list[tuple[str, object]], vary: str, values
 async def create_race(cfg: RaceConfig, races: RacesDep, request: Request):
     """Start a race: the base's session once per value of the one setting that varies."""
     try:
-        made = lanes.made(request)   # or its 422, e.g. a lane the base and its value cannot make
+        made = lanes.of(request)   # or its 422, e.g. a lane the base and its value cannot make
     except TimeoutError:
         raise _too_busy() from None
     return await _open(races, made.lanes, made.vary, made.values, made.worker)
