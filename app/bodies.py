@@ -6,10 +6,11 @@ refused for its 270,000 points ~250 ms, with every user and stream waiting (benc
 A route made with `post()` hands the raw bytes to a worker instead, which parses and validates
 them exactly as FastAPI would (json.loads, then the route's model: the same 400 and 422
 answers, loc and all). A create or an import keeps the model in the worker its session will
-live in and builds the session there from it (`place`); a step or a gradient check is bounded
-and worked out in the same call (`answered`). Every other route with a body model is a
-`Checked` route: a body over PARSED_HERE_BYTES (junk or padding, but for a race's own data)
-is validated in a worker, which sends the model back. The event loop only moves bytes.
+live in and builds the session there from it (`place`), a new race its lanes (app/lanes.py);
+a step or a gradient check is bounded and worked out in the same call (`answered`). Every
+other route with a body model is a `Checked` route: a body over PARSED_HERE_BYTES (junk or
+padding) is validated in a worker, which sends the model back. The event loop only moves
+bytes.
 
 The route's signature and OpenAPI schema stay as they were: FastAPI still sees the model as the
 body, and is handed a stand-in instance of it, which it passes through."""
@@ -94,12 +95,12 @@ def stand_in(model: type[BaseModel]) -> BaseModel:
     return model.model_validate(examples[0]) if examples else model.model_construct()
 
 
-def post(router: APIRouter, path: str, **options):
+def post(router: APIRouter, path: str, route_class: type[Checked] = BodyInWorker, **options):
     """`@router.post(path, **options)` for a route whose body is parsed in a worker."""
 
     def register(endpoint):
         router.add_api_route(
-            path, endpoint, methods=["POST"], route_class_override=BodyInWorker, **options
+            path, endpoint, methods=["POST"], route_class_override=route_class, **options
         )
         return endpoint
 
@@ -147,7 +148,7 @@ async def place(hub, data) -> tuple[int, object]:
     if not isinstance(data, Pending):
         return index, data
     key = secrets.token_hex(8)
-    _refuse(await _run(hub, hub.workers[index], check, data, key))
+    _refuse(await call(hub, hub.workers[index], check, data, key))
     return index, Parsed(index, key, data)
 
 
@@ -156,7 +157,7 @@ async def answered(hub, op: str, data: Pending | BaseModel, bounded) -> bytes:
     settings)` (a module-level function: it runs in the worker) and worked out, all in the
     worker with the fewest calls waiting: the answer's bytes."""
     worker = min(hub.workers, key=lambda w: w.waiting)
-    answer = await _run(hub, worker, stateless, op, data, bounded, hub.settings)
+    answer = await call(hub, worker, stateless, op, data, bounded, hub.settings)
     _refuse(answer if isinstance(answer, tuple) else None)
     return answer
 
@@ -165,12 +166,13 @@ async def validated(hub, body: Pending) -> BaseModel:
     """The body's model, validated in the worker with the fewest calls waiting; a bad body
     answered 400 or 422 as FastAPI would."""
     worker = min(hub.workers, key=lambda w: w.waiting)
-    model = await _run(hub, worker, validate, body)
+    model = await call(hub, worker, validate, body)
     _refuse(model if isinstance(model, tuple) else None)
     return model
 
 
-async def _run(hub, worker, fn, *args):
+async def call(hub, worker, fn, *args):
+    """fn(*args) in `worker`; a worker that died under it is revived and tried once more."""
     generation = worker.generation
     try:
         return await worker.run(fn, *args)
@@ -217,25 +219,40 @@ def _validate(body: Pending) -> BaseModel:
 def check(body: Pending, key: str) -> tuple[int, object] | None:
     """In a worker: validate `body` and keep it under `key` (None), or the status and detail
     of the answer FastAPI would have given, in the short form of app/guards.py."""
+    value = loads(body)
+    model = value if isinstance(value, tuple) else model_of(body, value)
+    if isinstance(model, tuple):
+        return model
+    PARSED[key] = model
+    while len(PARSED) > KEPT:   # bodies whose session never came (a full store, a timeout)
+        del PARSED[next(iter(PARSED))]
+    return None
+
+
+def loads(body: Pending) -> object:
+    """In a worker: the body's JSON as FastAPI reads it, or the status and detail of its
+    refusal as a tuple (json.loads never makes one)."""
     try:
-        value = json.loads(body.body)
+        return json.loads(body.body)
     except json.JSONDecodeError as err:
         return 422, brief([{"type": "json_invalid", "loc": ("body", err.pos),
                             "msg": "JSON decode error", "input": {},
                             "ctx": {"error": err.msg}}], body.content_type)
     except Exception:   # not UTF-8/16/32, nested too deep: FastAPI answers these 400
         return 400, BAD_JSON
-    limit = MAX_ROWS.set(body.max_rows)   # rows counted before they are parsed item by item
+
+
+def model_of(body: Pending, value) -> BaseModel | tuple[int, object]:
+    """In a worker: the parsed body validated as FastAPI validates it (rows counted before
+    they are parsed item by item), or the status and detail of its 422."""
+    limit = MAX_ROWS.set(body.max_rows)
     try:
-        PARSED[key] = _adapter(body.model).validate_python(value, from_attributes=True)
+        return _adapter(body.model).validate_python(value, from_attributes=True)
     except ValidationError as err:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in err.errors(include_url=False)]
         return 422, brief(errors, body.content_type)
     finally:
         MAX_ROWS.reset(limit)
-    while len(PARSED) > KEPT:   # bodies whose session never came (a full store, a timeout)
-        del PARSED[next(iter(PARSED))]
-    return None
 
 
 def validate(body: Pending) -> BaseModel | tuple[int, object]:

@@ -35,8 +35,9 @@ class ClusterRaces(Races):
             return wanted
         return super()._new_id(home)
 
-    async def open(self, lanes, vary: str, values: list, home: str | None = None) -> Race:
-        race = await super().open(lanes, vary, values, home)
+    async def open(self, lanes, vary: str, values: list, home: str | None = None,
+                   worker: int | None = None) -> Race:
+        race = await super().open(lanes, vary, values, home, worker)
         await self.cluster.race_owned(race)
         return race
 

@@ -126,13 +126,13 @@ class Races:
     def _new_id(self, home: str | None) -> str:
         return f"{home}.{secrets.token_hex(4)}" if home else secrets.token_urlsafe(12)
 
-    async def open(self, lanes: list[tuple[str, dict]], vary: str, values: list,
-                   home: str | None = None) -> Race:
+    async def open(self, lanes: list[tuple[str, object]], vary: str, values: list,
+                   home: str | None = None, worker: int | None = None) -> Race:
         """A race of lanes built from ("config", SessionConfig) or ("export", export) each, all
-        in the least loaded worker; nothing is left behind when one fails. `home`: the
-        lesson session whose slide plays it."""
+        in `worker` (where app/lanes.py made them) or the least loaded one; nothing is left
+        behind when one fails. `home`: the lesson session whose slide plays it."""
         race_id = self._new_id(home)
-        worker = self.hub.place()
+        worker = self.hub.place() if worker is None else worker
         handles: list[Handle] = []
         try:
             for n in range(len(lanes)):

@@ -109,12 +109,12 @@ def _dumps(value) -> bytes:
 
 
 def open_session(
-    session_id: str, join_code: str, source: str, data: dict | bytes
+    session_id: str, join_code: str, source: str, data: dict | bytes | SessionConfig
 ) -> Outcome:
     """Build a session from a config ("config") or an export ("export") in this worker."""
-    if source == "config":
-        session = session_ops.create(session_id, join_code, SessionConfig.model_validate(data),
-                                 SETTINGS)
+    if source == "config":   # a model kept here (app/bodies.py, app/lanes.py): used as it is
+        cfg = data if isinstance(data, SessionConfig) else SessionConfig.model_validate(data)
+        session = session_ops.create(session_id, join_code, cfg, SETTINGS)
     else:
         try:
             # bytes: a snapshot as stored (app/cluster.py), parsed here, not in the event loop

@@ -1,7 +1,8 @@
 """How long a large request body holds the event loop (issue 9). A real `python -m app` answers
 (a) a legitimate ~1 MB create (5,000 own points × 16 targets), (b) a refused 4 MB body
 (270,000 points, over the point limit), (c) the import of a large export, (d) a 5,000-row
-/api/step and (e) that 4 MB body sent to a control route (…/play of no session, no token),
+/api/step, (e) that 4 MB body sent to a control route (…/play of no session, no token) and
+(f) a race of 4 lanes on the create's 5,000 own points × 16 targets (its lanes made too),
 while a second thread asks it for a missing session every 2 ms (a 404 the event loop answers
 alone, no worker): the slowest of those answers during the big request is how long the loop was
 held. The same requests again without the probe give the CPU time of the server's event loop
@@ -9,7 +10,8 @@ thread, of its other threads and of its workers (/proc/…/schedstat).
 
 `--baseline DIR` serves a second tree first (say, the commit before the bodies were parsed in
 a worker: `git archive <commit> | tar -x -C DIR`) and prints both, in one run.
-Prints medians over --repeats; asserts nothing. Run under the shared lock:
+Prints medians over --repeats; asserts nothing. `--only race` runs the cases whose label
+holds "race". Run under the shared lock:
   flock /tmp/bench.lock .venv/bin/python bench/bodies.py --baseline /tmp/base
 """
 
@@ -45,8 +47,15 @@ class Probe(threading.Thread):
         while not self.stop.is_set():
             self.asking.wait()
             started = time.perf_counter()
-            connection.request("GET", "/api/sessions/no-such-session")
-            connection.getresponse().read()
+            try:
+                connection.request("GET", "/api/sessions/no-such-session")
+                connection.getresponse().read()
+            except (http.client.HTTPException, OSError):
+                # the server closed the connection while the probe waited (keep-alive
+                # timeout, 5 s): a new one, and this sample is not counted
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                continue
             self.samples.append((started, time.perf_counter() - started))
             time.sleep(PROBE_EVERY)
 
@@ -97,11 +106,13 @@ def bodies(base: str) -> dict[str, tuple[str, bytes]]:
     httpx.delete(f"{base}/api/sessions/{made['id']}", headers=headers, timeout=60)
     step = {"network": {"layers": [2, 16, 16, 16], "activations": ["tanh", "tanh", "linear"]},
             "inputs": legit["data"]["inputs"], "targets": legit["data"]["targets"]}
+    race = {"config": legit, "vary": {"learning_rate": [0.01, 0.03, 0.1, 0.3]}}
     return {"legit create": ("/api/sessions", json.dumps(legit).encode()),
             "refused 4 MB": ("/api/sessions", cut),
             "import export": ("/api/sessions/import", export),
             "api/step 5k rows": ("/api/step", json.dumps(step).encode()),
-            "4 MB to /play": ("/api/sessions/no-such/play", cut)}
+            "4 MB to /play": ("/api/sessions/no-such/play", cut),
+            "race 4 lanes": ("/api/races", json.dumps(race).encode())}
 
 
 def case(base: str, pid: int, probe: Probe, path: str, body: bytes) -> tuple:
@@ -117,12 +128,13 @@ def case(base: str, pid: int, probe: Probe, path: str, body: bytes) -> tuple:
     spent = [after - before for after, before in zip(cpu_split(pid), cpu, strict=True)]
     if response.status_code == 201:   # keep the server as it was: one session at a time
         made = response.json()
-        httpx.delete(f"{base}/api/sessions/{made['id']}", timeout=60,
+        kind = "races" if path == "/api/races" else "sessions"
+        httpx.delete(f"{base}/api/{kind}/{made['id']}", timeout=60,
                      headers={"X-Control-Token": made["token"]})
     return probe.slowest(started, started + took), took, response.status_code, *spent
 
 
-def bench(name: str, tree: Path, repeats: int) -> None:
+def bench(name: str, tree: Path, repeats: int, only: str) -> None:
     process, base = start_app(tree, "bodies")
     try:
         payloads = bodies(base)
@@ -133,6 +145,8 @@ def bench(name: str, tree: Path, repeats: int) -> None:
         print(f"{name}: {tree}  (a probe answered in {idle * 1e3:.1f} ms when idle; "
               f"CPU {pressure()})")
         for label, (path, body) in payloads.items():
+            if only not in label:
+                continue
             runs = [case(base, process.pid, probe, path, body) for _ in range(repeats)]
             probe.asking.clear()   # CPU without the probe's own answers on the loop
             alone = [case(base, process.pid, probe, path, body) for _ in range(repeats)]
@@ -159,10 +173,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", type=Path, help="another tree to serve first")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", default="", help="the cases whose label holds this")
     args = parser.parse_args()
     if args.baseline:
-        bench("before", args.baseline.resolve(), args.repeats)
-    bench("after" if args.baseline else "this tree", ROOT, args.repeats)
+        bench("before", args.baseline.resolve(), args.repeats, args.only)
+    bench("after" if args.baseline else "this tree", ROOT, args.repeats, args.only)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,9 @@ from fastapi import (
     WebSocket,
     WebSocketDisconnect,
 )
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 
+from app import bodies, lanes
 from app.bodies import Checked
 from app.deps import SettingsDep
 from app.racing import RACE_FORMAT, Race, Races
@@ -84,35 +83,38 @@ def _json(body: bytes, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, media_type="application/json")
 
 
-async def _open(races: Races, lanes: list[tuple[str, dict]], vary: str, values: list) -> Response:
+def _too_busy() -> HTTPException:
+    return HTTPException(
+        503, "the server is too busy to start a race now; try again shortly",
+        headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+    )
+
+
+async def _open(races: Races, sources: list[tuple[str, object]], vary: str, values: list,
+                worker: int | None = None) -> Response:
     """A new race, answered 201 with its token; a prompt 503 if its worker is too busy."""
     try:
         race = await asyncio.wait_for(
-            races.open(lanes, vary, values), races.settings.create_timeout_seconds
+            races.open(sources, vary, values, worker=worker), races.settings.create_timeout_seconds
         )
         state = await races.control(race, "read")
     except TimeoutError:
-        raise HTTPException(
-            503, "the server is too busy to start a race now; try again shortly",
-            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
-        ) from None
+        raise _too_busy() from None
     head = f'{{"id":"{race.id}","token":"{race.token}","watch_url":"{race.watch_url}","state":'
     return _json(head.encode() + state + b"}", status_code=201)
 
 
-@router.post(
-    "/races", status_code=201, response_model=RaceCreated,
-    responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
+@bodies.post(   # the body is parsed and the lanes made in the race's worker (app/lanes.py)
+    router, "/races", route_class=lanes.LanesInWorker, status_code=201,
+    response_model=RaceCreated, responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
 )
-async def create_race(cfg: RaceConfig, races: RacesDep):
+async def create_race(cfg: RaceConfig, races: RacesDep, request: Request):
     """Start a race: the base's session once per value of the one setting that varies."""
     try:
-        configs = cfg.lane_configs()
-    except ValidationError as err:   # a lane the base and its value cannot make
-        raise RequestValidationError(
-            [{**e, "loc": ("body", "vary", *e["loc"])} for e in err.errors()]
-        ) from None
-    return await _open(races, [("config", c) for c in configs], cfg.vary.field, cfg.vary.values)
+        made = lanes.of(request)   # or its 422, e.g. a lane the base and its value cannot make
+    except TimeoutError:
+        raise _too_busy() from None
+    return await _open(races, made.lanes, made.vary, made.values, made.worker)
 
 
 @router.get("/races/{race_id}", response_model=RaceState, responses=NO_RACE)

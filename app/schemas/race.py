@@ -141,14 +141,17 @@ class RaceConfig(Strict):
             return preset_config(self.preset)
         return self.config or SessionConfig()
 
-    def lane_configs(self) -> list[dict]:
-        """Each lane's session config, as JSON: the base with the varied setting changed."""
+    def lanes(self) -> list[SessionConfig]:
+        """Each lane's session config: the base with the varied setting changed (a lane the
+        base and its value cannot make: a ValidationError). Made in the race's worker for
+        POST /api/races (app/lanes.py): it validates the base's data again for every lane."""
         base = self.base().model_dump(mode="json")
         change = VARIED[self.vary.field]
-        return [
-            SessionConfig.model_validate(change(base, value)).model_dump(mode="json")
-            for value in self.vary.values
-        ]
+        return [SessionConfig.model_validate(change(base, value)) for value in self.vary.values]
+
+    def lane_configs(self) -> list[dict]:
+        """Each lane's session config, as JSON."""
+        return [lane.model_dump(mode="json") for lane in self.lanes()]
 
 
 class RaceState(BaseModel):
