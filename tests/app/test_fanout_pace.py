@@ -143,7 +143,8 @@ def test_the_workers_train_at_the_niceness_set(make_client):
 def test_a_paced_follower_of_a_real_server_misses_no_step_s_loss(tmp_path):
     """Through uvicorn (the direct write), a feed paced to its floor even for one follower:
     the frames it skips come as `losses`, and together they cover every step."""
-    settings = Settings(data_dir=tmp_path, fanout_rate=1.0)
+    # frames made up to 240 a second: a loaded machine still makes them faster than the pace
+    settings = Settings(data_dir=tmp_path, fanout_rate=1.0, frame_rate=240.0)
     with serving(settings) as address, httpx.Client(base_url=f"http://{address}",
                                                      timeout=30) as http:
         made = http.post("/api/sessions", json={"dataset": "circle", "hidden": [4]}).json()
