@@ -80,7 +80,11 @@ class Checkpoint:
     """What the hub keeps to rebuild a session in another worker: a trainer snapshot, the
     loss log as of `log_state` plus the chunks logged since, and the session's own fields."""
 
-    config: dict | None             # None: unchanged since the hub's last full checkpoint
+    # As JSON bytes: one object for the server to keep, where a config with 5,000 own
+    # points as lists was ~100,000 Python objects that its garbage collector walked, holding
+    # the event loop ~90 ms (bench/bodies.py, a race of 4 such lanes). None: unchanged since
+    # the hub's last full checkpoint.
+    config: bytes | None
     snapshot: Snapshot
     fields: dict
     log_state: object = None        # None: unchanged since the hub's last full checkpoint
@@ -131,7 +135,7 @@ def open_session(
 def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
     """Rebuild a session from the hub's checkpoint (its worker died)."""
     session = session_ops.create(
-        session_id, join_code, SessionConfig.model_validate(checkpoint.config), SETTINGS
+        session_id, join_code, SessionConfig.model_validate_json(checkpoint.config), SETTINGS
     )
     session.trainer.restore(checkpoint.snapshot)
     session.log = LossLog.from_state(checkpoint.log_state)
@@ -458,7 +462,7 @@ def _checkpoint(session: Session) -> Checkpoint:
     trainer = session.trainer
     snapshot = trainer.snapshot()
     checkpoint = Checkpoint(
-        config=session.config if full else None,
+        config=_dumps(session.config) if full else None,
         snapshot=snapshot,
         fields={
             "status": session.status,
