@@ -6,6 +6,7 @@ JSON bodies and stream messages encoded once — so the event loop only moves th
 """
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -48,6 +49,7 @@ def start(settings, index: int, server: int) -> None:
     from engine.compiled import warm_up
 
     seconds = warm_up()
+    gc.freeze()   # what starting made (numba's compiled loop too), out of the collector's way
     SETTINGS = settings
     threading.Thread(target=_exit_with, args=(server,), daemon=True).start()
     blas = ", ".join(
