@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from fastapi.testclient import TestClient
 
 # design.md's worked /api/step request, as the README's curl sends it; its loss is 0.42230395…
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example.json"
@@ -44,3 +45,13 @@ def design_step(**changes) -> dict:
     body = copy.deepcopy(DESIGN_STEP)
     body.update(changes)
     return body
+
+
+def answered_as_by(reference, client, path: str, **request):
+    """POST `path` with `request` to the `reference` app and through `client`: the
+    reference's answer, once the client's is checked to be the same (status and JSON)."""
+    with TestClient(reference) as referee:
+        expected = referee.post(path, **request)
+    got = client.post(path, **request)
+    assert (got.status_code, got.json()) == (expected.status_code, expected.json())
+    return expected
