@@ -13,22 +13,10 @@ Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/gc_pause.py [--tree .] [--rep
 import argparse
 import gc
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-from machine import pressure  # bench/machine.py
-
-
-def timed(run, repeats: int) -> float:
-    """Median seconds of `run()` over `repeats`."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+from machine import pressure, timed  # bench/machine.py
 
 
 def main() -> None:

@@ -7,9 +7,7 @@ median over repeats, with the answer's size and the CPU stall beside them.
     python bench/graph.py
 """
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 # Run from anywhere: the repository first, so that `app`, `engine` and `bench` are its packages.
@@ -20,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from bench.machine import pressure
+from bench.machine import pressure, timed
 from engine.graph import neuron_graph
 from engine.network import make_network
 from engine.optimizers import OPTIMIZERS
@@ -31,12 +29,7 @@ NETWORKS = {"2-4-2-1 (default)": [4, 2], "2-16-16-1 (widest)": [16, 16]}
 
 
 def median_ms(run, repeats=REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+    return 1000 * timed(run, repeats)
 
 
 def engine_ms(hidden: list[int]) -> float:

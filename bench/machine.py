@@ -3,6 +3,7 @@ CPU time and memory of processes, read from /proc."""
 
 import math
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -73,3 +74,13 @@ def machine_busy() -> float:
 def family_rss(root: int) -> float:
     """MiB of resident memory of `root` and all its descendants (a server and its workers)."""
     return sum(rss_mib(pid) for pid in family(root))
+
+
+def timed(run, repeats: int) -> float:
+    """Median seconds of `run()` over `repeats` calls."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)

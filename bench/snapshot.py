@@ -8,9 +8,7 @@ Run: .venv/bin/python bench/snapshot.py [--steps 10000] [--preset xor] [--repeat
 """
 
 import argparse
-import statistics
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -19,20 +17,11 @@ sys.path[0] = str(BENCH.parent)   # the repository's engine/, not bench/engine.p
 sys.path.append(str(BENCH))
 
 from fastapi.testclient import TestClient  # noqa: E402
-from machine import pressure  # noqa: E402 (bench/machine.py)
+from machine import pressure, timed  # noqa: E402 (bench/machine.py)
 
 from app.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.shared import SNAPSHOT_LEVEL  # noqa: E402
-
-
-def timed(work, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:
