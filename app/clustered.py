@@ -141,8 +141,7 @@ class ClusterFeed(Feed):
 
     def moved(self) -> None:
         for follower in self.followers:
-            follower.offer("end", MOVED)
-            follower.wake.set()
+            follower.tell("end", MOVED)
 
 
 class ClusterFeeds(Feeds):

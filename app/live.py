@@ -56,6 +56,11 @@ class Follower:
             self.frame_span = span
         self.slots[kind] = text
 
+    def tell(self, kind: str, text: str) -> None:
+        """Offer what only the follower's loop sends (a slide, the end, a move), and wake it."""
+        self.offer(kind, text)
+        self.wake.set()
+
     def deliver(self, feed: "Feed") -> None:
         """Write the news now when nothing is being sent to this follower, else wake its
         loop: a follower who keeps up costs a delivery one write, not a task's turn."""
@@ -112,8 +117,7 @@ class Feed:
         it now, and every follower who joins later gets the latest of its kind."""
         self.sticky[kind] = text
         for follower in self.followers:
-            follower.offer(kind, text)
-            follower.wake.set()
+            follower.tell(kind, text)
 
     def publish(self, outcome) -> None:
         """Hold an outcome's messages (encoded once, in the worker) for every follower, and
@@ -180,8 +184,7 @@ class Feed:
             self.timer.cancel()
             self.timer = None
         for follower in self.followers:
-            follower.offer("end", END)   # followers hear it and close
-            follower.wake.set()
+            follower.tell("end", END)   # followers hear it and close
 
 
 class Feeds:
