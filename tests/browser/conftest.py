@@ -3,7 +3,6 @@
 import asyncio
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ import uvicorn
 from app.config import Settings
 from app.main import create_app
 from app.sockets import websocket_options
+from tests.cluster.cluster_servers import free_port  # noqa: F401 (test_lecture_page's too)
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -52,12 +52,6 @@ class ServerThread(threading.Thread):
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

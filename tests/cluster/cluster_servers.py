@@ -7,6 +7,7 @@ includes for the upstreams and the listen port are written here.
 """
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -33,10 +34,27 @@ def binary(name: str) -> str | None:
     return None
 
 
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, below the kernel's ephemeral range and not given before. A
+    port from inside that range (what a bind to port 0 gives) can be taken by any outgoing
+    connection before the server it was meant for binds it: an instance died of "address
+    already in use" that way."""
+    low = int(EPHEMERAL.read_text().split()[0]) if EPHEMERAL.exists() else 32768
+    while True:
+        port = random.randrange(max(1024, low - 12_000), low)
+        if port in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:   # another program listens there
+                continue
+        _given.add(port)
+        return port
 
 
 def wait_for(check, what: str, seconds: float = 60.0, every: float = 0.05):
@@ -110,8 +128,12 @@ class Instance:
         )
 
     def wait(self) -> None:
-        wait_for(lambda: httpx.get(f"{self.base}/api/presets", timeout=2).status_code == 200,
-                 f"instance {self.name} serving", seconds=120)
+        def serving() -> bool:
+            if self.process.poll() is not None:   # it died: say why at once, not in 120 s
+                raise RuntimeError(f"instance {self.name} exited:\n{self.output()}")
+            return httpx.get(f"{self.base}/api/presets", timeout=2).status_code == 200
+
+        wait_for(serving, f"instance {self.name} serving", seconds=120)
 
     @property
     def pid(self) -> int:
