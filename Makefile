@@ -1,17 +1,22 @@
 # Two commands: `make run` serves the playground on http://127.0.0.1:8000,
 # `make test` runs every test (lint and real-Chromium browser tests included).
 # `make lecture` serves it on this machine's network addresses so that a class can join.
+# Every install comes from the lock (requirements/, made by uv): exact versions, checked hashes.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+PORT   ?= 8000
+INSTALL := $(PY) -m pip install --quiet --require-hashes
+COMPILE := $(PY) -m uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+           --custom-compile-command "make lock"
 
-.PHONY: run lecture test bench chromium cluster-servers clean
+.PHONY: run lecture test bench chromium cluster-servers lock upgrade clean
 
 run: $(VENV)/.run-installed
-	$(PY) -m app
+	$(PY) -m app --port $(PORT)
 
 lecture: $(VENV)/.run-installed
-	$(PY) -m app --lecture
+	$(PY) -m app --lecture --port $(PORT)
 
 test: $(VENV)/.test-installed chromium cluster-servers
 	$(PY) -m pytest
@@ -19,19 +24,32 @@ test: $(VENV)/.test-installed chromium cluster-servers
 bench: $(VENV)/.test-installed
 	$(PY) bench/engine.py
 
-$(VENV)/.run-installed: pyproject.toml
+# The project itself goes in without its dependencies (the lock gave them) and without build
+# isolation (which would fetch whatever setuptools was released last): the lock's setuptools builds it.
+$(VENV)/.run-installed: requirements/run.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(INSTALL) -r requirements/run.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -c "import app.warmed"   # compile the training loop into numba's cache now
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml
+$(VENV)/.test-installed: requirements/test.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(INSTALL) -r requirements/test.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -c "import app.warmed"   # compile the training loop into numba's cache now
 	touch $@ $(VENV)/.run-installed
+
+# `make lock` re-resolves after a change to pyproject.toml's dependencies, keeping every pinned
+# version that still fits; `make upgrade` takes the newest release of everything and runs the
+# tests: commit requirements/ only when they pass.
+lock: $(VENV)/.test-installed
+	$(COMPILE) pyproject.toml requirements/test.in --extra test -o requirements/test.txt $(UPGRADE)
+	$(COMPILE) pyproject.toml requirements/tools.in -c requirements/test.txt -o requirements/run.txt
+
+upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
+	$(MAKE) test
 
 # Browser tests drive Debian's Chromium; install it when missing and we are root.
 chromium:
