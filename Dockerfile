@@ -1,20 +1,26 @@
+# The image runs the same wheel `pip install .` gives, its dependencies from the lock.
+FROM python:3.11-slim AS wheel
+WORKDIR /src
+COPY . .
+RUN pip install --no-cache-dir --require-hashes -r requirements/run.txt \
+    && pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .
+
 FROM python:3.11-slim
+# Saved sessions go to the user's data folder (platformdirs): /data/backprop-playground here,
+# a volume's place.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NUMBA_CACHE_DIR=/srv/numba-cache \
-    BACKPROP_DATA_DIR=/data BACKPROP_TEMPLATES_DIR=/srv/templates BACKPROP_STATIC_DIR=/srv/static \
-    BACKPROP_LESSONS_DIR=/srv/lessons
-WORKDIR /srv
-COPY pyproject.toml README.md ./
-COPY engine engine
-COPY app app
-COPY templates templates
-COPY static static
-COPY lessons lessons
-# The training loop is compiled here, into numba's cache, so no start pays for it (from /,
-# so it is the installed package that is compiled, the one the server runs).
-RUN pip install --no-cache-dir . \
-    && (cd / && python -c "import app.warmed") \
+    XDG_DATA_HOME=/data
+COPY requirements/run.txt /tmp/run.txt
+COPY --from=wheel /wheels /tmp/wheels
+# The training loop is compiled here, into numba's cache, so no start pays for it.
+RUN pip install --no-cache-dir --require-hashes -r /tmp/run.txt \
+    && pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
+    && rm -r /tmp/run.txt /tmp/wheels \
+    && python -c "import app.warmed" \
     && useradd --create-home --uid 10001 playground \
     && mkdir -p /data && chown playground /data
 USER playground
+WORKDIR /home/playground
+VOLUME /data
 EXPOSE 8000
 CMD ["backprop-playground", "--host", "0.0.0.0", "--port", "8000"]

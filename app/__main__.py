@@ -5,7 +5,9 @@ devices can join, and says where they reach it.
 """
 
 import argparse
+import errno
 import os
+import socket
 import sys
 
 import uvicorn
@@ -26,10 +28,49 @@ def main(argv: list[str] | None = None) -> None:
     host = args.host or default
     # The factory builds its Settings from the environment: this is how the share panel
     # learns where the server listens (never from a request's Host header).
+    # Bound before anything is announced: a port in use is one clear line, not "Students join
+    # at …" followed by a traceback.
+    try:
+        listening = bind(host, args.port)
+    except OSError as err:
+        if err.errno != errno.EADDRINUSE:
+            raise
+        sys.exit(f"port {args.port} is in use: try --port {free_port_after(host, args.port)}")
     os.environ["BACKPROP_HOST"], os.environ["BACKPROP_PORT"] = host, str(args.port)
     _announce()
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=args.port,
-                **websocket_options(Settings().follower_send_seconds))
+    serve(listening)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound as uvicorn binds its own (address reuse on, so that a restart does not
+    wait out the old connections' TIME_WAIT)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def free_port_after(host: str, port: int) -> int:
+    """The first port above `port` that binds now, to suggest (port + 1 when none of 100 do)."""
+    for candidate in range(port + 1, min(port + 101, 65536)):
+        try:
+            bind(host, candidate).close()
+        except OSError:
+            continue
+        return candidate
+    return port + 1
+
+
+def serve(listening: socket.socket) -> None:
+    config = uvicorn.Config("app.main:create_app", factory=True,
+                            **websocket_options(Settings().follower_send_seconds))
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 def _announce() -> None:

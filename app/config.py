@@ -1,11 +1,20 @@
 """Settings: limits from design.md and paths, overridable by BACKPROP_* environment variables."""
 
+from importlib import resources
 from pathlib import Path
 
+import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _bundled(name: str) -> Path:
+    """A folder the package carries: the pages, the front end, the lessons. In the wheel they
+    are copies inside app/bundled/; in a checkout, links there to the top-level folders."""
+    return Path(str(resources.files("app") / "bundled" / name)).resolve()
+
+
+TEMPLATES, STATIC, LESSONS = map(_bundled, ("templates", "static", "lessons"))
 
 
 class Settings(BaseSettings):
@@ -70,9 +79,14 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="the URL students open, when a proxy stands in front (share panel, QR)"
     )
-    data_dir: Path = Field(ROOT / "data", description="where saved sessions (SQLite) live")
-    lessons_dir: Path = Field(
-        ROOT / "lessons", description="the lesson files (YAML) teachers present, read as asked"
+    data_dir: Path = Field(
+        platformdirs.user_data_path("backprop-playground"),
+        description="where saved sessions (SQLite) live: the user's data folder by default, "
+        "so saved links survive whichever folder the server is started from",
+    )
+    lessons_dir: Path | None = Field(
+        None, description="a teacher's own lesson files (YAML), listed beside the bundled "
+        "ones and read as asked; a file named like a bundled lesson replaces it",
     )
     redis_url: str | None = Field(
         None, description="Redis between instances (redis://host:port/0): followers on any "
@@ -86,8 +100,11 @@ class Settings(BaseSettings):
         2.0, gt=0, description="with Redis: live sessions are snapshotted this often, so an "
         "instance that dies loses at most this much of their training"
     )
-    templates_dir: Path = ROOT / "templates"
-    static_dir: Path = ROOT / "static"
+
+    @property
+    def lesson_folders(self) -> tuple[Path, ...]:
+        """Where lessons are looked for, first match wins: the teacher's, then the bundled."""
+        return (self.lessons_dir, LESSONS) if self.lessons_dir else (LESSONS,)
 
     @field_validator("public_url", "router_url")
     @classmethod

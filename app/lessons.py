@@ -1,8 +1,10 @@
-"""Lessons: YAML files in BACKPROP_LESSONS_DIR, read and checked whenever asked for (a teacher
-who edits one sees it on the next load). A file with an error gets problems that name the
-file, the line and the field, from the YAML nodes' marks; never a blank page."""
+"""Lessons: YAML files, the bundled ones and a teacher's own (BACKPROP_LESSONS_DIR), read and
+checked whenever asked for (a teacher who edits one sees it on the next load). A file with an
+error gets problems that name the file, the line and the field, from the YAML nodes' marks;
+never a blank page."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,26 +83,29 @@ class Lesson:
 # --- reading ---------------------------------------------------------------------------
 
 
-def names(folder: Path) -> list[str]:
-    """Lesson names (file stems) in the folder, sorted; a missing folder has none."""
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.iterdir() if p.suffix in SUFFIXES and NAME.match(p.stem))
+def names(folders: Sequence[Path]) -> list[str]:
+    """Lesson names (file stems) in the folders, sorted, each once; a missing folder has none."""
+    return sorted({
+        p.stem for folder in folders if folder.is_dir()
+        for p in folder.iterdir() if p.suffix in SUFFIXES and NAME.match(p.stem)
+    })
 
 
-def path_of(folder: Path, name: str) -> Path | None:
+def path_of(folders: Sequence[Path], name: str) -> Path | None:
+    """The file of lesson `name` in the first folder that has one."""
     if not NAME.match(name):
         return None
-    for suffix in SUFFIXES:
-        path = folder / f"{name}{suffix}"
-        if path.is_file():
-            return path
+    for folder in folders:
+        for suffix in SUFFIXES:
+            path = folder / f"{name}{suffix}"
+            if path.is_file():
+                return path
     return None
 
 
-def load(folder: Path, name: str) -> Lesson | None:
+def load(folders: Sequence[Path], name: str) -> Lesson | None:
     """The lesson `name`, None when there is no such file; LessonError when it is broken."""
-    path = path_of(folder, name)
+    path = path_of(folders, name)
     if path is None:
         return None
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -257,14 +262,14 @@ def lesson_json(lesson: Lesson) -> dict:
     }
 
 
-def listing(folder: Path) -> list[dict]:
-    """Every lesson in the folder: title and slide count, or the problems that stop it."""
+def listing(folders: Sequence[Path]) -> list[dict]:
+    """Every lesson in the folders: title and slide count, or the problems that stop it."""
     out = []
-    for name in names(folder):
+    for name in names(folders):
         entry = {"name": name, "file": name, "title": None, "description": "", "slides": 0,
                  "errors": []}
         try:
-            lesson = load(folder, name)
+            lesson = load(folders, name)
             entry.update(file=lesson.file, title=lesson.title, description=lesson.description,
                          slides=len(lesson.slides))
         except LessonError as err:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from app.config import Settings
+from app.config import STATIC, TEMPLATES, Settings
 from app.guards import BodyLimit, SecurityHeaders, brief, field_path
 from app.hub import Hub
 from app.live import Feeds
@@ -79,9 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ending = _ending(app.state.feeds, app.state.hub, app.state.races, app.state.presenter)
     cluster = app.state.cluster
     app.state.store.on_remove = ending if cluster is None else cluster.removing(ending)
-    app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     app.state.templates.env.globals["registry"] = catalog(settings)
-    app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for module in (api, classroom, sessions, races, graph, stream, pages, docs):
         # classroom answers 404 (no such session, preset or code), 403 and 503 like sessions
         extra = {**NOT_FOUND, **FORBIDDEN, **FULL} if module is classroom else None

@@ -31,7 +31,7 @@ def lesson_or_error(settings, name: str, field: list[str] | None = None) -> Less
     """The lesson called `name`; none: a 404 when the name is the path's, a 422 naming the
     field when a request body gave it (the session in the path exists)."""
     try:
-        lesson = load(settings.lessons_dir, name)
+        lesson = load(settings.lesson_folders, name)
     except LessonError as err:
         raise HTTPException(422, problems_detail(err)) from None
     if lesson is None:
@@ -44,8 +44,9 @@ def lesson_or_error(settings, name: str, field: list[str] | None = None) -> Less
 
 @router.get("/lessons", response_model=list[LessonListed])
 async def list_lessons(settings: SettingsDep):
-    """The lessons in BACKPROP_LESSONS_DIR: title and slide count, or the errors of each."""
-    return listing(settings.lessons_dir)
+    """The bundled lessons and a teacher's own (BACKPROP_LESSONS_DIR): title and slide count,
+    or the errors of each."""
+    return listing(settings.lesson_folders)
 
 
 @router.get("/lessons/{name}", response_model=LessonOut, responses=BROKEN)
@@ -95,7 +96,7 @@ async def current_slide(session: SessionDep, request: Request):
 def lessons_page(request: Request):
     """The lessons, each a link to present it; a broken one with its errors."""
     return request.app.state.templates.TemplateResponse(
-        request, "lessons.html", {"lessons": listing(request.app.state.settings.lessons_dir)}
+        request, "lessons.html", {"lessons": listing(request.app.state.settings.lesson_folders)}
     )
 
 
@@ -103,7 +104,7 @@ def lessons_page(request: Request):
 def lesson_page(request: Request, name: str):
     """The playground presenting a lesson: ←/→ (and a clicker's page keys) move the slides."""
     try:
-        lesson = load(request.app.state.settings.lessons_dir, name)
+        lesson = load(request.app.state.settings.lesson_folders, name)
     except LessonError as err:
         return request.app.state.templates.TemplateResponse(
             request, "lessons.html", {"lessons": [], "broken": name, "problems": err.problems},

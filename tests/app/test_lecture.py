@@ -1,6 +1,8 @@
 """The lecture command and the share panel: students are shown an address they can reach."""
 
 import io
+import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import app.reach
 from app.config import Settings
 from app.main import create_app
 from app.reach import lan_addresses, reach
+from tests.cluster.cluster_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LAN = ["192.168.1.23", "10.0.0.7"]
@@ -114,31 +117,55 @@ def test_behind_a_proxy_the_share_panel_and_qr_code_use_the_public_url(serve, la
     assert svg == qr_svg(f"https://class.example.org/watch/{session_id}")
 
 
-def test_the_lecture_flag_listens_on_every_address_and_tells_the_app(monkeypatch, lan, capsys):
-    monkeypatch.setenv("BACKPROP_HOST", "127.0.0.1")
+@pytest.fixture
+def served(monkeypatch):
+    """What main() would serve: the bound socket's address, instead of running the server."""
+    monkeypatch.setenv("BACKPROP_HOST", "x")   # recorded, so that teardown restores them
     monkeypatch.setenv("BACKPROP_PORT", "8000")
-    ran = {}
-    monkeypatch.setattr(entry.uvicorn, "run", lambda *a, **kw: ran.update(kw))
-    entry.main(["--lecture", "--port", "8123"])
-    assert ran["host"] == "0.0.0.0" and ran["port"] == 8123
-    assert Settings().host == "0.0.0.0" and Settings().port == 8123
-    assert "Students join at http://192.168.1.23:8123/join" in capsys.readouterr().err
-
-
-def test_the_plain_command_stays_on_loopback_and_says_how_to_open_it(monkeypatch, capsys):
-    monkeypatch.setenv("BACKPROP_HOST", "x")   # recorded, so that teardown restores it
     monkeypatch.delenv("BACKPROP_HOST")
-    monkeypatch.setenv("BACKPROP_PORT", "8000")
-    ran = {}
-    monkeypatch.setattr(entry.uvicorn, "run", lambda *a, **kw: ran.update(kw))
-    entry.main([])
-    assert ran["host"] == "127.0.0.1"
+    bound = {}
+
+    def keep(sock):
+        bound["address"] = sock.getsockname()[:2]
+        sock.close()
+    monkeypatch.setattr(entry, "serve", keep)
+    return bound
+
+
+def test_the_lecture_flag_listens_on_every_address_and_tells_the_app(served, lan, capsys):
+    port = free_port()
+    entry.main(["--lecture", "--port", str(port)])
+    assert served["address"] == ("0.0.0.0", port)
+    assert Settings().host == "0.0.0.0" and Settings().port == port
+    assert f"Students join at http://192.168.1.23:{port}/join" in capsys.readouterr().err
+
+
+def test_the_plain_command_stays_on_loopback_and_says_how_to_open_it(served, capsys):
+    port = free_port()
+    entry.main(["--port", str(port)])
+    assert served["address"] == ("127.0.0.1", port)
     assert "make lecture" in capsys.readouterr().err
 
 
-def test_make_lecture_runs_the_lecture_command():
-    dry = subprocess.run(["make", "-n", "lecture"], cwd=ROOT, capture_output=True, text=True)
-    assert dry.returncode == 0 and "-m app --lecture" in dry.stdout
+def test_a_port_in_use_is_one_clear_line_before_anything_is_announced(served, lan, capsys):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            entry.main(["--lecture", "--port", str(port)])
+    message = str(stopped.value.code)
+    suggested = int(re.fullmatch(rf"port {port} is in use: try --port (\d+)", message).group(1))
+    assert suggested > port
+    assert "Students join" not in capsys.readouterr().err and "address" not in served
+
+
+@pytest.mark.parametrize("command", ["lecture", "run"])
+def test_make_lecture_and_run_take_a_port(command):
+    dry = subprocess.run(["make", "-n", command, "PORT=9123"], cwd=ROOT, capture_output=True,
+                         text=True)
+    flag = "--lecture " if command == "lecture" else ""
+    assert dry.returncode == 0 and f"-m app {flag}--port 9123" in dry.stdout
 
 
 def test_the_share_page_without_htmx_shows_the_same_address(serve, lan):

@@ -5,12 +5,12 @@ import textwrap
 
 import pytest
 
-from app.config import Settings
+from app.config import LESSONS
 from app.lesson_actions import ACTIONS
 from app.lessons import LessonError, load, narration_html, parse
 from app.presets import PRESETS
 
-BUNDLED = Settings().lessons_dir
+BUNDLED = LESSONS
 
 
 def problems(text: str) -> list[tuple[int, str, str]]:
@@ -29,7 +29,7 @@ def one_problem(text: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_each_lecture_preset_is_a_bundled_lesson_that_opens_with_it(name):
-    lesson = load(BUNDLED, name)
+    lesson = load([BUNDLED], name)
     assert lesson.file == f"{name}.yaml"
     assert len(lesson.slides) >= 4
     assert lesson.start() == PRESETS[name].config

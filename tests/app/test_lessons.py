@@ -3,10 +3,10 @@ slide's actions driving the session as they say, and followers told which slide 
 
 import pytest
 
-from app.config import Settings
+from app.config import LESSONS
 from app.presets import PRESETS
 
-BUNDLED = Settings().lessons_dir
+BUNDLED = LESSONS
 
 BROKEN = """\
 title: Broken

@@ -4,7 +4,7 @@ last, the maths typeset, the session doing what each slide says; a follower sees
 import httpx
 import pytest
 
-from app.config import Settings
+from app.config import LESSONS, Settings
 from tests.browser.conftest import ServerThread
 from tests.browser.test_page import ready
 
@@ -113,7 +113,7 @@ def test_a_lesson_in_projector_mode_keeps_the_slide_above_the_network_on_one_scr
 def broken_lessons_url(tmp_path_factory):
     """A server whose lessons folder holds a bundled lesson and a broken one."""
     folder = tmp_path_factory.mktemp("lessons")
-    (folder / "xor.yaml").write_text((Settings().lessons_dir / "xor.yaml").read_text())
+    (folder / "xor.yaml").write_text((LESSONS / "xor.yaml").read_text())
     (folder / "broken.yaml").write_text(
         "title: Broken\nslides:\n  - title: One\n    do:\n      - step_to: {phase: sideways}\n"
     )
