@@ -63,6 +63,7 @@ class Presenter:
                 "count": len(lesson.slides),
                 "highlight": slide.highlight,
                 "race": _race(run.race),
+                "loss": _loss(slide.loss, run.state),
             }
             self.feeds.of(handle).announce("lesson", frames.dumps(position))
         return position
@@ -118,6 +119,18 @@ async def _act(run: Run, lesson: Lesson, slide, chosen) -> None:
             raise LessonError(
                 [Problem(lesson.file, action.line, action.field, _message(err))]
             ) from None
+
+
+def _loss(which: str | None, state: dict) -> dict | None:
+    """The loss the slide's narration means (its `loss` field), as the slide's state has it:
+    E of the shown step's batch before its update, or the training loss after it."""
+    if which is None:
+        return None
+    if which == "before":
+        value = state["record"] and state["record"]["loss"]
+    else:
+        value = state["metrics"]["train_loss"]
+    return {"shown": which, "value": value, "step": state["step"]}
 
 
 def _race(race) -> dict | None:

@@ -286,6 +286,15 @@ class LessonRace(BaseModel):
     values: list
 
 
+class SlideLoss(BaseModel):
+    """The loss a slide's narration means, from the slide's state, for the page to label."""
+
+    shown: LossShown = Field(description="before: E of the step's batch before its update; "
+                                         "after: the training set's loss after it")
+    value: float | None = Field(description="null: no step taken yet, or no training set")
+    step: int = Field(description="the step shown (the one whose update it is before or after)")
+
+
 class LessonPosition(BaseModel):
     type: Literal["lesson"] = "lesson"
     lesson: str
@@ -294,3 +303,4 @@ class LessonPosition(BaseModel):
     count: int
     highlight: dict | None
     race: LessonRace | None = Field(None, description="the race the slide plays, or null")
+    loss: SlideLoss | None = Field(None, description="the slide's `loss`, or null")

@@ -152,7 +152,7 @@ def test_presenting_opens_the_lessons_session_at_its_first_slide(lesson_client):
     assert state["config"]["dataset"] == "xor_table" and state["step"] == 0
     position = lesson_client.get(f"/api/sessions/{session_id}/lesson").json()
     assert position == {"type": "lesson", "lesson": "runnable", "title": "Runnable", "slide": 0,
-                        "count": 9, "highlight": None, "race": None}
+                        "count": 9, "highlight": None, "race": None, "loss": None}
 
 
 def test_play_until_an_epoch_reaches_it(lesson_client):
