@@ -48,9 +48,10 @@ def test_back_to_the_update_slide_shows_the_narrated_step_not_step_1001(open_pag
     page.wait_for_function("backprop.page.frame.step === 1")
     assert frame(page, "f.phase.name") == "update"
     assert page.locator(".slide-loss").is_hidden()
-    inspector = page.inner_text("#inspector")
-    assert "0.3589" in inspector, inspector   # w5+ = 0.35891648, as narrated
     shot(page, "slide-state-worked-update-after-back-1280x720")
+    # the highlighted w5, now: 0.40 - 0.5 · 0.082167041 = 0.35891648, as narrated
+    assert float(page.input_value("#edit-value")) == pytest.approx(0.35891648, abs=5e-9)
+    assert "−0.0411" in page.inner_text("#inspector").replace("-", "−")   # Δw5 = −α ∂E/∂w5
     assert page.errors == []
 
 
@@ -91,7 +92,8 @@ def test_a_slides_pace_becomes_the_pages_play_speed(browser, tmp_path):
         assert page.input_value("#speed") == "20"
         page.click("#play")
         page.wait_for_function("backprop.page.frame.status === 'playing'")
-        state = page.evaluate("fetch(`/api/sessions/${backprop.page.state.id}`).then(r => r.json())")
+        state = page.evaluate(
+            "fetch(`/api/sessions/${backprop.page.state.id}`).then(r => r.json())")
         assert state["speed"] == 20
     finally:
         context.close()
