@@ -99,3 +99,15 @@ def test_followers_are_sent_the_slides_state(lesson_client):
         while (message := ws.receive_json())["type"] != "lesson":
             pass
         assert message["slide"] == 3
+
+
+def test_the_loss_slide_names_the_narrations_e_before_the_update(lesson_client):
+    session_id, control = present(lesson_client, "worked_example")
+    url = f"/api/sessions/{session_id}/lesson"
+    position = lesson_client.post(url, json={"lesson": "worked_example", "slide": 3},
+                                  headers=control).json()
+    assert position["loss"]["shown"] == "before" and position["loss"]["step"] == 1
+    assert position["loss"]["value"] == pytest.approx(0.298371109, abs=5e-10)   # as narrated
+    assert lesson_client.get(url).json()["loss"] == position["loss"]   # as late joiners get it
+    slides = lesson_client.get("/api/lessons/worked_example").json()["slides"]
+    assert [s["loss"] for s in slides] == [None] * 3 + ["before"] + [None] * 3 + ["after"]
