@@ -226,6 +226,10 @@ class Hub:
     async def export(self, handle: Handle) -> dict:
         return await self._call(handle, work.export, handle.id)
 
+    async def capture(self, handle: Handle) -> work.SlideState:
+        """The session's whole state, for control "adopt" to put back (a lesson's slide)."""
+        return await self._call(handle, work.capture, handle.id)
+
     async def join(self, handle: Handle) -> work.Outcome:
         return await self._call(handle, work.join, handle.id)
 

@@ -54,6 +54,14 @@ class Run:
     races: object = None
     state: dict | None = None
     race: object = None
+    # The slide's pace (steps a second) spaces play_until's hops; `quiet`: a slide on the way
+    # to the one shown, whose hops (the same ones, so the same state) need no watching.
+    pace: float | None = None
+    quiet: bool = False
+
+    async def between_hops(self, steps: int) -> None:
+        if not self.quiet:
+            await asyncio.sleep(steps / self.pace if self.pace else HOP_SECONDS)
 
     async def control(self, op: str, **args) -> dict:
         return self._took(await self.hub.control(self.handle, op, **args))
@@ -107,9 +115,9 @@ async def _play_until(run: Run, args: PlayUntilArgs) -> None:
         hop = min(max(1, math.ceil(total / HOPS)), run.hub.settings.max_steps)
         taken = 0
         while taken < total and (await run.read())["status"] != "diverged":
-            if taken:
-                await asyncio.sleep(HOP_SECONDS)
             size = min(hop, total - taken)
+            if taken:
+                await run.between_hops(size)
             await run.step(size)
             taken += size
         return
@@ -119,10 +127,10 @@ async def _play_until(run: Run, args: PlayUntilArgs) -> None:
         loss = state["metrics"]["train_loss"]
         if state["status"] == "diverged" or (loss is not None and loss < args.loss):
             return
-        if taken:
-            await asyncio.sleep(HOP_SECONDS)
         hop = min(max(per_epoch, taken // LOSS_HOP_SHARE), run.hub.settings.max_steps)
         size = min(hop, args.within - taken)
+        if taken:
+            await run.between_hops(size)
         await run.step(size)
         taken += size
 
@@ -197,6 +205,10 @@ ACTIONS: dict[str, ActionSpec] = {
     "highlight": ActionSpec(HighlightArgs, _highlight),
     "race": ActionSpec(RaceArgs, _race),
 }
+
+# What a slide does each time it is shown, beyond its state: its state (every other action)
+# is kept once made (app/presenting.py), a race is started again.
+ON_SHOW = {"race"}
 
 # The actions that start the session anew, and the SessionConfig each starts it from: a
 # lesson's session opens with the first of them (app/lessons.py Lesson.start).

@@ -3,6 +3,7 @@ checked whenever asked for (a teacher who edits one sees it on the next load). A
 error gets problems that name the file, the line and the field, from the YAML nodes' marks;
 never a blank page."""
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ class Slide:
     title: str
     narration: str
     actions: list[Action]
+    loss: str | None = None      # which loss the narration means: "before" or "after" the update
+    pace: float | None = None    # steps a second while the slide plays
 
     @property
     def highlight(self) -> dict | None:
@@ -70,6 +73,7 @@ class Lesson:
     title: str
     description: str
     slides: list[Slide] = field(default_factory=list)
+    digest: str = ""    # of the file's text: a slide's state kept is for this version only
 
     def start(self) -> dict:
         """The SessionConfig the lesson's session opens with: its first preset or config."""
@@ -136,23 +140,29 @@ def parse(text: str, name: str, file: str) -> Lesson:
         got = "nothing" if data is None else type(data).__name__
         raise LessonError([Problem(file, _line(root), "(top)",
                                    f"a lesson is a mapping with title and slides; got {got}")])
+    # Every problem at once: the file's shape and each action are checked on their own, so a
+    # missing title does not hide a misspelt action three slides on.
+    problems, actions = [], {}
     try:
         checked = LessonFile.model_validate(data)
     except ValidationError as err:
-        raise LessonError(_problems(err, root, file, ())) from None
-    problems, slides = [], []
-    for s, slide in enumerate(checked.slides):
-        actions = []
-        for a, raw in enumerate(slide.do):
-            loc = ("slides", s, "do", a)
+        checked, problems = None, _problems(err, root, file, ())
+    raw_slides = data.get("slides")
+    for s, slide in enumerate(raw_slides if isinstance(raw_slides, list) else []):
+        do = slide.get("do") if isinstance(slide, dict) else None
+        for a, raw in enumerate(do if isinstance(do, list) else []):
+            if not isinstance(raw, dict):
+                continue   # the file's model named it
             try:
-                actions.append(_action(raw, loc, root, file))
+                actions.setdefault(s, []).append(_action(raw, ("slides", s, "do", a), root, file))
             except LessonError as err:
                 problems.extend(err.problems)
-        slides.append(Slide(slide.title, slide.narration, actions))
     if problems:
-        raise LessonError(problems)
-    return Lesson(name, file, checked.title, checked.description, slides)
+        raise LessonError(sorted(problems, key=lambda p: p.line))
+    slides = [Slide(slide.title, slide.narration, actions.get(s, []), slide.loss, slide.pace)
+              for s, slide in enumerate(checked.slides)]
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return Lesson(name, file, checked.title, checked.description, slides, digest)
 
 
 def _action(raw: dict, loc: tuple, root, file: str) -> Action:
@@ -256,6 +266,8 @@ def lesson_json(lesson: Lesson) -> dict:
                 "actions": [{a.name: a.args.model_dump(mode="json", exclude_none=True)}
                             for a in s.actions],
                 "highlight": s.highlight,
+                "loss": s.loss,
+                "pace": s.pace,
             }
             for s in lesson.slides
         ],

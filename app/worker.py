@@ -136,6 +136,14 @@ def open_session(
 
 def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
     """Rebuild a session from the hub's checkpoint (its worker died)."""
+    session = _rebuilt(checkpoint, session_id, join_code)
+    if session.status == "playing":
+        session.play(session.speed)
+    SESSIONS[session_id] = session
+
+
+def _rebuilt(checkpoint: Checkpoint, session_id: str, join_code: str) -> Session:
+    """A session as a whole checkpoint has it (log and charts included)."""
     session = session_ops.create(
         session_id, join_code, SessionConfig.model_validate_json(checkpoint.config), SETTINGS
     )
@@ -149,9 +157,24 @@ def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
     session.pending, session.pending_start = [], session.trainer.step_count
     session.pending_count = 0
     session.changed(structure=True)
-    if session.status == "playing":
-        session.play(session.speed)
-    SESSIONS[session_id] = session
+    return session
+
+
+@dataclass
+class SlideState:
+    """A session's whole state, to adopt again (app/presenting.py keeps one per lesson slide):
+    its checkpoint, and what a checkpoint leaves out, the step shown and the phase walked to."""
+
+    checkpoint: Checkpoint
+    phase_index: int | None
+    shown: tuple     # the trainer's last record, its batch, and θ before it
+
+
+def capture(session_id: str) -> SlideState:
+    session = SESSIONS[session_id]
+    trainer = session.trainer
+    return SlideState(_checkpoint_of(session, full=True), session.phase_index,
+                      (trainer.last, trainer.last_batch, trainer.before))
 
 
 def drop(session_id: str) -> None:
@@ -261,6 +284,18 @@ def _rebuild(session: Session, config: dict) -> None:
     SESSIONS[session.id] = fresh
 
 
+def _adopt(session: Session, state: "SlideState") -> None:
+    """Put the session back in a state captured before (a lesson's slide), in place: the
+    same id, join code and followers, who receive it as a new state."""
+    fresh = _rebuilt(state.checkpoint, session.id, session.join_code)
+    trainer = fresh.trainer
+    trainer.last, trainer.last_batch, trainer.before = state.shown
+    fresh.phase_index, fresh.status = state.phase_index, "paused"
+    fresh.followers, fresh.seq = session.followers, session.seq
+    fresh.structure = session.structure + 1
+    SESSIONS[session.id] = fresh
+
+
 # Each control answers with the session's state once it has changed the session.
 CONTROLS = {
     "read": _read,
@@ -272,6 +307,7 @@ CONTROLS = {
     "config": _config,
     "parameter": _parameter,
     "rebuild": _rebuild,
+    "adopt": _adopt,
 }
 
 
@@ -461,11 +497,15 @@ def _checkpoint(session: Session) -> Checkpoint:
     )
     if full:
         session.checkpoint_at, session.checkpoint_structure = now, session.structure
-    trainer = session.trainer
-    snapshot = trainer.snapshot()
-    checkpoint = Checkpoint(
+    checkpoint = _checkpoint_of(session, full)
+    session.unsaved = []
+    return checkpoint
+
+
+def _checkpoint_of(session: Session, full: bool) -> Checkpoint:
+    return Checkpoint(
         config=_dumps(session.config) if full else None,
-        snapshot=snapshot,
+        snapshot=session.trainer.snapshot(),
         fields={
             "status": session.status,
             "speed": session.speed,
@@ -476,5 +516,3 @@ def _checkpoint(session: Session) -> Checkpoint:
         charts=session.charts.state() if full else None,
         chunks=[] if full else session.unsaved,
     )
-    session.unsaved = []
-    return checkpoint

@@ -1,7 +1,7 @@
 // Draws the lesson's slide panel: title, "n / count", the narration (server-made HTML) with its maths
-// typeset by KaTeX. Reads the stream's "lesson" message {lesson, slide, count, highlight, race}; the
-// presenter (a /lesson/ page holding the token) moves slides with ←/→ and PageUp/PageDown.
-// Emits "pick" {target} and "lesson-shown" {lesson, slide, race} (lesson-race.js shows the race).
+// typeset by KaTeX, and the loss it means, labelled. Reads the stream's "lesson" message {lesson,
+// slide, count, highlight, race, loss}; the presenter moves slides with ←/→ and PageUp/PageDown.
+// Emits "pick" {target}, "lesson-shown" {lesson, slide, race} and, for a slide's pace, "setting-change".
 
 import { readLesson, showSlide, tokens } from "./api.js";
 
@@ -9,6 +9,26 @@ const KATEX = { throwOnError: false };
 const NEXT = new Set(["ArrowRight", "PageDown"]);
 const PREV = new Set(["ArrowLeft", "PageUp"]);
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+const LOSS_LABEL = {
+  before: (step) => `E before the update (step ${step})`,
+  after: (step) => `train loss after the update (step ${step})`,
+};
+
+/** "E before the update (step 1) = 0.298371109": the narration's digits, not the header's four. */
+function lossText({ shown, value, step }) {
+  return `${LOSS_LABEL[shown](step)} = ${value === null ? "–" : value.toFixed(9)}`;
+}
+
+/** The slide's pace becomes the page's play speed: the speed menu shows it (an option made for it
+ *  when the menu has none) and ▶ plays at it. A follower's page has no speed menu. */
+function setPace(pace) {
+  const menu = document.getElementById("speed");
+  if (!menu) return;
+  const value = String(pace);
+  if (![...menu.options].some((o) => o.value === value)) menu.add(new Option(`${pace} steps/s`, value));
+  menu.value = value;
+  emit("setting-change", { key: "speed", value: pace });
+}
 
 /** root: #app (data-lesson names the lesson this page presents); panel: the slide <section>. */
 export function createLesson(root, panel) {
@@ -56,6 +76,10 @@ export function createLesson(root, panel) {
     const body = q(".slide-body");
     body.innerHTML = slide.html;   // made on the server from Markdown with raw HTML escaped
     typeset(body);
+    const loss = q(".slide-loss");
+    loss.hidden = !msg.loss;
+    loss.textContent = msg.loss ? lossText(msg.loss) : "";
+    if (slide.pace && presenting() && panel.dataset.slide !== String(msg.slide)) setPace(slide.pace);
     q(".slide-prev").disabled = !presenting() || msg.slide === 0;
     q(".slide-next").disabled = !presenting() || msg.slide === msg.count - 1;
     panel.dataset.slide = String(msg.slide);

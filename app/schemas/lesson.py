@@ -35,11 +35,23 @@ class Lax(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Which loss a slide's narration means: E of the shown step's batch before its update (what
+# the step record holds), or the training set's loss after it (the header's "train loss").
+LossShown = Literal["before", "after"]
+
+
 class Slide(Lax):
     title: str = Field(min_length=1, max_length=200)
     narration: str = Field("", max_length=MAX_NARRATION, description="Markdown, $…$ for maths")
     # Each a one-key mapping, `name: arguments`; app/lesson_actions.ACTIONS checks the rest.
     do: list[dict[str, Any]] = Field([], max_length=20)
+    loss: LossShown | None = Field(None, description="the loss the narration means, labelled")
+    pace: float | None = Field(None, description="steps a second while the slide plays")
+
+    @field_validator("pace")
+    @classmethod
+    def a_play_speed(cls, pace: float | None) -> float | None:
+        return _play_speed(pace)
 
 
 class LessonFile(Lax):
@@ -157,6 +169,11 @@ def _inner(model: type[BaseModel], data: dict):
         ]) from None
 
 
+def _play_speed(speed: float | None) -> float | None:
+    """Steps a second as POST /play takes them (null: as fast as it goes)."""
+    return _inner(PlayBody, {"speed": speed}).speed
+
+
 class RaceArgs(Lax):
     """`race: {vary: learning_rate, values: [0.03, 0.3, 3]}`: a race of 2–4 lanes that differ
     in that one setting, played while the slide is shown (app/racing.py). Its base is the
@@ -180,7 +197,7 @@ class RaceArgs(Lax):
     @field_validator("speed")
     @classmethod
     def a_play_speed(cls, speed: float | None) -> float | None:
-        return _inner(PlayBody, {"speed": speed}).speed
+        return _play_speed(speed)
 
     @model_validator(mode="after")
     def lanes_that_can_be_made(self):
@@ -227,6 +244,9 @@ class SlideOut(BaseModel):
     html: str = Field(description="the narration as HTML; maths in span.math / div.math")
     actions: list[dict[str, Any]]
     highlight: dict | None = Field(description="the pick target, as the page names it")
+    loss: LossShown | None = Field(
+        None, description="before: E of the shown step before its update; after: the train loss")
+    pace: float | None = Field(None, description="steps a second the slide plays at")
 
 
 class LessonOut(BaseModel):
@@ -266,6 +286,15 @@ class LessonRace(BaseModel):
     values: list
 
 
+class SlideLoss(BaseModel):
+    """The loss a slide's narration means, from the slide's state, for the page to label."""
+
+    shown: LossShown = Field(description="before: E of the step's batch before its update; "
+                                         "after: the training set's loss after it")
+    value: float | None = Field(description="null: no step taken yet, or no training set")
+    step: int = Field(description="the step shown (the one whose update it is before or after)")
+
+
 class LessonPosition(BaseModel):
     type: Literal["lesson"] = "lesson"
     lesson: str
@@ -274,3 +303,4 @@ class LessonPosition(BaseModel):
     count: int
     highlight: dict | None
     race: LessonRace | None = Field(None, description="the race the slide plays, or null")
+    loss: SlideLoss | None = Field(None, description="the slide's `loss`, or null")

@@ -24,14 +24,14 @@ slides:
   - title: From a preset, slowly
     do:
       - race: {vary: activation, values: [tanh, relu], preset: spiral, speed: 50}
-  - title: A race, then a step that fails
-    do:
-      - race: {vary: learning_rate, values: [0.1, 1]}
-      - step_to: {phase: forward, layer: 9}
   - title: Hand-set weights
     do:
       - preset: worked_example
       - race: {vary: init, values: [he, xavier]}
+  - title: A race, then a step that fails
+    do:
+      - race: {vary: learning_rate, values: [0.1, 1]}
+      - step_to: {phase: forward, layer: 9}
 """
 
 
@@ -201,19 +201,19 @@ def test_moving_back_and_forth_leaves_no_race_behind(racing):
 def test_a_slide_that_fails_after_its_race_leaves_no_race(racing):
     session_id, control = present(racing, "racing")
     shown(racing, session_id, control, 1)
-    answer = move(racing, session_id, control, 4)
+    answer = move(racing, session_id, control, 5)
     assert answer.status_code == 422
     [problem] = answer.json()["detail"]
-    assert (problem["line"], problem["field"]) == (18, "slides[4].do[1].step_to")
+    assert (problem["line"], problem["field"]) == (22, "slides[5].do[1].step_to")
     assert live(racing) == (0, 1)
 
 
 def test_a_race_the_sessions_config_cannot_make_is_named_at_its_line(racing):
     session_id, control = present(racing, "racing")
-    answer = move(racing, session_id, control, 5)
+    answer = move(racing, session_id, control, 4)
     assert answer.status_code == 422
     [problem] = answer.json()["detail"]
     assert (problem["file"], problem["line"], problem["field"]) == (
-        "racing.yaml", 22, "slides[5].do[1].race")
+        "racing.yaml", 18, "slides[4].do[1].race")
     assert "sets its weights by hand" in problem["msg"]
     assert live(racing) == (0, 1)
