@@ -124,7 +124,7 @@ on("setting-change", ({ key, value }) => {
   if (spec.view) layout.apply();
   if (spec.structural) return sessions.newSession();
   sessions.showURL();             // a live setting: live.js PATCHes the session
-  if (spec.play) run({ name: "speed" });
+  if (spec.play || key === "batch_size") run({ name: "speed" });   // the pace's steps/s follow the batch size
 });
 
 on("command", (command) => {
