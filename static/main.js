@@ -132,7 +132,7 @@ on("command", (command) => {
   if (!readonly && page.api) run(command);
 });
 
-installProbe({ page, view, plane, series, canvas: $("network") });
+installProbe({ page, view, plane, series, canvas: $("network"), charts: { loss: lossChart, grad: gradChart } });
 
 controls.show(page.settings, null);
 layout.apply();
