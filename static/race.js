@@ -42,10 +42,16 @@ function onMessage(msg) {
   }
 }
 
+// Links at the address students reach (app/reach.py, as the share panel's); this tab's only when
+// the server has none (it listens on this computer alone).
+const publicURL = (path) => `${root.dataset.publicUrl || location.origin}${path}`;
+
 function follow() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   race.stream = createStream(`${scheme}://${location.host}/api/races/${race.id}/stream`, { other: onMessage });
-  $("race-link").href = `/race/${race.id}`;
+  $("race-link").href = publicURL(`/race/${race.id}`);
+  $("race-qr").src = $("race-qr-link").href = `/api/races/${race.id}/qr.svg`;
+  $("race-qr-link").hidden = false;
 }
 
 document.addEventListener("connection", ({ detail }) => {
@@ -77,8 +83,7 @@ const commands = {
     const saved = await call(() => api("POST", "/save", {}));
     if (!saved) return;
     $("race-saved").hidden = false;
-    $("race-saved-link").href = saved.url;
-    $("race-saved-link").textContent = `${location.host}${saved.url}`;
+    $("race-saved-link").href = $("race-saved-link").textContent = publicURL(saved.url);
   },
 };
 
