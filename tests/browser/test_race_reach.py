@@ -46,10 +46,22 @@ def test_a_race_s_links_and_qr_code_use_the_public_address(browser, hall, shot):
     qr = httpx.get(f"{hall}{page.get_attribute('#race-qr', 'src')}")
     assert qr.headers["content-type"] == "image/svg+xml"
     assert qr.content == qr_of(f"{HALL}/race/{made['id']}")
+    for _ in range(3):   # three steps the page sees: three points of its loss chart
+        page.click("#race-step")
+    page.wait_for_function("backpropRace.step === 3")
+    lines = page.evaluate("backpropRace.lanes.map((l) => [l.trainLine().xs, l.trainLine().ys])")
     page.click("#race-save")
     page.wait_for_selector("#race-saved-link[href*='/r/']")
     saved = page.get_attribute("#race-saved-link", "href")
     assert saved.startswith(f"{HALL}/r/") and page.inner_text("#race-saved-link") == saved
     shot(page, "race-public-links")
+    # the saved race opens again with its loss chart: every lane's line as it was
+    reopened = page.context.new_page()
+    reopened.goto(f"{hall}{saved.removeprefix(HALL)}")
+    reopened.wait_for_url("**/race/*")
+    reopened.wait_for_function(LANES_DRAWN, arg=2, timeout=15000)
+    again = reopened.evaluate("backpropRace.lanes.map((l) => [l.trainLine().xs, l.trainLine().ys])")
+    assert again == lines and lines[0][0] == [1, 2, 3]
+    shot(reopened, "race-reopened-chart")
     page.context.close()
 
