@@ -100,6 +100,23 @@ class ChartLog:
                 "train": list(self.train), "test": list(self.test),
                 "grads": [list(g) for g in self.grads]}
 
+    def export(self) -> dict:
+        """For a session's export (JSON): null where a value is not finite."""
+        plain = lambda values: [v if math.isfinite(v) else None for v in values]  # noqa: E731
+        return {"cap": self.cap, "grid": self.grid, "steps": list(self.steps),
+                "train_loss": plain(self.train), "test_loss": plain(self.test),
+                "grad_norms": [plain(g) for g in self.grads]}
+
+    @classmethod
+    def from_export(cls, data: dict | None) -> "ChartLog":
+        """The log an export's `charts` describes (None: an empty one)."""
+        if data is None:
+            return cls()
+        return cls.from_state({"cap": data["cap"], "grid": data["grid"], "steps": data["steps"],
+                               "train": [_float(v) for v in data["train_loss"]],
+                               "test": [_float(v) for v in data["test_loss"]],
+                               "grads": [[_float(v) for v in g] for g in data["grad_norms"]]})
+
     @classmethod
     def from_state(cls, state: dict | None) -> "ChartLog":
         """The log `state()` gave (None: an empty one)."""

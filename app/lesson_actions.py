@@ -144,8 +144,9 @@ async def _step_to(run: Run, args: StepToArgs) -> None:
     if want not in table:
         raise ActionFailed(f"layer: this network has layers 1..{L}, not {args.layer}")
     target = table.index(want)
-    if state["phase"] is None:
-        state = await run.control("phase", direction="next")   # takes a step, phase 0
+    if state["phase"] is None:   # a new step, walked from its phase 0
+        await run.step(1)
+        state = await run.control("phase", direction="next")
     while state["phase"]["index"] != target:
         direction = "next" if state["phase"]["index"] < target else "prev"
         state = await run.control("phase", direction=direction)

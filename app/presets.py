@@ -11,6 +11,8 @@ class Preset:
     title: str
     description: str
     config: dict
+    # epochs a second the page plays it at (static/pace.js): its loss falls over a few seconds
+    pace: float = 10.0
 
 
 # The classic 2-2-2 worked example (two inputs, two sigmoid hidden units, two sigmoid
@@ -58,6 +60,7 @@ PRESETS = {
                 "optimizer": {"name": "sgd", "learning_rate": 2.0},
                 "seed": 1,
             },
+            pace=60.0,   # one step an epoch, ~1,000 to learn: TFP's epoch a frame
         ),
         Preset(
             "worked_example",
@@ -70,12 +73,14 @@ PRESETS = {
             "Deep sigmoid: vanishing gradients",
             "Six sigmoid layers: the gradient-per-layer chart sags towards the input.",
             {**DEEP, "activation": "sigmoid"},
+            pace=2.0,   # as its relu twin, which learns in ~10 epochs
         ),
         Preset(
             "vanishing_relu",
             "The same network with relu",
             "The same six layers with relu: gradients reach the first layer.",
             {**DEEP, "activation": "relu"},
+            pace=2.0,
         ),
         Preset(
             "spiral",
@@ -90,6 +95,7 @@ PRESETS = {
                 "optimizer": {"name": "adam", "learning_rate": 0.01},
                 "init": "xavier",
             },
+            pace=5.0,   # adam solves it in ~20 epochs
         ),
     ]
 }

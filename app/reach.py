@@ -101,3 +101,9 @@ def reach(settings: Settings) -> Reach:
         urls = [_url(address, port) for address in lan_addresses()]
         return Reach(urls[0] if urls else None, tuple(urls[1:]), listening=listening)
     return Reach(_url(host, port), listening=listening)
+
+
+def students_url(settings: Settings, path: str) -> str:
+    """`path` at the address students reach; the listening one when there is none (make run)."""
+    where = reach(settings)
+    return (where.base or where.listening) + path

@@ -4,6 +4,7 @@ edits, gradient checks, export and import."""
 import numpy as np
 
 from app import encode
+from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import (
     EXPORT_FORMAT,
@@ -128,6 +129,7 @@ def export(session: Session) -> dict:
         "batch_order": snap.order.tolist(),
         "batch_cursor": snap.cursor,
         "rng_state": snap.rng_state,
+        "charts": session.charts.export(),
     }
 
 
@@ -156,6 +158,7 @@ def import_session(session_id: str, join_code: str, data: SessionExport, setting
         )
         # exclude_none: an export from before blocks has no min, max or recent
         session.log = LossLog.from_json(data.history.model_dump(exclude_none=True))
+        session.charts = ChartLog.from_export(data.charts and data.charts.model_dump())
     except EngineError:
         raise
     except (ValueError, TypeError, KeyError) as err:   # the loss log's own checks

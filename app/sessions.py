@@ -160,13 +160,16 @@ class Session:
         return Phase(self.phase_index, name, layer, len(table))
 
     def move_phase(self, direction: str) -> None:
-        """→ walks the last step's phases and takes a new step after its update; ← goes back."""
+        """→ walks the phases of the step on screen (the one `s` just took, or the last one
+        played) and takes a new step after its update, or at step 0; ← goes back."""
         count = len(phases(self.trainer.net.L))
         if direction == "prev":
             self.phase_index = max(0, (self.phase_index or 0) - 1)
             return
-        if self.phase_index is None or self.phase_index == count - 1 or self.trainer.last is None:
+        if self.trainer.last is None or self.phase_index == count - 1:
             self.step(1)
+            self.phase_index = 0
+        elif self.phase_index is None:   # the whole step is shown: unfold it, from its start
             self.phase_index = 0
         else:
             self.phase_index += 1

@@ -12,6 +12,7 @@ export function createChart(canvas, opts = {}) {
   let log = !!opts.log;
   let z = 1;                 // projector: bigger type and lines
   let pad = { l: 44, r: 8, t: 6, b: 14 };
+  let steps = null;          // {from, to}: the steps the last drawing spans (its label says `to`)
 
   function resize() {
     width = Math.max(120, canvas.parentElement.getBoundingClientRect().width - 4);
@@ -69,7 +70,8 @@ export function createChart(canvas, opts = {}) {
     if (!log) y0 = Math.min(0, y0);
     if (log) { y0 = Math.floor(y0); y1 = Math.max(y0 + 1, Math.ceil(y1)); }
     if (y1 === y0) y1 = y0 + 1;
-    if (x1 === x0) x1 = x0 + 1;
+    if (x1 === x0) x0 = x1 - 1;   // one point: at the right edge, so the label is its own step
+    steps = { from: x0, to: x1 };
     const X = (x) => pad.l + ((x - x0) / (x1 - x0)) * (width - pad.l - pad.r);
     const Y = (y) => height - pad.b - ((y - y0) / (y1 - y0)) * (height - pad.t - pad.b);
     ctx.strokeStyle = "#bbb";
@@ -116,5 +118,5 @@ export function createChart(canvas, opts = {}) {
     }
   }
 
-  return { draw, resize, setOptions };
+  return { draw, resize, setOptions, steps: () => steps };
 }

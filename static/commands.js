@@ -1,23 +1,29 @@
-// Draws nothing: the buttons' and keys' commands (play with its speed, step, phases, reset, presets,
+// Draws nothing: the buttons' and keys' commands (play at its pace, step, phases, reset, presets,
 // save, layers and neurons) as calls to the session API. Reads frame.status (play or pause).
 // Emits "setting-change" {key, value} for the structural ones (layers, neurons, regenerate).
 
 import { openPreset } from "./api.js";
+import { presetPace, stepsPerEpoch, stepsPerSecond } from "./pace.js";
 
 /** page: the page's state (page-state.js); hooks: {root, call, message, adopt, saved}. Returns run({name, …}). */
 export function createCommands(page, { root, call, message, adopt, saved }) {
   const structural = (key, value) => document.dispatchEvent(new CustomEvent("setting-change", { detail: { key, value } }));
   const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
   const playing = () => page.frame && page.frame.status === "playing";
+  // the pace (epochs/s) as the steps/s the server plays at, for this data and batch size
+  const speed = () => stepsPerSecond(page.settings.pace, stepsPerEpoch(page.state, page.settings.batch_size));
 
   const commands = {
-    play: () => call(() => (playing() ? page.api.pause() : page.api.play(page.settings.speed))),
-    speed: () => playing() && call(() => page.api.play(page.settings.speed)),   // a new speed, at once
+    play: () => call(() => (playing() ? page.api.pause() : page.api.play(speed()))),
+    speed: () => playing() && call(() => page.api.play(speed())),   // a new pace or batch size, at once
     step: () => call(() => page.api.step(1)),
     reset: () => call(() => page.api.reset()),
     "phase-next": () => call(() => page.api.phase("next")),
     "phase-prev": () => call(() => page.api.phase("prev")),
-    preset: ({ value }) => openPreset(value).then((made) => adopt(made, { key: "preset", value }), (err) => message(err.message)),
+    preset: ({ value }) => Promise.all([openPreset(value), presetPace(value)]).then(([made, pace]) => {
+      if (pace !== undefined) page.settings.pace = pace;   // the preset's teaching pace
+      adopt(made, { key: "preset", value });
+    }, (err) => message(err.message)),
     save: () => page.api.save().then(saved, (err) => message(err.message)),
     regenerate: () => structural("data_seed", page.settings.data_seed + 1),
     "add-layer": () => (page.settings.hidden.length < max.layers ? structural("hidden", [...page.settings.hidden, 2])

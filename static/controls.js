@@ -4,6 +4,7 @@
 // "own-data" {data} and "notice" {text}.
 
 import { read } from "./live.js";
+import { labelPaces, stepsPerEpoch } from "./pace.js";
 import { parseCSV } from "./owndata.js";
 import { BY_KEY } from "./settings.js";
 
@@ -88,6 +89,7 @@ export function createControls(root, opts = {}) {
       if (q("#neuron-controls")) q("#neuron-controls").innerHTML = hidden.map((h, l) => `<span class="layer-ctl">L${l + 1}: 
         <button data-layer="${l}" data-delta="-1" aria-label="fewer neurons in layer ${l + 1}">−</button>${h}<button
         data-layer="${l}" data-delta="1" aria-label="more neurons in layer ${l + 1}">+</button></span>`).join("");
+      if (state && q("#pace")) labelPaces(q("#pace"), stepsPerEpoch(state, settings.batch_size));
       if (state && q("#example")) {
         const N = Math.min(settings.batch_size, 64);
         const sel = q("#example");

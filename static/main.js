@@ -124,7 +124,7 @@ on("setting-change", ({ key, value }) => {
   if (spec.view) layout.apply();
   if (spec.structural) return sessions.newSession();
   sessions.showURL();             // a live setting: live.js PATCHes the session
-  if (spec.play) run({ name: "speed" });
+  if (spec.play || key === "batch_size") run({ name: "speed" });   // the pace's steps/s follow the batch size
 });
 
 on("command", (command) => {
@@ -132,7 +132,7 @@ on("command", (command) => {
   if (!readonly && page.api) run(command);
 });
 
-installProbe({ page, view, plane, series, canvas: $("network") });
+installProbe({ page, view, plane, series, canvas: $("network"), charts: { loss: lossChart, grad: gradChart } });
 
 controls.show(page.settings, null);
 layout.apply();

@@ -24,12 +24,14 @@ function timeRuns(canvas, fn, times, flush) {
   return out;
 }
 
-export function installProbe({ page, view, plane, series, canvas }) {
+export function installProbe({ page, view, plane, series, canvas, charts }) {
   window.backprop = {
     page,
     view,
     lossSeries: () => series.lossSeries(),
     gradSeries: () => series.gradSeries(),
+    /** The steps each chart (loss, grad) last drew: {from, to}, `to` the step its label names. */
+    chartSteps: () => ({ loss: charts.loss.steps(), grad: charts.grad.steps() }),
     /** Every drawn label's and node's box on the network canvas (CSS pixels), and what did not fit. */
     labels: () => view.boxes(),
     /** Times drawing the last frame's network again. */

@@ -51,7 +51,13 @@ $("race-form").addEventListener("submit", async (e) => {
   }
 });
 suggest();
-// Like the presets menu: a click anywhere else closes it.
+// Like the presets menu: a click anywhere else closes it; so does Escape, back to its summary.
 document.addEventListener("click", (e) => {
   if ($("race-menu").open && !$("race-menu").contains(e.target)) $("race-menu").open = false;
+});
+document.addEventListener("keydown", (e) => {
+  const menu = $("race-menu");
+  if (e.key !== "Escape" || !menu.open) return;
+  menu.open = false;
+  if (menu.contains(document.activeElement)) menu.querySelector("summary").focus();
 });

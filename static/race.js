@@ -3,13 +3,14 @@
 // and sends the controls (with the race's token) to /api/races. Emits nothing.
 
 import { send, tokens } from "./api.js";
+import { labelPaces, stepsPerEpoch, stepsPerSecond } from "./pace.js";
 import { createRaceView } from "./race-view.js";
 import { createStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("race");
 const params = new URLSearchParams(location.search);
-const race = { id: root.dataset.race, token: null, stream: null };
+const race = { id: root.dataset.race, token: null, stream: null, perEpoch: 1 };   // perEpoch: lane 1's steps an epoch
 const view = createRaceView($("race-view"), race, {
   copy,
   chartHeight: () => Math.max(90, Math.min(document.body.classList.contains("projector") ? 170 : 140, window.innerHeight * 0.19)),
@@ -32,6 +33,8 @@ function onMessage(msg) {
   if (msg.type === "race_state") {
     $("race-vary").textContent = msg.race.vary.replace("_", " ");
     $("race-code").textContent = msg.race.join_code;
+    race.perEpoch = stepsPerEpoch(msg.lanes.find(Boolean));   // the lanes step together: in lane 1's epochs
+    labelPaces($("race-pace"), race.perEpoch);
   } else if (msg.type === "race_frame") {
     $("race-step-count").textContent = race.step;
     $("race-status").textContent = race.status;
@@ -39,10 +42,16 @@ function onMessage(msg) {
   }
 }
 
+// Links at the address students reach (app/reach.py, as the share panel's); this tab's only when
+// the server has none (it listens on this computer alone).
+const publicURL = (path) => `${root.dataset.publicUrl || location.origin}${path}`;
+
 function follow() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   race.stream = createStream(`${scheme}://${location.host}/api/races/${race.id}/stream`, { other: onMessage });
-  $("race-link").href = `/race/${race.id}`;
+  $("race-link").href = publicURL(`/race/${race.id}`);
+  $("race-qr").src = $("race-qr-link").href = `/api/races/${race.id}/qr.svg`;
+  $("race-qr-link").hidden = false;
 }
 
 document.addEventListener("connection", ({ detail }) => {
@@ -65,7 +74,7 @@ async function call(fn) {
   }
 }
 
-const speed = () => ($("race-speed").value ? Number($("race-speed").value) : null);
+const speed = () => stepsPerSecond($("race-pace").value === "max" ? null : Number($("race-pace").value), race.perEpoch);
 const commands = {
   play: () => call(() => (race.playing ? api("POST", "/pause", {}) : api("POST", "/play", { speed: speed() }))),
   step: () => call(() => api("POST", "/step", { steps: 1 })),
@@ -74,8 +83,7 @@ const commands = {
     const saved = await call(() => api("POST", "/save", {}));
     if (!saved) return;
     $("race-saved").hidden = false;
-    $("race-saved-link").href = saved.url;
-    $("race-saved-link").textContent = `${location.host}${saved.url}`;
+    $("race-saved-link").href = $("race-saved-link").textContent = publicURL(saved.url);
   },
 };
 
@@ -99,7 +107,7 @@ function controlsFor(token) {
   $("race-watching").hidden = !!token;
   if (!token) return;
   for (const name of Object.keys(commands)) $(`race-${name}`).addEventListener("click", () => commands[name]());
-  $("race-speed").addEventListener("change", () => race.playing && call(() => api("POST", "/play", { speed: speed() })));
+  $("race-pace").addEventListener("change", () => race.playing && call(() => api("POST", "/play", { speed: speed() })));
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, select, textarea")) return;
     const key = { " ": "play", s: "step", r: "reset" }[e.key];

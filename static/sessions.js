@@ -4,6 +4,7 @@
 // (fields of page-state.js).
 
 import { createSession, openLesson, openPreset, openSaved, sessionApi, tokens } from "./api.js";
+import { presetPace } from "./pace.js";
 import { SETTINGS, fromConfig, fromURL, toConfig, toURL } from "./settings.js";
 
 /** page: the page's state (page-state.js); hooks: {root, readonly, controls, follow, message, call}. */
@@ -60,6 +61,8 @@ export function createSessions(page, { root, readonly, controls, follow, message
       // A lesson's page opens the lesson's session at its first slide, unless it has one (a reload)
       if (root.dataset.lesson && !(id && tokens.get(id))) return adopt(await openLesson(root.dataset.lesson), { key: "session" });
       if (page.settings.preset) {
+        const pace = params.has("pace") ? undefined : await presetPace(page.settings.preset);
+        if (pace !== undefined) page.settings.pace = pace;   // the preset's teaching pace, unless the URL sets one
         adopt(await openPreset(page.settings.preset), { key: "preset", value: page.settings.preset });
         return applyLive(params);
       }

@@ -11,11 +11,12 @@ const int = { parse: (s) => parseInt(s, 10), show: String };
 const str = { parse: String, show: String };
 const list = { parse: (s) => (s ? s.split(",") : []), show: (v) => v.join(",") };
 const ints = { parse: (s) => (s ? s.split(",").map((x) => parseInt(x, 10)) : []), show: (v) => v.join(",") };
-const speed = { parse: (s) => (s === "" ? null : Number(s)), show: (v) => (v === null ? "" : String(v)) };
+// epochs/s, or "max": as fast as it goes (null); none, zero or a negative pace does not parse
+const pace = { parse: (s) => (s === "max" ? null : Number(s) > 0 ? Number(s) : NaN), show: (v) => (v === null ? "max" : String(v)) };
 const bool = { parse: (s) => s === "1" || s === "true", show: (v) => (v ? "1" : "0") };
 
 /** key: URL name and control id; def: TensorFlow Playground's default; live: how to PATCH it (the
- * ConfigPatch body live.js sends through api.patch); play: sent with POST /play (steps/s). */
+ * ConfigPatch body live.js sends through api.patch); play: sent with POST /play (as steps/s, pace.js). */
 export const SETTINGS = [
   { key: "dataset", kind: str, def: "circle", structural: true },
   { key: "noise", kind: num, def: 0, structural: true },
@@ -38,7 +39,8 @@ export const SETTINGS = [
   { key: "discretize", kind: bool, def: false, view: true },
   { key: "loss_log", kind: bool, def: false, view: true },
   { key: "projector", kind: bool, def: false, view: true },
-  { key: "speed", kind: speed, def: null, play: true },
+  // TFP plays an epoch a frame; 10 epochs/s lets the circle's loss fall over about 5 s
+  { key: "pace", kind: pace, def: 10, play: true },
   { key: "preset", kind: str, def: "" },
 ];
 
@@ -67,7 +69,7 @@ export function fromURL(search) {
   for (const s of SETTINGS) {
     const raw = params.get(s.key);
     const value = raw === null ? null : s.kind.parse(raw);
-    const bad = value === null || (typeof value === "number" && Number.isNaN(value));
+    const bad = raw === null || (typeof value === "number" && Number.isNaN(value));
     out[s.key] = bad ? structuredClone(s.def) : value;
   }
   return out;

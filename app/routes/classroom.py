@@ -1,13 +1,11 @@
 """Classroom: lecture presets, join codes, QR codes, own copies, saved sessions, history."""
 
-import io
-
-import segno
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
-from app.reach import reach
+from app.qr import qr_svg
+from app.reach import students_url
 from app.routes.sessions import CREATES, LIMITED, open_session
 from app.schemas.answers import (
     ExportAnswer,
@@ -54,13 +52,7 @@ async def join(code: str, store: StoreDep):
 async def qr_code(session: SessionDep, request: Request):
     """A QR code of the session's watch link, made here: the hall needs no internet."""
     # The address students reach (app/reach.py), never the Host header the teacher's tab sent
-    where = reach(request.app.state.settings)
-    url = (where.base or where.listening) + session.watch_url
-    out = io.BytesIO()  # save(), not svg_inline(): an <img> needs the SVG namespace declared
-    segno.make(url, error="m").save(
-        out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False
-    )
-    return Response(out.getvalue(), media_type="image/svg+xml")
+    return qr_svg(students_url(request.app.state.settings, session.watch_url))
 
 
 @router.post(

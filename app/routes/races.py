@@ -23,7 +23,9 @@ from fastapi.responses import HTMLResponse
 from app import bodies, lanes
 from app.bodies import Checked
 from app.deps import SettingsDep
+from app.qr import qr_svg
 from app.racing import RACE_FORMAT, Race, Races
+from app.reach import reach, students_url
 from app.routes.pages import missing_saved, not_found
 from app.routes.sessions import (
     BAD_BODY,
@@ -132,6 +134,15 @@ async def play_race(body: PlayBody, race: ControlDep, races: RacesDep):
     return _json(await races.control(race, "play", speed=body.speed))
 
 
+@router.get(
+    "/races/{race_id}/qr.svg", response_class=Response,
+    responses={**NO_RACE, 200: {"content": {"image/svg+xml": {}}, "description": "an SVG image"}},
+)
+async def race_qr_code(race: RaceDep, settings: SettingsDep):
+    """A QR code of the race's watch link at the address students reach (app/reach.py)."""
+    return qr_svg(students_url(settings, race.watch_url))
+
+
 @router.post("/races/{race_id}/pause", response_model=RaceState,
              responses={**NO_RACE, **FORBIDDEN})
 async def pause_race(race: ControlDep, races: RacesDep):
@@ -230,6 +241,7 @@ async def stream(websocket: WebSocket, race_id: str):
 def _page(request: Request, **ctx) -> HTMLResponse:
     ctx.setdefault("race_id", "")
     ctx.setdefault("saved_code", "")
+    ctx["reach"] = reach(request.app.state.settings)   # students' links, as the share panel's
     return request.app.state.templates.TemplateResponse(request, "race.html", ctx)
 
 

@@ -155,3 +155,4 @@ class Preset(BaseModel):
     title: str
     description: str
     config: dict = Field(description="a SessionConfig (only the fields the preset sets)")
+    pace: float = Field(description="epochs a second the page plays it at by default")

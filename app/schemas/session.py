@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.chartlog import CHART_POINTS
 from app.losslog import MAX_HISTORY_VALUES, RECENT_LOSSES
 from app.schemas.step import (
     MAX_COUNT,
@@ -252,6 +253,31 @@ class LossHistory(Strict):
     recent: RecentValues | None = None
 
 
+ChartValues = Annotated[list[Finite | None], Field(max_length=CHART_POINTS, fail_fast=True)]
+
+
+class ExportCharts(Strict):
+    """The charts' points as app/chartlog.py keeps them (null where not finite), so that a
+    reopened session or race draws its whole run; grad_norms: per point, one a layer."""
+
+    cap: whole(ge=1, le=CHART_POINTS)
+    grid: whole(ge=1, le=MAX_COUNT)
+    steps: Annotated[list[Count], Field(max_length=CHART_POINTS, fail_fast=True)]
+    train_loss: ChartValues
+    test_loss: ChartValues
+    grad_norms: Annotated[list[Annotated[list[Finite | None], Field(max_length=64)]],
+                          Field(max_length=CHART_POINTS, fail_fast=True)]
+
+    @model_validator(mode="after")
+    def one_point_each(self) -> "ExportCharts":
+        lengths = {len(self.steps), len(self.train_loss), len(self.test_loss),
+                   len(self.grad_norms)}
+        if len(lengths) != 1 or len(self.steps) > self.cap:
+            raise ValueError("charts: steps, train_loss, test_loss and grad_norms need one "
+                             "entry a point, at most cap of them")
+        return self
+
+
 class RngCounter(Strict):
     state: whole(ge=0, lt=2**128)
     inc: whole(ge=0, lt=2**128)
@@ -284,6 +310,7 @@ class SessionExport(Strict):
     )
     batch_cursor: whole(ge=0, lt=2**31) = Field(description="where the next batch starts in it")
     rng_state: RngState
+    charts: ExportCharts | None = Field(None, description="the charts' points (none: empty)")
 
 
 class Problem(BaseModel):

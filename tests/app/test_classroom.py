@@ -37,6 +37,12 @@ def test_every_preset_opens_a_session_that_steps(classroom, name):
     assert state["step"] == 3 and state["status"] == "paused"
 
 
+def test_every_preset_has_a_teaching_pace_of_at_most_tfp_s_epoch_a_frame(classroom):
+    listed = classroom.get("/api/presets").json()
+    assert {p["name"]: p["pace"] for p in listed} == {n: p.pace for n, p in PRESETS.items()}
+    assert all(0 < p["pace"] <= 60 for p in listed)   # TFP: an epoch a frame, ~60 a second
+
+
 def test_worked_example_matches_the_lecture_notes_after_one_step(classroom):
     # The classic 2-2-2 example: E = 0.298371109, w5+ = 0.35891648, w6+ = 0.408666186,
     # w7+ = 0.511301270, w8+ = 0.561370121, w1+ = 0.149780716 … biases unchanged.

@@ -163,6 +163,16 @@ def test_phase_stepping_walks_forward_loss_backward_update_then_a_new_step(clien
     assert state["phase"]["count"] == 8
 
 
+def test_phase_next_after_a_step_walks_that_step_from_its_start(client, new_session):
+    session_id, control, _ = new_session()
+    taken = step(client, session_id, control, 3)
+    state = client.post(
+        f"/api/sessions/{session_id}/phase", json={"direction": "next"}, headers=control
+    ).json()
+    assert (state["phase"]["name"], state["phase"]["layer"], state["step"]) == ("forward", 1, 3)
+    assert state["record"] == taken["record"]   # the step `s` took, not another one
+
+
 def test_phase_prev_goes_back_without_stepping(client, new_session):
     session_id, control, _ = new_session()
     for _ in range(3):

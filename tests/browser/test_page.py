@@ -282,9 +282,9 @@ def test_the_output_delta_shows_its_factors_from_the_record(open_page, api, shot
     shot(page, "step-through-output-delta")
 
 
-def steps_after(page, speed, seconds=1.0):
-    """Play at `speed` ("" = as fast as it goes) for about `seconds`; the steps taken."""
-    page.select_option("#speed", speed)
+def steps_after(page, pace, seconds=1.0):
+    """Play at `pace` epochs/s ("max" = as fast as it goes) for about `seconds`; the steps taken."""
+    page.select_option("#pace", pace)
     start = page.evaluate("backprop.page.frame.step")
     page.click("#play")
     page.wait_for_function("backprop.page.frame.status === 'playing'")
@@ -294,27 +294,27 @@ def steps_after(page, speed, seconds=1.0):
     return page.evaluate("backprop.page.frame.step") - start
 
 
-def test_the_speed_control_slows_play_and_is_kept_in_the_url(open_page):
+def test_the_pace_control_slows_play_and_is_kept_in_the_url(open_page):
     page = open_page("/")
     ready(page)
-    slow = steps_after(page, "10")
-    assert "speed=10" in page.url
-    fast = steps_after(page, "")
+    slow = steps_after(page, "0.2")   # 0.2 epochs/s of 25 steps: 5 steps/s
+    assert "pace=0.2" in page.url
+    fast = steps_after(page, "max")
     assert 1 <= slow < 40 and fast > 100
-    assert "speed" not in page.url
+    assert "pace=max" in page.url
     assert page.errors == []
 
 
-def test_changing_the_speed_while_playing_posts_play_again(open_page, api):
-    page = open_page("/?speed=1")
+def test_changing_the_pace_while_playing_posts_play_again(open_page, api):
+    page = open_page("/?pace=1")
     session = ready(page)
-    assert page.input_value("#speed") == "1"
+    assert page.input_value("#pace") == "1"
     page.click("#play")
     page.wait_for_function("backprop.page.frame.status === 'playing'")
-    assert api.get(f"/api/sessions/{session['id']}").json()["speed"] == 1
-    page.select_option("#speed", "100")
+    assert api.get(f"/api/sessions/{session['id']}").json()["speed"] == 25   # 1 epoch of 25 steps
+    page.select_option("#pace", "20")
     page.wait_for_timeout(300)
-    assert api.get(f"/api/sessions/{session['id']}").json()["speed"] == 100
+    assert api.get(f"/api/sessions/{session['id']}").json()["speed"] == 500
     page.click("#play")
     assert page.errors == []
 

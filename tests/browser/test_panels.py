@@ -20,15 +20,19 @@ def test_the_presets_menu_closes_when_the_share_panel_opens(open_page):
     assert page.errors == []
 
 
-def test_the_presets_menu_closes_on_a_click_elsewhere_and_on_escape(open_page):
+@pytest.mark.parametrize("menu", ["presets", "race-menu"])
+def test_the_presets_and_race_menus_close_on_a_click_elsewhere_and_on_escape(open_page, menu):
     page = open_page("/")
     ready(page)
-    page.click("#presets summary")
+    is_open = f"document.getElementById('{menu}').open"
+    page.click(f"#{menu} summary")
     page.mouse.click(5, 400)
-    assert not page.evaluate("document.getElementById('presets').open")
-    page.click("#presets summary")
+    assert not page.evaluate(is_open)
+    page.click(f"#{menu} summary")
+    assert page.evaluate(is_open)
     page.keyboard.press("Escape")
-    assert not page.evaluate("document.getElementById('presets').open")
+    assert not page.evaluate(is_open)
+    assert page.errors == []
 
 
 def test_hover_and_inspector_count_an_edges_nodes_alike(open_page):

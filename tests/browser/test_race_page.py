@@ -123,9 +123,10 @@ def test_make_my_own_copy_of_one_lane_and_a_saved_race_link(open_page, api, brow
     owner.goto(f"{base_url}/race/{made['id']}")
     owner.wait_for_function(LANES_DRAWN, arg=2, timeout=15000)
     owner.click("#race-save")
-    owner.wait_for_selector("#race-saved-link[href^='/r/']")
-    link = owner.get_attribute("#race-saved-link", "href")
-    reopened = open_page(link)
+    owner.wait_for_selector("#race-saved-link[href*='/r/']")
+    link = owner.get_attribute("#race-saved-link", "href")   # at the public address: here, ours
+    assert link.startswith(f"{base_url}/r/")
+    reopened = open_page(link.removeprefix(base_url))
     reopened.wait_for_url("**/race/*")
     reopened.wait_for_function(LANES_DRAWN, arg=2, timeout=15000)
     assert made["id"] not in reopened.url
