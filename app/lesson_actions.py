@@ -54,14 +54,15 @@ class Run:
     races: object = None
     state: dict | None = None
     race: object = None
-    # The slide's pace (steps a second) spaces play_until's hops; `quiet`: a slide on the way
-    # to the one shown, whose hops (the same ones, so the same state) need no watching.
+    # The slide's pace (epochs a second, as the page's pace menu) spaces play_until's hops;
+    # `quiet`: a slide on the way to the one shown, whose hops (the same ones, so the same
+    # state) need no watching.
     pace: float | None = None
     quiet: bool = False
 
-    async def between_hops(self, steps: int) -> None:
+    async def between_hops(self, steps: int, per_epoch: int) -> None:
         if not self.quiet:
-            await asyncio.sleep(steps / self.pace if self.pace else HOP_SECONDS)
+            await asyncio.sleep(steps / (self.pace * per_epoch) if self.pace else HOP_SECONDS)
 
     async def control(self, op: str, **args) -> dict:
         return self._took(await self.hub.control(self.handle, op, **args))
@@ -117,7 +118,7 @@ async def _play_until(run: Run, args: PlayUntilArgs) -> None:
         while taken < total and (await run.read())["status"] != "diverged":
             size = min(hop, total - taken)
             if taken:
-                await run.between_hops(size)
+                await run.between_hops(size, per_epoch)
             await run.step(size)
             taken += size
         return
@@ -130,7 +131,7 @@ async def _play_until(run: Run, args: PlayUntilArgs) -> None:
         hop = min(max(per_epoch, taken // LOSS_HOP_SHARE), run.hub.settings.max_steps)
         size = min(hop, args.within - taken)
         if taken:
-            await run.between_hops(size)
+            await run.between_hops(size, per_epoch)
         await run.step(size)
         taken += size
 

@@ -19,15 +19,15 @@ function lossText({ shown, value, step }) {
   return `${LOSS_LABEL[shown](step)} = ${value === null ? "–" : value.toFixed(9)}`;
 }
 
-/** The slide's pace becomes the page's play speed: the speed menu shows it (an option made for it
- *  when the menu has none) and ▶ plays at it. A follower's page has no speed menu. */
+/** The slide's pace (epochs/s) becomes the page's: the pace menu shows it (an option made for it
+ *  when the menu has none) and ▶ plays at it. A follower's page has no pace menu. */
 function setPace(pace) {
-  const menu = document.getElementById("speed");
+  const menu = document.getElementById("pace");
   if (!menu) return;
   const value = String(pace);
-  if (![...menu.options].some((o) => o.value === value)) menu.add(new Option(`${pace} steps/s`, value));
+  if (![...menu.options].some((o) => o.value === value)) menu.add(new Option(`${pace} epochs/s`, value));
   menu.value = value;
-  emit("setting-change", { key: "speed", value: pace });
+  emit("setting-change", { key: "pace", value: pace });
 }
 
 /** root: #app (data-lesson names the lesson this page presents); panel: the slide <section>. */

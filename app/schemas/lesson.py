@@ -46,7 +46,8 @@ class Slide(Lax):
     # Each a one-key mapping, `name: arguments`; app/lesson_actions.ACTIONS checks the rest.
     do: list[dict[str, Any]] = Field([], max_length=20)
     loss: LossShown | None = Field(None, description="the loss the narration means, labelled")
-    pace: float | None = Field(None, description="steps a second while the slide plays")
+    pace: float | None = Field(
+        None, description="epochs a second while the slide plays (the page's pace menu)")
 
     @field_validator("pace")
     @classmethod
@@ -246,7 +247,7 @@ class SlideOut(BaseModel):
     highlight: dict | None = Field(description="the pick target, as the page names it")
     loss: LossShown | None = Field(
         None, description="before: E of the shown step before its update; after: the train loss")
-    pace: float | None = Field(None, description="steps a second the slide plays at")
+    pace: float | None = Field(None, description="epochs a second the slide plays at")
 
 
 class LessonOut(BaseModel):

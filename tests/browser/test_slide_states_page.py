@@ -2,6 +2,8 @@
 narrated ones), the loss a slide means is on screen and labelled, and a slide's pace becomes
 the page's play speed."""
 
+import math
+
 import pytest
 
 from tests.browser.conftest import ServerThread
@@ -17,7 +19,7 @@ slides:
     do:
       - preset: xor
   - title: Slowly
-    pace: 20
+    pace: 2
     do:
       - play_until: {epoch: 3}
 """
@@ -87,14 +89,16 @@ def test_a_slides_pace_becomes_the_pages_play_speed(browser, tmp_path):
         page.goto(f"http://127.0.0.1:{port}/lesson/paced")
         ready(page)
         shown(page, 0)
-        assert page.input_value("#speed") != "20"
+        assert page.input_value("#pace") != "2"
         go(page, "ArrowRight", 1)
-        assert page.input_value("#speed") == "20"
+        assert page.input_value("#pace") == "2"
         page.click("#play")
         page.wait_for_function("backprop.page.frame.status === 'playing'")
         state = page.evaluate(
             "fetch(`/api/sessions/${backprop.page.state.id}`).then(r => r.json())")
-        assert state["speed"] == 20
+        rows = page.evaluate("backprop.page.state.points.train.x.length")
+        per_epoch = math.ceil(rows / state["config"]["batch_size"])
+        assert state["speed"] == 2 * per_epoch   # 2 epochs a second, as steps
     finally:
         context.close()
         server.server.should_exit = True
