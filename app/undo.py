@@ -61,3 +61,4 @@ def _take_place(new: Session, of: Session) -> None:
     new.followers, new.seq = of.followers, of.seq
     new.structure = max(new.structure, of.structure) + 1
     new.sent_structure = of.sent_structure
+    new.heatmap_version = -1   # its heatmaps were sent long ago, or never: they go again
