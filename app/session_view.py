@@ -66,6 +66,7 @@ def session_state(session: Session) -> dict:
         "followers": session.followers,
         "watch_url": session.watch_url,
         "join_code": session.join_code,
+        "undo": len(session.undo),
     }
 
 

@@ -62,6 +62,7 @@ class Session:
     checkpoint_at: float = 0.0  # when the loss log last went whole into a checkpoint
     checkpoint_structure: int = -1  # the structure that checkpoint's config had
     charts: ChartLog = field(default_factory=ChartLog)  # the page's charts, for late joiners
+    undo: list = field(default_factory=list)  # earlier Sessions, newest last (app/undo.py)
 
     @property
     def watch_url(self) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import ValidationError
 
-from app import cost, encode, frames, graph, session_ops, session_view, stateless_steps
+from app import cost, encode, frames, graph, session_ops, session_view, stateless_steps, undo
 from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
@@ -242,9 +242,13 @@ def _pause(session: Session) -> None:
     session.changed()
 
 
-def _reset(session: Session) -> None:
+def _reset(session: Session, undoable: bool = False) -> None:
+    """`undoable`: the teacher's reset (REST), which undo takes back; a lesson's is not."""
+    earlier = undo.kept(session) if undoable else None
     session.reset()
     session.changed(structure=True)
+    if earlier is not None:
+        undo.remember(session, earlier)
 
 
 def _phase(session: Session, direction: str) -> None:
@@ -270,17 +274,17 @@ def _read(session: Session) -> None:
     pass
 
 
-def _rebuild(session: Session, config: dict) -> None:
+def _rebuild(session: Session, config: dict, undoable: bool = False) -> None:
     """Start the session again from a whole new config, in place: the same id, join code and
-    followers (a lesson's slide that opens a preset), who receive the new network as a state."""
+    followers (the teacher's structural change, a lesson's slide that opens a preset), who
+    receive the new network as a state. `undoable`: undo takes it back (the teacher's)."""
     try:
         cfg = SessionConfig.model_validate(config)
     except ValidationError as err:   # pydantic's errors do not cross a process boundary
         raise EngineError(f"config: {err}") from None
     fresh = session_ops.create(session.id, session.join_code, cfg, SETTINGS)
     _check_cost(fresh)
-    fresh.followers, fresh.seq = session.followers, session.seq
-    fresh.structure = session.structure + 1
+    undo.succeed(session, fresh, keep=undoable)
     SESSIONS[session.id] = fresh
 
 
@@ -291,9 +295,12 @@ def _adopt(session: Session, state: "SlideState") -> None:
     trainer = fresh.trainer
     trainer.last, trainer.last_batch, trainer.before = state.shown
     fresh.phase_index, fresh.status = state.phase_index, "paused"
-    fresh.followers, fresh.seq = session.followers, session.seq
-    fresh.structure = session.structure + 1
+    undo.succeed(session, fresh, keep=False)   # a slide's state is not the teacher's to undo
     SESSIONS[session.id] = fresh
+
+
+def _undo(session: Session) -> None:
+    SESSIONS[session.id] = undo.undone(session)
 
 
 # Each control answers with the session's state once it has changed the session.
@@ -308,6 +315,7 @@ CONTROLS = {
     "parameter": _parameter,
     "rebuild": _rebuild,
     "adopt": _adopt,
+    "undo": _undo,
 }
 
 
@@ -357,7 +365,7 @@ def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) ->
         return Outcome(body=READS[op](session, **args), status=session.status,
                        speed=session.speed)
     CONTROLS[op](session, **args)
-    session = SESSIONS[session_id]   # "rebuild" puts a new one in its place
+    session = SESSIONS[session_id]   # "rebuild" and "undo" put another in its place
     body = _dumps(session_view.session_state(session))
     return _outcome(session, body, heatmap)
 

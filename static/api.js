@@ -33,6 +33,9 @@ export function sessionApi(session) {
     play: (speed = null) => send("POST", `${base}/play`, { speed }, session.token),
     pause: () => send("POST", `${base}/pause`, {}, session.token),
     reset: () => send("POST", `${base}/reset`, {}, session.token),
+    rebuild: (config) => send("PUT", `${base}/config`, config, session.token),
+    preset: (name) => send("PUT", `${base}/preset/${encodeURIComponent(name)}`, undefined, session.token),
+    undo: () => send("POST", `${base}/undo`, {}, session.token),
     phase: (direction) => send("POST", `${base}/phase`, { direction }, session.token),
     patch: (body) => send("PATCH", `${base}/config`, body, session.token),
     parameter: (edit) => send("PUT", `${base}/parameter`, edit, session.token),
@@ -52,8 +55,23 @@ export const readLesson = (name) => send("GET", `/api/lessons/${encodeURICompone
 /** Show slide `slide` of lesson `lesson` on a session of ours: its actions run, followers see it. */
 export const showSlide = (session, lesson, slide) => send("POST", `/api/sessions/${session.id}/lesson`, { lesson, slide }, session.token);
 
-/** Control tokens live in sessionStorage (this tab only), never in the URL. */
+/** The teacher's own session {id, token}, kept in localStorage: a reload, or the page opened
+ * again in another tab, goes on in it (sessions.js), so the class's join code stays. */
+export const mine = {
+  put: (session) => localStorage.setItem("backprop-mine", JSON.stringify({ id: session.id, token: session.token })),
+  get: () => {
+    try {
+      return JSON.parse(localStorage.getItem("backprop-mine"));
+    } catch {
+      return null;
+    }
+  },
+  forget: (id) => (!mine.get() || mine.get().id === id) && localStorage.removeItem("backprop-mine"),
+};
+
+/** Control tokens live in sessionStorage (this tab only), never in the URL; the teacher's own
+ * session's also in `mine`. */
 export const tokens = {
   put: (id, token) => sessionStorage.setItem(`backprop-token:${id}`, token),
-  get: (id) => sessionStorage.getItem(`backprop-token:${id}`),
+  get: (id) => sessionStorage.getItem(`backprop-token:${id}`) || (mine.get() && mine.get().id === id ? mine.get().token : null),
 };

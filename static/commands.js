@@ -1,12 +1,12 @@
-// Draws nothing: the buttons' and keys' commands (play at its pace, step, phases, reset, presets,
-// save, layers and neurons) as calls to the session API. Reads frame.status (play or pause).
-// Emits "setting-change" {key, value} for the structural ones (layers, neurons, regenerate).
+// Draws nothing: the buttons' and keys' commands (play at its pace, step, phases, reset, undo, a new
+// session, presets, save, layers and neurons) as calls to the session API. Reads frame.status (play or
+// pause). Emits "setting-change" {key, value} for the structural ones (layers, neurons, regenerate).
 
-import { openPreset } from "./api.js";
-import { presetPace, stepsPerEpoch, stepsPerSecond } from "./pace.js";
+import { stepsPerEpoch, stepsPerSecond } from "./pace.js";
 
-/** page: the page's state (page-state.js); hooks: {root, call, message, adopt, saved}. Returns run({name, …}). */
-export function createCommands(page, { root, call, message, adopt, saved }) {
+/** page: the page's state (page-state.js); hooks: {root, call, message, sessions (sessions.js), saved}.
+ * Returns run({name, …}). */
+export function createCommands(page, { root, call, message, sessions, saved }) {
   const structural = (key, value) => document.dispatchEvent(new CustomEvent("setting-change", { detail: { key, value } }));
   const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
   const playing = () => page.frame && page.frame.status === "playing";
@@ -18,12 +18,11 @@ export function createCommands(page, { root, call, message, adopt, saved }) {
     speed: () => playing() && call(() => page.api.play(speed())),   // a new pace or batch size, at once
     step: () => call(() => page.api.step(1)),
     reset: () => call(() => page.api.reset()),
+    undo: () => call(() => page.api.undo()).then((state) => state && sessions.undone(state)),
+    "new-session": () => sessions.newSession(),
     "phase-next": () => call(() => page.api.phase("next")),
     "phase-prev": () => call(() => page.api.phase("prev")),
-    preset: ({ value }) => Promise.all([openPreset(value), presetPace(value)]).then(([made, pace]) => {
-      if (pace !== undefined) page.settings.pace = pace;   // the preset's teaching pace
-      adopt(made, { key: "preset", value });
-    }, (err) => message(err.message)),
+    preset: ({ value }) => sessions.preset(value),
     save: () => page.api.save().then(saved, (err) => message(err.message)),
     regenerate: () => structural("data_seed", page.settings.data_seed + 1),
     "add-layer": () => (page.settings.hidden.length < max.layers ? structural("hidden", [...page.settings.hidden, 2])

@@ -24,6 +24,7 @@ import { installProbe, timed } from "./probe.js";
 import { createReadouts } from "./readouts.js";
 import { createSelection } from "./selection.js";
 import { createSeries } from "./series.js";
+import { installSessionButtons } from "./session-buttons.js";
 import { createSessions } from "./sessions.js";
 import { BY_KEY, fromConfig } from "./settings.js";
 import { createZoom } from "./zoom.js";
@@ -58,12 +59,13 @@ const controls = createControls(root, { readonly });
 const classroom = createClassroom(root, { step: () => (page.frame ? page.frame.step : 0), session: shown });
 const selection = createSelection(page, { view, inspector, graphPanel }, { id: shown, readonly });
 const follow = createConnection(page, { root, readonly, status: $("status"), message,
-  restart: () => (page.settings.preset ? sessions.start() : sessions.newSession()),
+  restart: () => sessions.lost(),
   followed: () => readonly || classroom.sessionChanged() });
 const sessions = createSessions(page, { root, readonly, controls, follow, message, call });
-const run = createCommands(page, { root, call, message, adopt: sessions.adopt, saved: classroom.showSaved });
-const ownPoints = createOwnPoints(page, { plane, readonly, newSession: sessions.newSession, message });
+const run = createCommands(page, { root, call, message, sessions, saved: classroom.showSaved });
+const ownPoints = createOwnPoints(page, { plane, readonly, newSession: sessions.rebuild, message });
 if (!readonly) installLive(root, { api: () => page.api, notice: message });
+if (!readonly) installSessionButtons(root);
 
 /** A control call: its SessionState goes to the inspector, its refusal to the message line. */
 async function call(fn) {
@@ -122,7 +124,7 @@ on("setting-change", ({ key, value }) => {
   page.settings[key] = value;
   ownPoints.chosen(key, value);
   if (spec.view) layout.apply();
-  if (spec.structural) return sessions.newSession();
+  if (spec.structural) return sessions.rebuild();   // the same session, rebuilt: the class stays
   sessions.showURL();             // a live setting: live.js PATCHes the session
   if (spec.play || key === "batch_size") run({ name: "speed" });   // the pace's steps/s follow the batch size
 });

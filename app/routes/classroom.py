@@ -1,5 +1,7 @@
 """Classroom: lecture presets, join codes, QR codes, own copies, saved sessions, history."""
 
+from enum import Enum
+
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
@@ -14,9 +16,13 @@ from app.schemas.answers import (
     Preset,
     SavedLink,
     SessionCreated,
+    SessionState,
 )
+from app.schemas.session import Problem
 
 router = APIRouter(prefix="/api", tags=["classroom"])
+# The presets' names as the path's type: an unknown one is a 422 naming `name`
+PresetName = Enum("PresetName", {name: name for name in PRESETS}, type=str)
 
 
 @router.get("/presets", response_model=list[Preset])
@@ -31,9 +37,25 @@ async def list_presets():
 )
 async def open_preset(name: str, store: StoreDep, hub: HubDep):
     """Start a session from a lecture preset."""
+    return await open_session(store, hub, "config", _preset(name))
+
+
+def _preset(name: str) -> dict:
+    """The preset's SessionConfig as JSON, or a 404 naming the presets there are."""
     if name not in PRESETS:
         raise HTTPException(404, f"no preset {name!r}; choose one of {sorted(PRESETS)}")
-    return await open_session(store, hub, "config", preset_config(name).model_dump(mode="json"))
+    return preset_config(name).model_dump(mode="json")
+
+
+@router.put(
+    "/sessions/{session_id}/preset/{name}", response_model=SessionState,
+    responses={403: {"model": Problem, "description": "no or a wrong X-Control-Token"}},
+)
+async def rebuild_from_preset(name: PresetName, session: ControlDep, hub: HubDep):
+    """Start the session again from a lecture preset, in place: the same id, join code and
+    followers (undoable)."""
+    return answer(await hub.control(session, "rebuild", config=_preset(name.value),
+                                    undoable=True))
 
 
 @router.get("/join/{code}", response_model=JoinAnswer)

@@ -1,6 +1,7 @@
 """HTML pages and htmx fragments."""
 
 from functools import lru_cache
+from urllib.parse import quote
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
@@ -76,9 +77,14 @@ def watch(request: Request, session_id: str):
 
 
 @router.get("/join", response_class=HTMLResponse)
+@router.get("/join/", response_class=HTMLResponse)
 def join_form(request: Request, code: str = ""):
-    """The join-code box without JavaScript: on to /join/{code}."""
-    return RedirectResponse(f"/join/{code.strip()}", status_code=303)
+    """The address students are given: a box for the join code, which leads on to /join/{code}
+    (the header's box sends its code here too; an empty one shows the box again)."""
+    code = code.strip()
+    if code:
+        return RedirectResponse(f"/join/{quote(code, safe='')}", status_code=303)
+    return request.app.state.templates.TemplateResponse(request, "join.html", {})
 
 
 @router.get("/join/{code}", response_class=HTMLResponse)

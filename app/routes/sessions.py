@@ -25,6 +25,7 @@ from app.schemas.session import (
 )
 from app.schemas.step import check_limits
 from app.store import Handle
+from app.undo import NothingToUndo
 from app.worker import Outcome
 
 NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may have expired)"}}
@@ -122,8 +123,28 @@ async def pause_session(session: ControlDep, hub: HubDep):
 
 @router.post("/{session_id}/reset", response_model=SessionState, responses=FORBIDDEN)
 async def reset_session(session: ControlDep, hub: HubDep):
-    """Back to step 0: the same seed gives the same start, bit for bit."""
-    return answer(await hub.control(session, "reset"))
+    """Back to step 0: the same seed gives the same start, bit for bit (undo takes it back)."""
+    return answer(await hub.control(session, "reset", undoable=True))
+
+
+@router.put(
+    "/{session_id}/config", response_model=SessionState, responses={**BAD_BODY, **FORBIDDEN}
+)
+async def rebuild_session(cfg: SessionConfig, session: ControlDep, hub: HubDep):
+    """Start the session again from a new config, in place: the same id, join code and
+    followers, who are sent the new network (a new data set, layers, features…; undoable)."""
+    return answer(await hub.control(session, "rebuild", config=cfg.model_dump(mode="json"),
+                                    undoable=True))
+
+
+@router.post("/{session_id}/undo", response_model=SessionState, responses={
+    **FORBIDDEN, 409: {"model": Problem, "description": "nothing to undo"}})
+async def undo_change(session: ControlDep, hub: HubDep):
+    """Take back the last reset or structural change: the session exactly as it was before."""
+    try:
+        return answer(await hub.control(session, "undo"))
+    except NothingToUndo as err:
+        raise HTTPException(409, str(err)) from None
 
 
 @router.post(

@@ -75,6 +75,8 @@ class SessionState(BaseModel):
     followers: int
     watch_url: str
     join_code: str
+    undo: int = Field(0, description="changes POST …/undo can take back (resets and "
+                                     "structural changes), newest first")
 
 
 class SessionCreated(BaseModel):

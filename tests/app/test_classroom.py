@@ -79,6 +79,22 @@ def test_join_code_finds_the_session(classroom):
     assert classroom.get("/api/join/NOSUCH").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/join", "/join/", "/join?code=", "/join?code=%20%20"])
+def test_the_printed_join_address_shows_a_box_for_the_code_without_a_redirect_loop(classroom,
+                                                                                   path):
+    response = classroom.get(path, follow_redirects=True)
+    assert response.status_code == 200 and len(response.history) <= 1
+    assert 'action="/join"' in response.text and 'name="code"' in response.text
+    assert "Join a lecture" in response.text
+
+
+def test_a_code_typed_in_the_join_box_leads_to_the_watch_page(classroom):
+    session_id, _, created = open_preset(classroom, "xor")
+    response = classroom.get("/join", params={"code": f" {created['join_code'].lower()} "})
+    assert response.status_code == 200
+    assert response.url.path == f"/watch/{session_id}"
+
+
 def test_qr_code_is_an_svg_made_on_the_server(classroom):
     session_id, _, _ = open_preset(classroom, "xor")
     response = classroom.get(f"/api/sessions/{session_id}/qr.svg")

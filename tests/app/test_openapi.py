@@ -61,12 +61,12 @@ def test_session_answers_name_their_model(client, path, method, model):
 
 def test_the_control_token_is_a_declared_header_on_every_control_route(client):
     spec = client.get("/openapi.json").json()
-    for path in ("step", "play", "pause", "reset", "phase", "config", "parameter", "save"):
-        (method,) = spec["paths"][f"/api/sessions/{{session_id}}/{path}"]
-        parameters = spec["paths"][f"/api/sessions/{{session_id}}/{path}"][method]["parameters"]
-        assert {"in": "header", "name": TOKEN} in [
-            {"in": p["in"], "name": p["name"]} for p in parameters
-        ], path
+    for path in ("step", "play", "pause", "reset", "phase", "config", "parameter", "save",
+                 "undo", "preset/{name}"):
+        for method, operation in spec["paths"][f"/api/sessions/{{session_id}}/{path}"].items():
+            assert {"in": "header", "name": TOKEN} in [
+                {"in": p["in"], "name": p["name"]} for p in operation["parameters"]
+            ], (method, path)
 
 
 def test_a_new_session_links_to_every_operation_that_takes_its_id_and_token(client):

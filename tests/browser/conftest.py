@@ -100,19 +100,25 @@ def api(base_url):
         yield client
 
 
+def open_in(browser, url, width=1280, height=720):
+    """`url` in a fresh page of its own context; console errors are collected on page.errors."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    return page
+
+
 @pytest.fixture
 def open_page(browser, base_url):
     """Open a path in a fresh 1280×720 page; console errors are collected on page.errors."""
     pages = []
 
     def opener(path="/", width=1280, height=720):
-        context = browser.new_context(viewport={"width": width, "height": height})
-        page = context.new_page()
-        page.errors = []
-        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.goto(base_url + path)
-        pages.append(context)
+        page = open_in(browser, base_url + path, width, height)
+        pages.append(page.context)
         return page
 
     yield opener

@@ -89,9 +89,9 @@ def test_the_worked_example_preset_opens_from_the_menu_with_its_hand_set_weights
     page.click("#presets summary")
     page.wait_for_selector("[data-preset=worked_example]:has-text('2-2-2 worked example')")
     page.click("[data-preset=worked_example]")
-    page.wait_for_function(f"backprop.page.session.id !== '{first['id']}' && backprop.page.state"
-                           " && backprop.page.state.config.dataset === 'custom'")
-    assert page.url.endswith("/?preset=worked_example")
+    page.wait_for_function("backprop.page.state && backprop.page.state.config.dataset === 'custom'")
+    assert page.evaluate("backprop.page.session") == first   # the class's session, rebuilt
+    page.wait_for_url("**/?preset=worked_example")
     session = page.evaluate("backprop.page.session")
     state = api.get(f"/api/sessions/{session['id']}").json()
     assert state["network"]["weights"] == [[[0.15, 0.25], [0.2, 0.3]], [[0.4, 0.5], [0.45, 0.55]]]

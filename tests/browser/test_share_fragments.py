@@ -1,6 +1,6 @@
 """The share panel's server-rendered parts, swapped in by htmx: the panel names the session the
-page is in now (it loads again when a structural change makes a new one), and "save" shows the
-saved link as /fragments/saved/{code} renders it, whose "copy link" button copies it."""
+page is in (a structural change keeps it, and its join code), and "save" shows the saved link as
+/fragments/saved/{code} renders it, whose "copy link" button copies it."""
 
 import pytest
 
@@ -13,20 +13,20 @@ READY = (
 SHOWS_CODE = "(c) => document.querySelector('#join-code')?.textContent === c"
 
 
-def test_the_open_share_panel_follows_a_new_session_and_copies_the_saved_link(open_page, api,
-                                                                             base_url):
+def test_the_open_share_panel_keeps_its_code_through_a_new_layer_and_copies_the_saved_link(
+        open_page, api, base_url):
     page = open_page("/")
     page.wait_for_function(READY, timeout=15000)
     first = page.evaluate("backprop.page.session")
     page.click("#share-toggle")
     code = api.get(f"/api/sessions/{first['id']}").json()["join_code"]
     page.wait_for_function(SHOWS_CODE, arg=code)
-    page.click("#add-layer")   # structural: a new session, the open panel loads again for it
-    page.wait_for_function("(id) => backprop.page.session.id !== id", arg=first["id"])
-    second = page.evaluate("backprop.page.session")
-    code = api.get(f"/api/sessions/{second['id']}").json()["join_code"]
+    page.click("#add-layer")   # structural: the same session, rebuilt
+    page.wait_for_function("backprop.page.state.layers.length === 5")
+    assert page.evaluate("backprop.page.session") == first
+    assert api.get(f"/api/sessions/{first['id']}").json()["join_code"] == code
     page.wait_for_function(SHOWS_CODE, arg=code)
-    assert page.get_attribute("#export-csv", "href") == f"/api/sessions/{second['id']}/history.csv"
+    assert page.get_attribute("#export-csv", "href") == f"/api/sessions/{first['id']}/history.csv"
 
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     with page.expect_response(lambda r: "/fragments/saved/" in r.url) as fragment:
