@@ -4,6 +4,7 @@
 // Emits "pick" {target} and "lesson-shown" {lesson, slide, race} (lesson-race.js shows the race).
 
 import { readLesson, showSlide, tokens } from "./api.js";
+import { controlTakes } from "./keys.js";
 
 const KATEX = { throwOnError: false };
 const NEXT = new Set(["ArrowRight", "PageDown"]);
@@ -100,7 +101,7 @@ export function createLesson(root, panel) {
   // they move the slides instead, so they stop here.
   window.addEventListener("keydown", (e) => {
     if (!presenting() || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.target.closest && e.target.closest("input, select, textarea")) return;
+    if (controlTakes(e)) return;
     const by = NEXT.has(e.key) ? 1 : PREV.has(e.key) ? -1 : 0;
     if (!by) return;
     e.preventDefault();
