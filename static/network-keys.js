@@ -51,7 +51,7 @@ export function describe(t, state, frame) {
     if (t.layer === 0) return `input ${(state.feature_labels || [])[t.j] || `x${t.j + 1}`}, node ${t.j + 1} of layer 0`;
     const role = t.layer === L ? "output" : "hidden";
     const layer = frame && frame.layers[t.layer - 1];
-    const numbers = layer && layer.o.length ? `: o ${fmt3(layer.o[t.j])}, δ ${fmt3(layer.delta[t.j])} (${which})` : "";
+    const numbers = layer && layer.o && layer.o.length ? `: o ${fmt3(layer.o[t.j])}, δ ${fmt3(layer.delta[t.j])} (${which})` : "";
     return `${role} node ${t.j + 1} of layer ${t.layer}${numbers}`;
   }
   const nums = frame ? edgeNumbers(frame, state.layers, t) : null;
