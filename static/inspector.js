@@ -14,7 +14,9 @@ const vec = (arr) => `\\left(${Array.from(arr, (v) => n(v)).join(",\\allowbreak 
 /** Indices as on the page: nodes counted from 1, like x₁ and x₂ (the API's lists count from 0). */
 export const ix = (...is) => (is.some((i) => i >= 9) ? is.map((i) => i + 1).join(",") : is.map((i) => i + 1).join(""));
 export const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.replace("_", "\\_")}}`);
-const dE = (x) => `\\frac{\\partial E}{\\partial ${x}}`;
+// ∂E/∂x on one line: a \frac's parts are set a script size smaller, and their scripts two (too small
+// for a projector's back row)
+const dE = (x) => `\\partial E / \\partial ${x}`;
 
 /** A loss's E and an optimizer's Δθ, as the engine's registry writes them (app/registry.py). */
 const lossEquation = (name) => (REGISTRY.losses[name] || {}).equation || `\\text{${name}}`;

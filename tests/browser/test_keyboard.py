@@ -91,11 +91,12 @@ def test_the_arrows_walk_the_network_and_enter_opens_the_inspector(open_page, sh
     page.keyboard.press("ArrowDown")
     assert "node 2 of layer 0" in page.text_content(readout)
     page.keyboard.press("ArrowRight")                    # its first edge out
-    assert page.text_content(readout).startswith("weight from node 2 of layer 0 to node 1 of layer 1")
+    edge = "weight from node 2 of layer 0 to node 1 of layer 1"
+    assert page.text_content(readout).startswith(edge)
     page.keyboard.press("ArrowDown")
     assert "to node 2 of layer 1" in page.text_content(readout)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#inspector .target h3:has-text('node 2 of layer 0 → node 2 of layer 1')")
+    page.wait_for_selector("#inspector h3:has-text('node 2 of layer 0 → node 2 of layer 1')")
     page.keyboard.press("ArrowRight")                    # the node the edge feeds
     assert page.text_content(readout).startswith("hidden node 2 of layer 1: o ")
     assert "(batch mean)" in page.text_content(readout)
