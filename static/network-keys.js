@@ -84,6 +84,9 @@ export function createNetworkKeys(canvas, readout, page, view) {
     view.select(at);
     say(describe(at, page.state, page.frame));
   });
+  // Tab focuses the network, a click does not: after picking an edge with the mouse, ← and → walk the
+  // step's phases (controls.js) as before
+  canvas.addEventListener("mousedown", (e) => e.preventDefault());
   // a click picks with the mouse: the keys go on from there
   document.addEventListener("pick", ({ detail: { target } }) => { at = target; });
 }
