@@ -3,6 +3,7 @@
 // session for the live controls). Emits "setting-change" {key, value}, "command" {name, …},
 // "own-data" {data} and "notice" {text}.
 
+import { controlTakes } from "./keys.js";
 import { read } from "./live.js";
 import { labelPaces, stepsPerEpoch } from "./pace.js";
 import { parseCSV } from "./owndata.js";
@@ -58,7 +59,7 @@ export function createControls(root, opts = {}) {
   });
   document.addEventListener("keydown", (e) => {
     if (opts.readonly || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.target.closest && e.target.closest("input, select, textarea")) return;
+    if (controlTakes(e)) return;
     const name = KEYS[e.key];
     if (!name) return;
     e.preventDefault();

@@ -14,7 +14,9 @@ const vec = (arr) => `\\left(${Array.from(arr, (v) => n(v)).join(",\\allowbreak 
 /** Indices as on the page: nodes counted from 1, like x₁ and x₂ (the API's lists count from 0). */
 export const ix = (...is) => (is.some((i) => i >= 9) ? is.map((i) => i + 1).join(",") : is.map((i) => i + 1).join(""));
 export const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.replace("_", "\\_")}}`);
-const dE = (x) => `\\frac{\\partial E}{\\partial ${x}}`;
+// ∂E/∂x on one line: a \frac's parts are set a script size smaller, and their scripts two (too small
+// for a projector's back row)
+const dE = (x) => `\\partial E / \\partial ${x}`;
 
 /** A loss's E and an optimizer's Δθ, as the engine's registry writes them (app/registry.py). */
 const lossEquation = (name) => (REGISTRY.losses[name] || {}).equation || `\\text{${name}}`;
@@ -30,13 +32,17 @@ export function createInspector(el, opts = {}) {
   let current = null;
   let shown = "";
   let tex = [];          // the equations of the page being built; placeholders name them by index
+  // → is the teacher's key (controls.js), and no key of a touch screen (page.css hides .key-hint)
+  const idle = `<p class="hint">Pick an edge or a node to see its numbers${readonly ? "" : `<span class="key-hint">; → walks one step phase by phase</span>`}.</p>`;
   const eq = (s, field = "") => `<p class="eq"${field ? ` data-field="${field}"` : ""}>${m(s)}</p>`;
   const m = (s) => `<span class="tex" data-tex="${tex.push(s) - 1}"></span>`;
 
   function row(state) {
     const N = state.record.inputs.length;
     const d = state.example !== null && state.example >= 0 && state.example < N ? state.example : 0;
-    return { d, N, note: `example d = ${d} of the batch of ${N}${state.example === null && !readonly ? " (pick one with “example”)" : ""}` };
+    // the "example" menu is a control: neither a follower nor the projector (page.css) shows it
+    const pick = state.example === null && !readonly ? `<span class="example-hint"> (pick one with “example”)</span>` : "";
+    return { d, N, note: `example d = ${d} of the batch of ${N}${pick}` };
   }
 
   function edge(state, t, check) {
@@ -178,7 +184,7 @@ export function createInspector(el, opts = {}) {
       const parts = [];
       if (state.phase) parts.push(`<div class="phase">${phase(state)}</div>`);
       if (target) parts.push(`<div class="target">${target.kind === "node" ? node(state, target) : edge(state, target, check)}</div>`);
-      const html = parts.join("") || `<p class="hint">Click an edge or a node to see its numbers; → walks one step phase by phase.</p>`;
+      const html = parts.join("") || idle;
       const key = html + tex.join("\n");
       if (key === shown) return;
       shown = key;

@@ -18,7 +18,7 @@ function made() {
     view = createRaceView(box, race, {
       copy,
       chartHeight: () => Math.max(80, Math.min(150, window.innerHeight * 0.17)),
-      bigLanes: false,   // each network beside its plane: projector scale would crowd its labels
+      bigLanes: true,    // projector type in each lane (≥ 16 px): labelPlan() leaves out what does not fit
     });
   }
   return view;

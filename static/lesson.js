@@ -4,6 +4,7 @@
 // Emits "pick" {target}, "lesson-shown" {lesson, slide, race} and, for a slide's pace, "setting-change".
 
 import { readLesson, showSlide, tokens } from "./api.js";
+import { controlTakes } from "./keys.js";
 
 const KATEX = { throwOnError: false };
 const NEXT = new Set(["ArrowRight", "PageDown"]);
@@ -124,7 +125,7 @@ export function createLesson(root, panel) {
   // they move the slides instead, so they stop here.
   window.addEventListener("keydown", (e) => {
     if (!presenting() || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.target.closest && e.target.closest("input, select, textarea")) return;
+    if (controlTakes(e)) return;
     const by = NEXT.has(e.key) ? 1 : PREV.has(e.key) ? -1 : 0;
     if (!by) return;
     e.preventDefault();

@@ -17,6 +17,7 @@ import { createLegend } from "./legend.js";
 import { createLesson } from "./lesson.js";
 import { installLive } from "./live.js";
 import { createMessage } from "./message.js";
+import { createNetworkKeys } from "./network-keys.js";
 import { createNetworkView } from "./network-view.js";
 import { createOwnPoints } from "./own-points.js";
 import { createPageState } from "./page-state.js";
@@ -50,6 +51,7 @@ const series = createSeries();
 const readouts = createReadouts(root);
 const layout = createLayout(page, { view, plane, lossChart, gradChart, legend, series }, $("inspector"));
 createZoom($("zoom"), $("edge-tip"));
+createNetworkKeys($("network"), $("network-readout"), page, view);
 createLesson(root, $("slide"));
 $("legend").title = `palette: ${PALETTE_NAME}`;
 

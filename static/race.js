@@ -3,6 +3,7 @@
 // and sends the controls (with the race's token) to /api/races. Emits nothing.
 
 import { send, tokens } from "./api.js";
+import { controlTakes } from "./keys.js";
 import { labelPaces, stepsPerEpoch, stepsPerSecond } from "./pace.js";
 import { createRaceView } from "./race-view.js";
 import { createStream } from "./stream.js";
@@ -109,7 +110,7 @@ function controlsFor(token) {
   for (const name of Object.keys(commands)) $(`race-${name}`).addEventListener("click", () => commands[name]());
   $("race-pace").addEventListener("change", () => race.playing && call(() => api("POST", "/play", { speed: speed() })));
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, select, textarea")) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || controlTakes(e)) return;
     const key = { " ": "play", s: "step", r: "reset" }[e.key];
     if (key) { e.preventDefault(); commands[key](); }
   });

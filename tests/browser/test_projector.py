@@ -70,3 +70,46 @@ def test_the_projector_panels_fit_the_screen_side_by_side(open_page, size):
     # the output plane is the biggest picture after the network: at least a third of the height
     assert boxes["#boundary"]["height"] >= height / 3.2
     assert page.errors == []
+
+
+# Every visible text on the page, with the size it is drawn at: KaTeX's MathML copy (for screen
+# readers, not drawn) and what is clipped to nothing (the network's readout unfocused) left out.
+TEXTS = """() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+    const el = t.parentElement;
+    if (!t.textContent.trim() || !el || el.closest('.katex-mathml, script, style')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(t);
+    const r = range.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2 || !el.checkVisibility({ visibilityProperty: true })) continue;
+    const px = parseFloat(getComputedStyle(el).fontSize);
+    out.push({ text: t.textContent.trim().slice(0, 40), px, where: el.className || el.tagName });
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("path", ["/?projector=1", "/?preset=worked_example&projector=1"])
+def test_no_projector_text_is_under_16px_at_1024x768_katex_scripts_included(open_page, shot, path):
+    page = stepped_projector(open_page, path, 1024, 768)
+    page.focus("#network")
+    for key in ["ArrowDown", "ArrowRight", "ArrowRight", "Enter"]:   # a hidden node's chain rule
+        page.keyboard.press(key)
+    page.wait_for_selector("#inspector .target h3:has-text('Node 1 of layer 1')")
+    small_texts(page, shot, f"projector-type-{path[2:8]}-node-1024x768")
+    page.keyboard.press("ArrowLeft")                     # the node's first edge in: ∂E/∂w
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#inspector .target h3:has-text('Edge')")
+    small_texts(page, shot, f"projector-type-{path[2:8]}-edge-1024x768")
+    assert page.errors == []
+
+
+def small_texts(page, shot, name):
+    page.wait_for_timeout(300)
+    shot(page, name)
+    texts = page.evaluate(TEXTS)
+    assert any("mtight" in t["where"] for t in texts)   # KaTeX's scripts are among them
+    small = [t for t in texts if t["px"] < 16]
+    assert not small, "\n".join(map(str, small))
