@@ -64,8 +64,8 @@ def test_undo_of_a_reset_brings_back_the_exact_state_and_it_trains_on_identicall
     after_undo = client.post(f"/api/sessions/{session_id}/step", json={"steps": 5},
                              headers=control).json()
 
-    other_id, other, _ = new_session()   # the same run, never reset
-    client.post(f"/api/sessions/{other_id}/step", json={"steps": 38}, headers=other)
+    other_id, other, _ = new_session()   # the same run, never reset (the phase walks step 37)
+    client.post(f"/api/sessions/{other_id}/step", json={"steps": 37}, headers=other)
     straight = client.post(f"/api/sessions/{other_id}/step", json={"steps": 5},
                            headers=other).json()
     assert after_undo["network"] == straight["network"]
