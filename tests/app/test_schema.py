@@ -112,7 +112,7 @@ DOMAIN_RULES = {
                    r"|custom data set needs|vary.init: the base sets its weights by hand",
     "an export agrees with itself": r"history\.|batch_order: must be a permutation"
                                     r"|batch_cursor: must be from",
-    "the session's state": r"take one step first",
+    "the session's state": r"take one step first|no session ['\"].*it may have ended",
     "the lessons folder": r"no lesson ['\"]",
 }
 BY_DESIGN = re.compile("|".join(f"(?:{rule})" for rule in DOMAIN_RULES.values()))
