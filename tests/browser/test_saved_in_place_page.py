@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.test_lecture_journey import SHOWN
 from tests.browser.test_page import ready
-from tests.browser.test_race_takes_class import join
+from tests.browser.test_race_takes_class_page import join
 
 pytestmark = pytest.mark.browser
 
