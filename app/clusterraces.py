@@ -36,8 +36,8 @@ class ClusterRaces(Races):
         return super()._new_id(home)
 
     async def open(self, lanes, vary: str, values: list, home: str | None = None,
-                   worker: int | None = None) -> Race:
-        race = await super().open(lanes, vary, values, home, worker)
+                   worker: int | None = None, session=None) -> Race:
+        race = await super().open(lanes, vary, values, home, worker, session)
         await self.cluster.race_owned(race)
         return race
 

@@ -63,13 +63,15 @@ class Lane:
 @dataclass(frozen=True)
 class Made:
     """A race's lanes, made and kept in worker `worker`: what varies and its values (as the
-    worker validated them), and each lane as Races.open takes it."""
+    worker validated them), the session it is started from ({id, token}, or None), and each
+    lane as Races.open takes it."""
 
     worker: int
     key: str
     body: Pending
     vary: str
     values: list
+    source: dict | None = None
 
     @property
     def lanes(self) -> list[tuple[str, Lane]]:
@@ -99,8 +101,7 @@ async def make(hub, body: Pending) -> Made | Refused:
     answer = await bodies.call(hub, hub.workers[index], make_lanes, body, key)
     if isinstance(answer, Refused):
         return answer
-    vary, values = answer
-    return Made(index, key, body, vary, values)
+    return Made(index, key, body, *answer)
 
 
 def of(request: Request) -> Made:
@@ -146,15 +147,16 @@ def _keep(key: str, lanes: list[SessionConfig], skip: int | None = None) -> None
         del LANES[next(iter(LANES))]
 
 
-def make_lanes(body: Pending, key: str) -> tuple[str, list] | Refused:
+def make_lanes(body: Pending, key: str) -> tuple[str, list, dict | None] | Refused:
     """In the race's worker: parse and validate its body, make its lanes and keep them under
-    `key`; answer what varies and its values, or why not."""
+    `key`; answer what varies, its values and the session it is started from, or why not."""
     made = _lanes(body)
     if isinstance(made, Refused):
         return made
     race, lanes = made
     _keep(key, lanes)
-    return race.vary.field, race.vary.values
+    source = race.from_session and race.from_session.model_dump()
+    return race.vary.field, race.vary.values, source
 
 
 def _take(key: str, n: int, body: Pending) -> SessionConfig | None:

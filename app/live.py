@@ -20,7 +20,7 @@ from collections.abc import Callable
 from app import frames
 
 # skipped frames' `losses` go before "frame"
-ORDER = ("state", "lesson", "heatmaps", "frame", "end")
+ORDER = ("state", "lesson", "race", "heatmaps", "frame", "end")
 END = frames.dumps({"type": "end", "reason": "the session has ended"})
 MOVED = "moved"   # not sent: the follower's connection closes with 1012 and the page reconnects
 KEPT_LOSSES = 256   # the frames' loss series a feed keeps for followers that skipped some

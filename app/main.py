@@ -112,6 +112,7 @@ def _ending(feeds: Feeds, hub: Hub, races: Races, presenter: Presenter):
         feeds.discard(handle)
         hub.drop(handle)
         races.lane_gone(handle)   # a race ends with any of its lanes
+        races.escort.session_gone(handle)   # a race started from it brings nobody back
         presenter.session_gone(handle)   # …and a lesson's race with the lesson's session
 
     return end

@@ -135,10 +135,7 @@ def _loss(which: str | None, state: dict) -> dict | None:
 
 def _race(race) -> dict | None:
     """The `lesson` message's `race` (docs/stream.md): what every follower's page follows."""
-    if race is None:
-        return None
-    return {"id": race.id, "watch_url": race.watch_url, "vary": race.vary,
-            "values": race.values}
+    return None if race is None else race.announced()
 
 
 def _message(err: Exception) -> str:

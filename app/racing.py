@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 from app import raceworker
+from app.escort import Escort
 from app.hub import STEP_PART_SECONDS, Hub
 from app.live import Feed, Feeds, Follower
 from app.store import Handle, SessionStore
@@ -47,6 +48,7 @@ class Race:
     remote: int = 0                 # …on other instances of a cluster (app/cluster.py)
     digest: str | None = None       # restored from a snapshot: the token's digest (store.py)
     home: str | None = None         # the lesson session whose slide plays it
+    session: str | None = None      # the session it was started from (app/escort.py)
     unwatched_since: float = field(default_factory=time.monotonic)
     heatmap_due: float = 0.0
     served_at: float = 0.0
@@ -77,7 +79,13 @@ class Race:
         """The race's own fields as JSON, without the closing brace (the lanes follow)."""
         return json.dumps({"id": self.id, "vary": self.vary, "values": self.values,
                            "followers": self.watchers + self.remote, "watch_url": self.watch_url,
-                           "join_code": self.join_code})[:-1]
+                           "join_code": self.join_code, "session": self.session})[:-1]
+
+    def announced(self) -> dict:
+        """What a session's followers are told of it (a `lesson` or `race` message's `race`,
+        docs/stream.md): what their pages follow."""
+        return {"id": self.id, "watch_url": self.watch_url, "vary": self.vary,
+                "values": self.values}
 
     @property
     def join_code(self) -> str:
@@ -96,6 +104,7 @@ class Races:
         self.hub, self.store, self.settings = hub, store, settings
         self.races: dict[str, Race] = {}
         self.feeds = Feeds(settings.fanout_rate)
+        self.escort = Escort(hub.feeds)   # a race's session's followers, to it and back
 
     # --- records ----------------------------------------------------------------------
 
@@ -116,6 +125,7 @@ class Races:
         self.feeds.discard(race)   # its followers hear "end"
         for handle in race.lanes:
             self.store.remove(handle.id)
+        self.escort.bring_back(race)   # …and its session's, that they are back there
 
     def end_all(self) -> None:
         for race in list(self.races.values()):
@@ -127,10 +137,12 @@ class Races:
         return f"{home}.{secrets.token_hex(4)}" if home else secrets.token_urlsafe(12)
 
     async def open(self, lanes: list[tuple[str, object]], vary: str, values: list,
-                   home: str | None = None, worker: int | None = None) -> Race:
+                   home: str | None = None, worker: int | None = None,
+                   session: Handle | None = None) -> Race:
         """A race of lanes built from ("config", SessionConfig) or ("export", export) each, all
         in `worker` (where app/lanes.py made them) or the least loaded one; nothing is left
-        behind when one fails. `home`: the lesson session whose slide plays it."""
+        behind when one fails. `home`: the lesson session whose slide plays it; `session`:
+        the one it is started from, whose followers it takes along."""
         race_id = self._new_id(home)
         worker = self.hub.place() if worker is None else worker
         handles: list[Handle] = []
@@ -146,6 +158,8 @@ class Races:
             raise
         race = Race(race_id, secrets.token_urlsafe(24), handles, vary, list(values), home=home)
         self.races[race_id] = race
+        if session is not None:
+            self.escort.take(session, race)
         return race
 
     # --- calls ------------------------------------------------------------------------

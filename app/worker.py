@@ -122,16 +122,19 @@ def open_session(
         cfg = data if isinstance(data, SessionConfig) else SessionConfig.model_validate(data)
         session = session_ops.create(session_id, join_code, cfg, SETTINGS)
     else:
-        try:
-            # bytes: a snapshot as stored (app/cluster.py), parsed here, not in the event loop
-            export = (SessionExport.model_validate_json(data) if isinstance(data, bytes)
-                      else SessionExport.model_validate(data))
-        except ValidationError as err:   # pydantic's errors do not cross a process boundary
-            first = err.errors()[0]["loc"]
-            raise EngineError(f"import: {err}", ".".join(map(str, first)) or None) from None
-        session = session_ops.import_session(session_id, join_code, export, SETTINGS)
+        session = session_ops.import_session(session_id, join_code, _export_of(data), SETTINGS)
     SESSIONS[session_id] = session
     return _outcome(session, _dumps(session_view.session_state(session)))
+
+
+def _export_of(data: dict | bytes) -> SessionExport:
+    try:
+        # bytes: a snapshot as stored (app/cluster.py), parsed here, not in the event loop
+        return (SessionExport.model_validate_json(data) if isinstance(data, bytes)
+                else SessionExport.model_validate(data))
+    except ValidationError as err:   # pydantic's errors do not cross a process boundary
+        first = err.errors()[0]["loc"]
+        raise EngineError(f"import: {err}", ".".join(map(str, first)) or None) from None
 
 
 def restore(checkpoint: Checkpoint, session_id: str, join_code: str) -> None:
@@ -299,6 +302,16 @@ def _adopt(session: Session, state: "SlideState") -> None:
     SESSIONS[session.id] = fresh
 
 
+def _load(session: Session, export: dict, undoable: bool = False) -> None:
+    """Continue the session from an export (a saved session opened by its teacher), in place:
+    the same id, join code and followers, who receive it as a new state; paused."""
+    fresh = session_ops.import_session(session.id, session.join_code, _export_of(export),
+                                       SETTINGS)
+    fresh.pause()
+    undo.succeed(session, fresh, keep=undoable)
+    SESSIONS[session.id] = fresh
+
+
 def _undo(session: Session) -> None:
     SESSIONS[session.id] = undo.undone(session)
 
@@ -315,6 +328,7 @@ CONTROLS = {
     "parameter": _parameter,
     "rebuild": _rebuild,
     "adopt": _adopt,
+    "load": _load,
     "undo": _undo,
 }
 

@@ -36,6 +36,7 @@ export function sessionApi(session) {
     rebuild: (config) => send("PUT", `${base}/config`, config, session.token),
     preset: (name) => send("PUT", `${base}/preset/${encodeURIComponent(name)}`, undefined, session.token),
     undo: () => send("POST", `${base}/undo`, {}, session.token),
+    load: (code) => send("PUT", `${base}/saved/${encodeURIComponent(code)}`, undefined, session.token),
     phase: (direction) => send("POST", `${base}/phase`, { direction }, session.token),
     patch: (body) => send("PATCH", `${base}/config`, body, session.token),
     parameter: (edit) => send("PUT", `${base}/parameter`, edit, session.token),

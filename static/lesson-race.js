@@ -1,7 +1,6 @@
-// Draws the race a lesson's slide plays (the `race` action): its lanes side by side and the shared
-// loss chart (race-view.js), in place of the session's own panels while the slide is shown, on the
-// presenter's page and every follower's. Reads "lesson-shown" {race} (lesson.js) and "following";
-// follows /api/races/{id}/stream while the slide shows that race. Emits nothing.
+// Draws the race a lesson's slide plays (the `race` action), or the race menu's race started from the
+// session: its lanes and the shared loss chart (race-view.js) in place of the session's panels. Reads
+// "lesson-shown" {race}, "session-race" {race}, "race-starting" and "following". Emits nothing.
 
 import { send, tokens } from "./api.js";
 import { createRaceView } from "./race-view.js";
@@ -11,6 +10,10 @@ const box = document.getElementById("slide-race");
 const q = (sel) => box.querySelector(sel);
 const race = { id: null, stream: null, lanes: [], step: 0 };
 let view = null;   // made at the first race slide, from the page's template
+// The slide's race and the session's (its `race` message: one started from its race menu, which
+// takes the class along); the session's is shown while there is one. `session`: the one followed.
+// `rejoined`: the stream (re)connected and has not named a race yet.
+const shown = { slide: null, session: null, id: null, starting: false, rejoined: false };
 
 function made() {
   if (!view) {
@@ -82,8 +85,42 @@ async function copy(laneId) {
   }
 }
 
-document.addEventListener("lesson-shown", (e) => (e.detail.race ? show(e.detail.race) : hide()));
-document.addEventListener("following", hide);
+function update() {
+  const info = shown.session || shown.slide;
+  if (info) show(info);
+  else hide();
+}
+
+/** The teacher back on the session whose race they started (a reload, ← from the race page): the
+ * race ends, and the class with it comes back here (the server's `race` null). The page that is
+ * starting one is on its way to it. */
+function endsHere(info) {
+  if (shown.starting) return true;
+  const token = tokens.get(info.id);
+  if (!token || !tokens.get(shown.id)) return false;   // a follower's page, or not this tab's race
+  send("DELETE", `/api/races/${info.id}`, undefined, token).catch(() => {});
+  return true;
+}
+
+document.addEventListener("lesson-shown", (e) => { shown.slide = e.detail.race; update(); });
+document.addEventListener("session-race", (e) => {
+  shown.rejoined = false;
+  shown.session = e.detail.race && !endsHere(e.detail.race) ? e.detail.race : null;
+  update();
+});
+document.addEventListener("race-starting", (e) => { shown.starting = e.detail.starting; });
+document.addEventListener("following", (e) => {
+  Object.assign(shown, { slide: null, session: null, id: e.detail.id });
+  hide();
+});
+// A stream that reconnects is sent the session's race (before its first frame) if it still runs;
+// one that ended meanwhile is not mentioned at all.
+document.addEventListener("connection", (e) => { if (e.detail.up) shown.rejoined = true; });
+document.addEventListener("frame", () => {
+  if (!shown.rejoined) return;
+  shown.rejoined = false;
+  if (shown.session) { shown.session = null; update(); }
+});
 window.addEventListener("resize", () => !box.hidden && view.resize());
 // projector on or off (layout.js sets the body's class): the lanes' type and lines follow
 new MutationObserver(() => {

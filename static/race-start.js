@@ -1,6 +1,6 @@
-// Draws the "race…" menu of the playground: start a race from this session's settings or a preset,
-// varying one setting over 2–4 values. Reads the last "stream-state" (its config). Emits nothing;
-// on success the page goes to the race (/race/{id}), its token kept like a session's.
+// Draws the "race…" menu: a race from this session's settings or a preset, varying one setting over
+// 2–4 values, that takes the session's class along. Reads "stream-state" (its config) and "following".
+// Emits "race-starting" {starting}; on success the page goes to the race (/race/{id}), its token kept.
 
 import { send, tokens } from "./api.js";
 
@@ -11,8 +11,11 @@ const SUGGESTED = {
 };
 const NAMES = new Set(["optimizer", "activation", "init"]);
 let config = null;
+let session = null;   // the session this page follows: the race's followers are its followers
 
 document.addEventListener("stream-state", (e) => { config = e.detail.config; });
+document.addEventListener("following", (e) => { session = e.detail.id; });
+const starting = (yes) => document.dispatchEvent(new CustomEvent("race-starting", { detail: { starting: yes } }));
 
 /** "0.1, 1" → [0.1, 1]; names stay strings. A number that does not parse stays text, so the
  * server's 422 names it. */
@@ -39,18 +42,24 @@ $("race-form").addEventListener("submit", async (e) => {
   const body = { vary: { [field]: parse(field, $("race-values").value) } };
   if (preset) body.preset = preset;
   else if (config) body.config = config;
+  const token = session && tokens.get(session);
+  if (token) body.from_session = { id: session, token };
+  starting(true);   // the class is told of it before it answers: this page is leaving for it
   try {
     const made = await send("POST", "/api/races", body);
     tokens.put(made.id, made.token);
     const projector = new URLSearchParams(location.search).get("projector") === "1";
     location.assign(`${made.watch_url}${projector ? "?projector=1" : ""}`);
   } catch (err) {
+    starting(false);
     const box = $("message");
     box.textContent = `race: ${err.message}`;
     box.hidden = false;
   }
 });
 suggest();
+// Back from the race to a page kept whole by the browser: its stream was left, so a fresh one.
+window.addEventListener("pageshow", (e) => e.persisted && location.reload());
 // Like the presets menu: a click anywhere else closes it; so does Escape, back to its summary.
 document.addEventListener("click", (e) => {
   if ($("race-menu").open && !$("race-menu").contains(e.target)) $("race-menu").open = false;

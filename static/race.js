@@ -36,6 +36,8 @@ function onMessage(msg) {
     $("race-code").textContent = msg.race.join_code;
     race.perEpoch = stepsPerEpoch(msg.lanes.find(Boolean));   // the lanes step together: in lane 1's epochs
     labelPaces($("race-pace"), race.perEpoch);
+    race.session = msg.race.session;   // started from it: its class follows this race
+    $("race-back").hidden = !race.session;
   } else if (msg.type === "race_frame") {
     $("race-step-count").textContent = race.step;
     $("race-status").textContent = race.status;
@@ -80,6 +82,10 @@ const commands = {
   play: () => call(() => (race.playing ? api("POST", "/pause", {}) : api("POST", "/play", { speed: speed() }))),
   step: () => call(() => api("POST", "/step", { steps: 1 })),
   reset: () => call(() => api("POST", "/reset", {})),
+  back: async () => {   // the race ends (its session's followers are sent back), then so do we
+    await call(() => api("DELETE", ""));
+    location.assign(`/?session=${encodeURIComponent(race.session)}${params.get("projector") === "1" ? "&projector=1" : ""}`);
+  },
   save: async () => {
     const saved = await call(() => api("POST", "/save", {}));
     if (!saved) return;

@@ -129,6 +129,15 @@ export function createSessions(page, { root, readonly, controls, follow, message
     if (named.length) rebuild();
   }
 
+  /** A saved link opened: into the teacher's own session when there is one (its class stays, undo
+   * takes it back), else as a new session. */
+  async function saved(code) {
+    const own = await resumable();
+    if (!own) return adopt(await openSaved(code), { key: "session" });
+    adopt(own, { key: "session" });
+    settled((await page.api.load(code)).config, { key: "session" });
+  }
+
   /** Where the page starts: a saved link, a lesson, a preset, a session of ours (?session=), the
    * teacher's own one (a reload, the page opened again), or a new one. A lesson or a preset opens
    * in the teacher's own session when there is one. */
@@ -136,7 +145,7 @@ export function createSessions(page, { root, readonly, controls, follow, message
     const params = new URLSearchParams(location.search);
     const id = params.get("session");
     try {
-      if (root.dataset.saved) return adopt(await openSaved(root.dataset.saved), { key: "session" });
+      if (root.dataset.saved) return await saved(root.dataset.saved);
       if (id && tokens.get(id)) return adopt({ id, token: tokens.get(id), state: await sessionApi({ id }).state() }, { key: "session" });
       if (id && !root.dataset.lesson) return location.replace(`/watch/${encodeURIComponent(id)}`);
       const own = await resumable();

@@ -1,6 +1,6 @@
 // Draws nothing: follows a session's WebSocket and reconnects with backoff while the server is away.
-// Reads every message type (state and its history and charts, frame, heatmaps, losses); decodes arrays.
-// Emits on document: "stream-state", "frame", "heatmaps", "losses", "lesson", "connection" {up, retryIn}.
+// Reads every message type (state and its history and charts, frame, heatmaps, losses, lesson, race).
+// Emits on document: "stream-state", "frame", "heatmaps", "losses", "lesson", "session-race", "connection".
 
 import { bf16, f32, u8 } from "./util.js";
 
@@ -67,6 +67,7 @@ export function createStream(url, opts = {}) {
       else if (msg.type === "heatmaps") emit("heatmaps", decodeHeatmaps(msg));
       else if (msg.type === "losses") emit("losses", decodeSeries(msg));
       else if (msg.type === "lesson") emit("lesson", msg);
+      else if (msg.type === "race") emit("session-race", msg);
       else if (msg.type === "state") {
         if (msg.history) decodeSeries(msg.history);
         if (msg.charts) decodeCharts(msg.charts);

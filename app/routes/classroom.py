@@ -108,6 +108,17 @@ async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
     return await open_session(store, hub, "export", _saved(request, code))
 
 
+@router.put(
+    "/sessions/{session_id}/saved/{code}", response_model=SessionState,
+    responses={403: {"model": Problem, "description": "no or a wrong X-Control-Token"}},
+)
+async def load_saved(code: str, session: ControlDep, hub: HubDep, request: Request):
+    """Continue this session from a saved one, in place: the same id, join code and followers
+    (undoable)."""
+    return answer(await hub.control(session, "load", export=_saved(request, code),
+                                    undoable=True))
+
+
 def _saved(request: Request, code: str) -> dict:
     export = request.app.state.saved.load(code)
     if export is None:

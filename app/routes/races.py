@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 
 from app import bodies, lanes
 from app.bodies import Checked
-from app.deps import SettingsDep
+from app.deps import SettingsDep, StoreDep
 from app.qr import qr_svg
 from app.racing import RACE_FORMAT, Race, Races
 from app.reach import reach, students_url
@@ -39,7 +39,7 @@ from app.routes.stream import forward
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits
-from app.store import SessionStore
+from app.store import Handle, SessionStore
 
 NO_RACE = {404: {"model": Problem, "description": "no such race (it may have ended)"}}
 
@@ -92,12 +92,26 @@ def _too_busy() -> HTTPException:
     )
 
 
+def _from_session(store: SessionStore, source: dict | None) -> Handle | None:
+    """The session a race is started from (RaceConfig.from_session), if its token controls it."""
+    if source is None:
+        return None
+    handle = store.get(source["id"])
+    if handle is None:
+        raise HTTPException(422, [{"type": "value_error", "loc": ["body", "from_session", "id"],
+                                   "msg": f"no session {source['id']!r} (it may have ended)"}])
+    if not SessionStore.authorised(handle, source["token"]):
+        raise HTTPException(403, "from_session.token: not that session's control token")
+    return handle
+
+
 async def _open(races: Races, sources: list[tuple[str, object]], vary: str, values: list,
-                worker: int | None = None) -> Response:
+                worker: int | None = None, session: Handle | None = None) -> Response:
     """A new race, answered 201 with its token; a prompt 503 if its worker is too busy."""
     try:
         race = await asyncio.wait_for(
-            races.open(sources, vary, values, worker=worker), races.settings.create_timeout_seconds
+            races.open(sources, vary, values, worker=worker, session=session),
+            races.settings.create_timeout_seconds,
         )
         state = await races.control(race, "read")
     except TimeoutError:
@@ -108,15 +122,18 @@ async def _open(races: Races, sources: list[tuple[str, object]], vary: str, valu
 
 @bodies.post(   # the body is parsed and the lanes made in the race's worker (app/lanes.py)
     router, "/races", route_class=lanes.LanesInWorker, status_code=201,
-    response_model=RaceCreated, responses={**BAD_BODY, **FULL, **LIMITED}, dependencies=CREATES,
+    response_model=RaceCreated, dependencies=CREATES,
+    responses={**BAD_BODY, **FULL, **LIMITED, 403: {
+        "model": Problem, "description": "from_session's token does not control that session"}},
 )
-async def create_race(cfg: RaceConfig, races: RacesDep, request: Request):
+async def create_race(cfg: RaceConfig, races: RacesDep, store: StoreDep, request: Request):
     """Start a race: the base's session once per value of the one setting that varies."""
     try:
         made = lanes.of(request)   # or its 422, e.g. a lane the base and its value cannot make
     except TimeoutError:
         raise _too_busy() from None
-    return await _open(races, made.lanes, made.vary, made.values, made.worker)
+    session = _from_session(store, made.source)
+    return await _open(races, made.lanes, made.vary, made.values, made.worker, session)
 
 
 @router.get("/races/{race_id}", response_model=RaceState, responses=NO_RACE)

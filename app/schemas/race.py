@@ -99,6 +99,14 @@ VARIED = {
 }
 
 
+class FromSession(Strict):
+    """The session a race is started from, with its control token: the session's followers
+    are taken to the race while it runs (a `race` stream message, docs/stream.md), and back."""
+
+    id: str = Field(max_length=200, description="the session's id")
+    token: str = Field(max_length=200, description="the session's control token")
+
+
 class RaceConfig(Strict):
     """A new race: a base (a preset's or a config; neither: the defaults) and what varies."""
 
@@ -120,10 +128,16 @@ class RaceConfig(Strict):
         json_schema_extra=_absent_not_null,
     )
     vary: Vary
+    from_session: FromSession | None = Field(
+        None,
+        description="the session it is started from, with its token: its followers are "
+        "taken to the race while it runs, and back when it ends",
+        json_schema_extra=_absent_not_null,
+    )
 
     @model_validator(mode="after")
     def one_base(self):
-        for name in ("preset", "config"):
+        for name in ("preset", "config", "from_session"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name}: leave it out rather than null")
         if self.preset is not None and self.config is not None:
@@ -168,6 +182,10 @@ class RaceState(BaseModel):
     followers: int = Field(description="pages following the race")
     watch_url: str = Field(description="the race page: /race/{id}")
     join_code: str = Field(description="/join/{code} opens the race page (it is lane 1's code)")
+    session: str | None = Field(
+        None, description="the session it was started from (`from_session`), whose followers "
+        "it takes along; null: none"
+    )
     lanes: list[SessionState] = Field(description="each lane's session, in lane order")
 
 

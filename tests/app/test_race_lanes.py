@@ -223,7 +223,7 @@ def test_create_race_is_a_route_that_makes_its_lanes_in_a_worker(client):
 
 def test_a_lane_unpickles_in_its_worker_as_the_model_kept_there():
     body = pending({"config": own_data(30), "vary": {"batch_size": [1, 7.0, 30]}})
-    assert lanes.make_lanes(body, "k1") == ("batch_size", [1, 7, 30])
+    assert lanes.make_lanes(body, "k1") == ("batch_size", [1, 7, 30], None)
     kept = [lanes.LANES[("k1", n)] for n in range(3)]
     assert [lane.batch_size for lane in kept] == [1, 7, 30]
     assert pickle.loads(pickle.dumps(lanes.Lane("k1", 1, body))) is kept[1]
@@ -245,7 +245,7 @@ def test_a_lost_lane_of_a_body_that_no_longer_validates_is_none_not_an_error():
 def test_a_worker_keeps_the_lanes_of_only_a_few_races_that_never_opened():
     for i in range(KEPT + 3):
         made = lanes.make_lanes(pending({"vary": {"init": ["he", "xavier", "uniform"]}}), f"r{i}")
-        assert made == ("init", ["he", "xavier", "uniform"])
+        assert made == ("init", ["he", "xavier", "uniform"], None)
     assert len(lanes.LANES) <= KEPT * MAX_LANES and ("r0", 0) not in lanes.LANES
     assert (f"r{KEPT + 2}", 2) in lanes.LANES
     lanes.LANES.clear()
