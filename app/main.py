@@ -26,6 +26,7 @@ from app.routes import api, classroom, docs, graph, lessons, pages, races, sessi
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedRaces, SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
+from app.surrogates import printable
 from engine.errors import EngineError
 
 EXPIRY_CHECK_SECONDS = 30.0
@@ -135,7 +136,7 @@ async def _engine_error(request: Request, err: EngineError) -> JSONResponse:
     loc = ["body", *field_path(err.field)]
     return JSONResponse(
         status_code=422,
-        content={"detail": [{"type": "value_error", "loc": loc, "msg": str(err)}]},
+        content={"detail": [{"type": "value_error", "loc": loc, "msg": printable(str(err))}]},
     )
 
 
