@@ -95,6 +95,12 @@ def flat_params(layout: Layout, weights, biases, field: str) -> np.ndarray:
     """API weights and biases -> a flat vector, every shape checked against the layout."""
     if not isinstance(weights, list) or not isinstance(biases, list):
         raise EngineError(f"{field}: needs weights and biases lists", field)
+    for name, given in (("weights", weights), ("biases", biases)):
+        if len(given) > layout.L:   # make_network reads layers 1..L only: the rest was dropped
+            raise EngineError(
+                f"{field}.{name}[{layout.L}]: beyond the network's {layout.L} layers "
+                f"(sizes {list(layout.sizes)}): {name} needs {layout.L} entries, "
+                f"got {len(given)}", f"{field}.{name}[{layout.L}]")
     try:
         # make_network checks each shape and that every value is finite; linear is arbitrary.
         return make_network(
