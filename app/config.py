@@ -84,6 +84,10 @@ class Settings(BaseSettings):
         description="where saved sessions (SQLite) live: the user's data folder by default, "
         "so saved links survive whichever folder the server is started from",
     )
+    save_busy_seconds: float = Field(
+        1.0, gt=0, le=2.0, description="a save that finds the saved-sessions file locked "
+        "(another process holds it) waits this long, then is answered 503",
+    )
     lessons_dir: Path | None = Field(
         None, description="a teacher's own lesson files (YAML), listed beside the bundled "
         "ones and read as asked; a file named like a bundled lesson replaces it",

@@ -68,8 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
     app.state.feeds = Feeds(settings.fanout_rate)
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
-    app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
-    app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")
+    saved_file, busy = settings.data_dir / "saved.sqlite3", settings.save_busy_seconds
+    app.state.saved = SavedSessions(saved_file, busy)
+    app.state.saved_races = SavedRaces(saved_file, busy)
     app.state.cluster = None
     if settings.redis_url:   # several instances behind nginx, Redis between them
         from app.cluster import install

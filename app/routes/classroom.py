@@ -9,6 +9,7 @@ from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
 from app.reach import reach
 from app.routes.sessions import CREATES, LIMITED, open_session
+from app.saved import off_loop
 from app.schemas.answers import (
     ExportAnswer,
     HistoryAnswer,
@@ -75,14 +76,15 @@ async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep):
 @router.post("/sessions/{session_id}/save", response_model=SavedLink)
 async def save_session(session: ControlDep, request: Request, hub: HubDep):
     """Save the session to disk under a short link that survives restarts."""
-    code = request.app.state.saved.save((await hub.control(session, "export")).body)
+    export = (await hub.control(session, "export")).body
+    code = await off_loop(request.app.state.saved.save, export)
     return {"code": code, "url": f"/s/{code}"}
 
 
 @router.get("/saved/{code}", responses={200: {"model": ExportAnswer}})
 async def read_saved(code: str, request: Request):
     """A saved session's export JSON."""
-    return _saved(request, code)
+    return await _saved(request, code)
 
 
 @router.post(
@@ -91,11 +93,11 @@ async def read_saved(code: str, request: Request):
 )
 async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
     """Open a saved session as a new live session, exactly as it was saved."""
-    return await open_session(store, hub, "export", _saved(request, code))
+    return await open_session(store, hub, "export", await _saved(request, code))
 
 
-def _saved(request: Request, code: str) -> dict:
-    export = request.app.state.saved.load(code)
+async def _saved(request: Request, code: str) -> dict:
+    export = await off_loop(request.app.state.saved.load, code)
     if export is None:
         raise HTTPException(404, f"no saved session {code!r}")
     return export
