@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     create_burst: int = Field(
         120, ge=1, description="new sessions a client address may make at once (a class's NAT)"
     )
+    join_misses_per_minute: float = Field(
+        60.0, ge=0, description="join codes that find no session a client address may try a "
+        "minute, sustained (a script guessing codes); codes that find one are never counted"
+    )
+    join_miss_burst: int = Field(
+        120, ge=1, description="join codes that find no session a client address may try at once"
+    )
     create_timeout_seconds: float = Field(
         60.0, gt=0, description="a new session not built by then is answered 503, never a hang"
     )

@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.max_sessions, settings.session_idle_seconds, settings.eviction_grace_seconds
     )
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
+    app.state.join_limiter = CreateLimiter(settings.join_misses_per_minute,
+                                           settings.join_miss_burst)
     app.state.feeds = Feeds(settings.fanout_rate)
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
     saved_file, busy = settings.data_dir / "saved.sqlite3", settings.save_busy_seconds

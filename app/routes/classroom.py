@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
+from app.ratelimit import JOINS, join_missed
 from app.reach import reach
 from app.routes.sessions import CREATES, LIMITED, open_session
 from app.saved import off_loop
@@ -18,8 +19,10 @@ from app.schemas.answers import (
     SavedLink,
     SessionCreated,
 )
+from app.schemas.session import Problem
 
 router = APIRouter(prefix="/api", tags=["classroom"])
+GUESSES = {429: {"model": Problem, "description": "too many unknown join codes from this address"}}
 
 
 @router.get("/presets", response_model=list[Preset])
@@ -39,11 +42,12 @@ async def open_preset(name: str, store: StoreDep, hub: HubDep):
     return await open_session(store, hub, "config", preset_config(name).model_dump(mode="json"))
 
 
-@router.get("/join/{code}", response_model=JoinAnswer)
-async def join(code: str, store: StoreDep):
+@router.get("/join/{code}", response_model=JoinAnswer, responses=GUESSES, dependencies=JOINS)
+async def join(code: str, store: StoreDep, request: Request):
     """Find a session by its short join code: its id and watch link."""
     session = store.by_code(code)
     if session is None:
+        join_missed(request)   # guesses are limited per address (app/ratelimit.py)
         raise HTTPException(404, f"no session with join code {code!r}")
     return {"id": session.id, "watch_url": session.watch_url}
 
