@@ -167,7 +167,8 @@ def test_an_import_with_anything_beyond_the_networks_layers_is_a_422_naming_it(
     assert response.status_code == 422, response.text
     problem = response.json()["detail"][0]
     assert problem["loc"] == ["body", *path, layers]
-    assert f"{'.'.join(path)}[{layers}]: beyond the network's {layers} layers" in problem["msg"]
+    assert problem["msg"].startswith(f"{'.'.join(path)}: needs ")
+    assert f"{path[-1]}[{layers}] is beyond the network's {layers} layers" in problem["msg"]
     assert len(client.app.state.store.sessions) == before
 
 
