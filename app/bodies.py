@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app import surrogates
 from app import worker as work
 from app.guards import brief
 from app.schemas.step import MAX_ROWS
@@ -72,7 +73,8 @@ class Checked(APIRoute):
         return route
 
     async def defer(self, request: Request, body: Pending) -> None:
-        if len(body.body) > PARSED_HERE_BYTES:
+        # a body that may hold a lone surrogate too: the worker refuses it (`loads`)
+        if len(body.body) > PARSED_HERE_BYTES or surrogates.may_hold(body.body):
             request._json = await validated(request.app.state.hub, body)
 
 
@@ -231,9 +233,12 @@ def check(body: Pending, key: str) -> tuple[int, object] | None:
 
 def loads(body: Pending) -> object:
     """In a worker: the body's JSON as FastAPI reads it, or the status and detail of its
-    refusal as a tuple (json.loads never makes one)."""
+    refusal as a tuple (json.loads never makes one): a string that is not Unicode text
+    (a lone surrogate, app/surrogates.py) is a 422 naming where it is."""
     try:
-        return json.loads(body.body)
+        value = json.loads(body.body)
+        lone = surrogates.found(value) if surrogates.may_hold(body.body) else []
+        return (422, brief(lone, body.content_type)) if lone else value
     except json.JSONDecodeError as err:
         return 422, brief([{"type": "json_invalid", "loc": ("body", err.pos),
                             "msg": "JSON decode error", "input": {},

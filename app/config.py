@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     create_burst: int = Field(
         120, ge=1, description="new sessions a client address may make at once (a class's NAT)"
     )
+    join_misses_per_minute: float = Field(
+        60.0, ge=0, description="join codes that find no session a client address may try a "
+        "minute, sustained (a script guessing codes); codes that find one are never counted"
+    )
+    join_miss_burst: int = Field(
+        120, ge=1, description="join codes that find no session a client address may try at once"
+    )
     create_timeout_seconds: float = Field(
         60.0, gt=0, description="a new session not built by then is answered 503, never a hang"
     )
@@ -83,6 +90,10 @@ class Settings(BaseSettings):
         platformdirs.user_data_path("backprop-playground"),
         description="where saved sessions (SQLite) live: the user's data folder by default, "
         "so saved links survive whichever folder the server is started from",
+    )
+    save_busy_seconds: float = Field(
+        1.0, gt=0, le=2.0, description="a save that finds the saved-sessions file locked "
+        "(another process holds it) waits this long, then is answered 503",
     )
     lessons_dir: Path | None = Field(
         None, description="a teacher's own lesson files (YAML), listed beside the bundled "

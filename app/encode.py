@@ -95,6 +95,14 @@ def flat_params(layout: Layout, weights, biases, field: str) -> np.ndarray:
     """API weights and biases -> a flat vector, every shape checked against the layout."""
     if not isinstance(weights, list) or not isinstance(biases, list):
         raise EngineError(f"{field}: needs weights and biases lists", field)
+    # make_network reads layers 1..L only: anything after them was dropped without a word
+    needs = {"weights": "one matrix per layer after the input", "biases": f"{layout.L} vectors"}
+    for name, given in (("weights", weights), ("biases", biases)):
+        if len(given) > layout.L:
+            raise EngineError(
+                f"{field}.{name}: needs {needs[name]}, got {len(given)}: {name}[{layout.L}] is "
+                f"beyond the network's {layout.L} layers (sizes {list(layout.sizes)})",
+                f"{field}.{name}[{layout.L}]")
     try:
         # make_network checks each shape and that every value is finite; linear is arbitrary.
         return make_network(

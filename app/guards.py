@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas.step import MAX_ROWS
+from app.surrogates import printable
 
 # The pages load nothing from outside. KaTeX writes style attributes and loads its fonts from
 # /static; htmx sets inline styles for its indicators, hence 'unsafe-inline' for styles only.
@@ -116,8 +117,8 @@ def excerpt(value):
     if isinstance(value, int) and abs(value) < 2**63:
         return value
     if isinstance(value, str) and len(value) <= EXCERPT_CHARS:
-        return value
-    text = EXCERPT.repr(value)
+        return printable(value)   # a lone surrogate as its escape: the answer is UTF-8
+    text = printable(EXCERPT.repr(value))
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
@@ -131,7 +132,7 @@ def brief(errors: list, content_type: str | None = None) -> list:
     out = []
     for error in errors[:MOST_ERRORS]:
         loc = tuple(error.get("loc", ()))
-        msg = str(error.get("msg", ""))[:300]
+        msg = printable(str(error.get("msg", ""))[:300])
         if loc == ("body",) and error.get("type") in NOT_AN_OBJECT:
             got = "no Content-Type" if not content_type else f"Content-Type {content_type[:60]}"
             msg = (f"body: send a JSON object with Content-Type: application/json "

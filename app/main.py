@@ -26,6 +26,7 @@ from app.routes import api, classroom, docs, graph, lessons, pages, races, sessi
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedRaces, SavedSessions, StorageUnavailable
 from app.store import SessionStore, StoreFull
+from app.surrogates import printable
 from engine.errors import EngineError
 
 EXPIRY_CHECK_SECONDS = 30.0
@@ -65,10 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.max_sessions, settings.session_idle_seconds, settings.eviction_grace_seconds
     )
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
+    app.state.join_limiter = CreateLimiter(settings.join_misses_per_minute,
+                                           settings.join_miss_burst)
     app.state.feeds = Feeds(settings.fanout_rate)
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
-    app.state.saved = SavedSessions(settings.data_dir / "saved.sqlite3")
-    app.state.saved_races = SavedRaces(settings.data_dir / "saved.sqlite3")
+    saved_file, busy = settings.data_dir / "saved.sqlite3", settings.save_busy_seconds
+    app.state.saved = SavedSessions(saved_file, busy)
+    app.state.saved_races = SavedRaces(saved_file, busy)
     app.state.cluster = None
     if settings.redis_url:   # several instances behind nginx, Redis between them
         from app.cluster import install
@@ -136,7 +140,7 @@ async def _engine_error(request: Request, err: EngineError) -> JSONResponse:
     loc = ["body", *field_path(err.field)]
     return JSONResponse(
         status_code=422,
-        content={"detail": [{"type": "value_error", "loc": loc, "msg": str(err)}]},
+        content={"detail": [{"type": "value_error", "loc": loc, "msg": printable(str(err))}]},
     )
 
 

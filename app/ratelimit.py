@@ -1,5 +1,8 @@
 """Creates per client address: a small token bucket each, so one client's burst of creates
 cannot fill the server (a class behind one NAT shares an address: the defaults allow it).
+Join codes the same way, but only a code that finds no session spends a token: a whole class
+joining from one address passes, a script guessing codes (6 characters of 32: one session
+in ~5 million guesses with 200 live) gets a 429 after its first few dozen misses.
 
 The address is the connection's (uvicorn's --proxy-headers makes it the forwarded one behind
 a trusted proxy); a request's own headers are never believed.
@@ -22,15 +25,26 @@ class CreateLimiter:
     def take(self, address: str, now: float | None = None) -> float | None:
         """Spend one token of `address`: None if it had one, else seconds until it will."""
         now = time.monotonic() if now is None else now
-        tokens, then = self.buckets.get(address, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+        tokens = self._tokens(address, now)
         if tokens < 1.0:
             self.buckets[address] = (tokens, now)
-            return math.inf if self.rate <= 0 else (1.0 - tokens) / self.rate
+            return self._until_one(tokens)
         self.buckets[address] = (tokens - 1.0, now)
         if len(self.buckets) > FORGET_AFTER:
             self._forget(now)
         return None
+
+    def wait(self, address: str, now: float | None = None) -> float | None:
+        """None if `address` has a token to spend, else seconds until it will; none spent."""
+        tokens = self._tokens(address, time.monotonic() if now is None else now)
+        return None if tokens >= 1.0 else self._until_one(tokens)
+
+    def _tokens(self, address: str, now: float) -> float:
+        tokens, then = self.buckets.get(address, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - then) * self.rate)
+
+    def _until_one(self, tokens: float) -> float:
+        return math.inf if self.rate <= 0 else (1.0 - tokens) / self.rate
 
     def _forget(self, now: float) -> None:
         """Drop the addresses whose buckets have refilled: they are as good as new."""
@@ -39,17 +53,36 @@ class CreateLimiter:
                 del self.buckets[address]
 
 
-async def create_allowed(request: Request) -> None:
-    """A create by this client now, or a 429 that says when."""
-    address = request.client.host if request.client else "unknown"
-    wait = request.app.state.create_limiter.take(address)
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refuse(wait: float | None, too_many: str) -> None:
+    """Nothing when `wait` is None, else a 429 that says when (Retry-After)."""
     if wait is not None:
         seconds = max(1, math.ceil(min(wait, 3600)))
         raise HTTPException(
-            429,
-            f"too many new sessions from {address}: try again in {seconds} s",
-            headers={"Retry-After": str(seconds)},
+            429, f"{too_many}: try again in {seconds} s", headers={"Retry-After": str(seconds)}
         )
 
 
+async def create_allowed(request: Request) -> None:
+    """A create by this client now, or a 429 that says when."""
+    address = _address(request)
+    _refuse(request.app.state.create_limiter.take(address), f"too many new sessions from {address}")
+
+
+async def join_allowed(request: Request) -> None:
+    """A join-code lookup by this client now, or a 429 that says when (it missed too often)."""
+    address = _address(request)
+    _refuse(request.app.state.join_limiter.wait(address),
+            f"too many unknown join codes from {address}")
+
+
+def join_missed(request: Request) -> None:
+    """This client's lookup found no session: it spends a token of its join bucket."""
+    request.app.state.join_limiter.take(_address(request))
+
+
 CreateAllowed = Annotated[None, Depends(create_allowed)]
+JOINS = [Depends(join_allowed)]   # /api/join/{code} and /join/{code}

@@ -1,17 +1,22 @@
 """Saved sessions in SQLite (the standard library's sqlite3): a short code -> an export.
 
 One small table; each call opens its own connection, so nothing is shared between threads
-and a restart of the server finds every saved session where it left it. A data directory
+and a restart of the server finds every saved session where it left it. The routes call it
+through `off_loop`: a file another process holds locked makes a save wait (at most
+`busy_seconds`, then a 503), and that wait is a thread's, never the event loop's. A data directory
 that cannot be used (missing and not creatable, read-only, a damaged file) is found at
 start (`check`) and every call then fails as StorageUnavailable with the reason, which the
 app answers as a 503; reads go on wherever the file can still be read.
 """
 
+import asyncio
 import json
 import secrets
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -26,15 +31,26 @@ CREATE TABLE IF NOT EXISTS {table} (
 """
 
 
+# Saves and loads wait here, apart from the threads the sync routes run in: a locked file
+# (each call waiting busy_seconds) never takes those from the pages.
+STORAGE_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="saved")
+
+
 class StorageUnavailable(Exception):
     """Saved sessions cannot be written (or read): the message says why."""
+
+
+async def off_loop(call, *args):
+    """call(*args) (a save or a load, SQLite's or Redis's) in a storage thread: the event loop
+    answers everyone else while it waits on a lock, a disk or the network."""
+    return await asyncio.get_running_loop().run_in_executor(STORAGE_THREADS, partial(call, *args))
 
 
 class SavedSessions:
     table = "saved"   # app/racing.py keeps saved races beside them, in their own table
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, busy_seconds: float = 1.0):
+        self.path, self.busy_seconds = Path(path), busy_seconds
 
     def check(self) -> str | None:
         """Why saving is unavailable (None: it works). Opens, checks and probes a write."""
@@ -54,10 +70,10 @@ class SavedSessions:
         try:
             if read_only:
                 connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True,
-                                             timeout=10)
+                                             timeout=self.busy_seconds)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(self.path, timeout=10)
+                connection = sqlite3.connect(self.path, timeout=self.busy_seconds)
         except (OSError, sqlite3.Error) as err:
             raise StorageUnavailable(f"{self.path}: {_reason(err)}") from err
         try:

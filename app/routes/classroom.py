@@ -7,8 +7,10 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.presets import PRESETS, preset_config
 from app.qr import qr_svg
+from app.ratelimit import JOINS, join_missed
 from app.reach import students_url
 from app.routes.sessions import CREATES, LIMITED, open_session
+from app.saved import off_loop
 from app.schemas.answers import (
     ExportAnswer,
     HistoryAnswer,
@@ -23,6 +25,7 @@ from app.schemas.session import Problem
 router = APIRouter(prefix="/api", tags=["classroom"])
 # The presets' names as the path's type: an unknown one is a 422 naming `name`
 PresetName = Enum("PresetName", {name: name for name in PRESETS}, type=str)
+GUESSES = {429: {"model": Problem, "description": "too many unknown join codes from this address"}}
 
 
 @router.get("/presets", response_model=list[Preset])
@@ -58,11 +61,12 @@ async def rebuild_from_preset(name: PresetName, session: ControlDep, hub: HubDep
                                     undoable=True))
 
 
-@router.get("/join/{code}", response_model=JoinAnswer)
-async def join(code: str, store: StoreDep):
+@router.get("/join/{code}", response_model=JoinAnswer, responses=GUESSES, dependencies=JOINS)
+async def join(code: str, store: StoreDep, request: Request):
     """Find a session by its short join code: its id and watch link."""
     session = store.by_code(code)
     if session is None:
+        join_missed(request)   # guesses are limited per address (app/ratelimit.py)
         raise HTTPException(404, f"no session with join code {code!r}")
     return {"id": session.id, "watch_url": session.watch_url}
 
@@ -89,14 +93,15 @@ async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep):
 @router.post("/sessions/{session_id}/save", response_model=SavedLink)
 async def save_session(session: ControlDep, request: Request, hub: HubDep):
     """Save the session to disk under a short link that survives restarts."""
-    code = request.app.state.saved.save((await hub.control(session, "export")).body)
+    export = (await hub.control(session, "export")).body
+    code = await off_loop(request.app.state.saved.save, export)
     return {"code": code, "url": f"/s/{code}"}
 
 
 @router.get("/saved/{code}", responses={200: {"model": ExportAnswer}})
 async def read_saved(code: str, request: Request):
     """A saved session's export JSON."""
-    return _saved(request, code)
+    return await _saved(request, code)
 
 
 @router.post(
@@ -105,7 +110,7 @@ async def read_saved(code: str, request: Request):
 )
 async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
     """Open a saved session as a new live session, exactly as it was saved."""
-    return await open_session(store, hub, "export", _saved(request, code))
+    return await open_session(store, hub, "export", await _saved(request, code))
 
 
 @router.put(
@@ -115,12 +120,12 @@ async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
 async def load_saved(code: str, session: ControlDep, hub: HubDep, request: Request):
     """Continue this session from a saved one, in place: the same id, join code and followers
     (undoable)."""
-    return answer(await hub.control(session, "load", export=_saved(request, code),
+    return answer(await hub.control(session, "load", export=await _saved(request, code),
                                     undoable=True))
 
 
-def _saved(request: Request, code: str) -> dict:
-    export = request.app.state.saved.load(code)
+async def _saved(request: Request, code: str) -> dict:
+    export = await off_loop(request.app.state.saved.load, code)
     if export is None:
         raise HTTPException(404, f"no saved session {code!r}")
     return export

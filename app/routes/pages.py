@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.presets import PRESETS
+from app.ratelimit import JOINS, join_missed
 from app.reach import LECTURE_COMMAND, reach
 from app.registry import CLASS_COLORS
 from app.saved import StorageUnavailable
@@ -87,11 +88,12 @@ def join_form(request: Request, code: str = ""):
     return request.app.state.templates.TemplateResponse(request, "join.html", {})
 
 
-@router.get("/join/{code}", response_class=HTMLResponse)
+@router.get("/join/{code}", response_class=HTMLResponse, dependencies=JOINS)
 def join(request: Request, code: str):
     """Follow the session with this join code (a redirect to its watch page)."""
     session = request.app.state.store.by_code(code)
     if session is None:
+        join_missed(request)   # guesses are limited per address (app/ratelimit.py)
         return not_found(request, f"No session has the join code “{code}”. Check it on the screen.")
     # a race's code leads to the whole race, not to its first lane alone
     where = f"/race/{session.race}" if session.race else session.watch_url

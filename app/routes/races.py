@@ -36,6 +36,7 @@ from app.routes.sessions import (
     LIMITED,
 )
 from app.routes.stream import forward
+from app.saved import off_loop
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits
@@ -190,7 +191,7 @@ async def reset_race(race: ControlDep, races: RacesDep):
              responses={**NO_RACE, **FORBIDDEN})
 async def save_race(race: ControlDep, races: RacesDep, request: Request):
     """Save the race (every lane as it stands) under a short link that survives restarts."""
-    code = request.app.state.saved_races.save(await races.export(race))
+    code = await off_loop(request.app.state.saved_races.save, await races.export(race))
     return {"code": code, "url": f"/r/{code}"}
 
 
@@ -202,8 +203,8 @@ async def delete_race(race: ControlDep, races: RacesDep):
     return Response(status_code=204)
 
 
-def _saved(request: Request, code: str) -> dict:
-    saved = request.app.state.saved_races.load(code)
+async def _saved(request: Request, code: str) -> dict:
+    saved = await off_loop(request.app.state.saved_races.load, code)
     if saved is None or saved.get("format") != RACE_FORMAT:
         raise HTTPException(404, f"no saved race {code!r}")
     return saved
@@ -213,7 +214,7 @@ def _saved(request: Request, code: str) -> dict:
             responses={404: {"model": Problem, "description": "no such saved race"}})
 async def read_saved_race(code: str, request: Request):
     """A saved race: what varies and each lane's export."""
-    return _saved(request, code)
+    return await _saved(request, code)
 
 
 @router.post(
@@ -223,7 +224,7 @@ async def read_saved_race(code: str, request: Request):
 )
 async def open_saved_race(code: str, request: Request, races: RacesDep):
     """Open a saved race as a new live race, every lane exactly as it was saved."""
-    saved = _saved(request, code)
+    saved = await _saved(request, code)
     lanes = [("export", lane) for lane in saved["lanes"]]
     return await _open(races, lanes, saved["vary"], saved["values"])
 

@@ -132,3 +132,52 @@ def test_a_step_from_a_cursor_left_at_an_epochs_end_takes_the_next_epochs_first_
     assert trainer.epoch == 1
     assert len(trainer.last_batch[0]) == 7
     assert trainer.step_count == 1
+
+
+# --- issue 20, row 8: nothing beyond the network's layers -------------------------------
+
+
+@pytest.fixture
+def exported_adam(client, new_session):
+    session_id, control, _ = new_session(**XOR, optimizer={"name": "adam", "learning_rate": 0.01})
+    client.post(f"/api/sessions/{session_id}/step", json={"steps": 2}, headers=control)
+    return client.get(f"/api/sessions/{session_id}/export").json()
+
+
+def appended(export: dict, path: tuple, extra) -> dict:
+    """`export` with `extra` after the last entry of the list at `path`."""
+    target = export = copy.deepcopy(export)
+    for key in path:
+        target = target[key]
+    target.append(extra)
+    return export
+
+
+@pytest.mark.parametrize(("path", "extra"), [
+    (("network", "weights"), [[0.0]]),   # an extra trailing weight layer (2 → 1 after 1)
+    (("network", "biases"), [0.0]),      # an extra trailing bias row
+    (("optimizer_state", "m", "weights"), [[0.0]]),
+    (("optimizer_state", "v", "biases"), [0.0]),
+])
+def test_an_import_with_anything_beyond_the_networks_layers_is_a_422_naming_it(
+        client, exported_adam, path, extra):
+    layers = len(exported_adam["network"]["weights"])
+    before = len(client.app.state.store.sessions)
+    response = post_import(client, appended(exported_adam, path, extra))
+    assert response.status_code == 422, response.text
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["body", *path, layers]
+    assert problem["msg"].startswith(f"{'.'.join(path)}: needs ")
+    assert f"{path[-1]}[{layers}] is beyond the network's {layers} layers" in problem["msg"]
+    assert len(client.app.state.store.sessions) == before
+
+
+def test_a_step_whose_optimizer_state_has_an_extra_layer_is_a_422_naming_it(client):
+    from support import design_step
+
+    body = design_step(optimizer={"name": "adam", "learning_rate": 0.1})
+    state = client.post("/api/step", json=body).json()["optimizer_state"]
+    state["m"]["weights"].append([[0.0]])
+    response = client.post("/api/step", json={**body, "optimizer_state": state})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "optimizer_state", "m", "weights", 2]
