@@ -37,7 +37,7 @@ def matches(problems):
 
 
 def test_the_listing_has_all_three_errors_with_their_lines_and_fields(three_client):
-    (entry,) = three_client.get("/api/lessons").json()
+    (entry,) = [e for e in three_client.get("/api/lessons").json() if e["name"] == "three"]
     assert entry["title"] is None and matches(entry["errors"]), entry["errors"]
 
 

@@ -111,7 +111,7 @@ DOMAIN_RULES = {
                    r"|needs targets|holds \w+ state|own points go with dataset|give either labels"
                    r"|custom data set needs|vary.init: the base sets its weights by hand",
     "an export agrees with itself": r"history\.|batch_order: must be a permutation"
-                                    r"|batch_cursor: must be from",
+                                    r"|batch_cursor: must be from|charts: .* need one entry",
     "the session's state": r"take one step first|no session ['\"].*it may have ended",
     "the lessons folder": r"no lesson ['\"]",
 }

@@ -37,7 +37,7 @@ def same(a: float, b: float) -> bool:
 
 
 def test_a_late_joiner_draws_the_same_loss_and_gradient_charts_as_the_teacher(open_page, api, shot):
-    teacher = open_page("/")
+    teacher = open_page("/?pace=max")   # a long run, its charts thinned: not the teaching pace
     session = ready(teacher)
     teacher.click("#play")
     # Function forms only: the page's CSP forbids eval, which Playwright uses for expressions
