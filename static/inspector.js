@@ -10,7 +10,8 @@ import { fmt } from "./util.js";
 const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 /** A live number: the server's value in data-value (the page's tests read it), shown to 4 figures. */
 export const n = (v, signed = false) => `\\htmlData{value=${v}}{\\texttt{${fmt(v, signed)}}}`;
-const vec = (arr) => `\\left(${Array.from(arr, (v) => n(v)).join(",\\allowbreak ")}\\right)`;
+// plain parentheses: a \left( … \right) group never breaks, and a long vector must wrap on a projector
+const vec = (arr) => `(${Array.from(arr, (v) => n(v)).join(",\\allowbreak ")})`;
 /** Indices as on the page: nodes counted from 1, like x₁ and x₂ (the API's lists count from 0). */
 export const ix = (...is) => (is.some((i) => i >= 9) ? is.map((i) => i + 1).join(",") : is.map((i) => i + 1).join(""));
 export const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.replace("_", "\\_")}}`);
@@ -42,7 +43,7 @@ export function createInspector(el, opts = {}) {
     const d = state.example !== null && state.example >= 0 && state.example < N ? state.example : 0;
     // the "example" menu is a control: neither a follower nor the projector (page.css) shows it
     const pick = state.example === null && !readonly ? `<span class="example-hint"> (pick one with “example”)</span>` : "";
-    return { d, N, note: `example d = ${d} of the batch of ${N}${pick}` };
+    return { d, N, note: `example d = ${d}<span class="of-batch"> of the batch of ${N}</span>${pick}` };
   }
 
   function edge(state, t, check) {
@@ -63,7 +64,7 @@ export function createInspector(el, opts = {}) {
     const o = isW ? outputs(rec, k - 1, d)[i] : 1;
     const oName = isW ? `o_{${ix(i)}}^{${k - 1}}` : "1";
     html += `${eq(`${dE(name)} = \\sum_d \\delta_{${ix(j)}}^{${k}}\\, ${oName} = ${n(grad)}`)}
-      <p class="hint">(the sum over the batch; regularisation adds its term)</p>
+      <p class="hint aside">(the sum over the batch; regularisation adds its term)</p>
       <p class="eq">term of ${note}: ${m(`\\delta_{${ix(j)}}^{${k}} = ${n(delta)},\\quad ${oName} = ${n(o)}`)}</p>
       ${eq(`\\Delta ${name} = ${n(u, true)}`)}
       <p class="hint">${state.config.optimizer.name}, lr ${m(n(state.config.optimizer.learning_rate))}; before the step
@@ -105,7 +106,9 @@ export function createInspector(el, opts = {}) {
     const { d, N, note } = row(state);
     const k = p.layer;
     const L = state.layers.length - 1;
-    const head = `<h3>Phase ${p.index + 1} of ${p.count}: ${p.name}${k ? ` layer ${k}` : ""}</h3><p class="hint">${note}</p>`;
+    // the update is the batch's: no number of it is one example's
+    const which = p.name === "update" ? "" : `<p class="hint">${note}</p>`;
+    const head = `<h3>Phase ${p.index + 1} of ${p.count}: ${p.name}${k ? ` layer ${k}` : ""}</h3>${which}`;
     if (p.name === "forward") {
       const lay = rec.layers[k - 1];
       return `${head}${eq(`a^{${k}} = o^{${k - 1}} W^{${k}} + b^{${k}}`)}
@@ -184,6 +187,8 @@ export function createInspector(el, opts = {}) {
       const parts = [];
       if (state.phase) parts.push(`<div class="phase">${phase(state)}</div>`);
       if (target) parts.push(`<div class="target">${target.kind === "node" ? node(state, target) : edge(state, target, check)}</div>`);
+      // the projector gives the inspector its whole column while it holds both (page.css)
+      el.classList.toggle("phase-and-target", parts.length === 2);
       const html = parts.join("") || idle;
       const key = html + tex.join("\n");
       if (key === shown) return;

@@ -113,3 +113,59 @@ def small_texts(page, shot, name):
     assert any("mtight" in t["where"] for t in texts)   # KaTeX's scripts are among them
     small = [t for t in texts if t["px"] < 16]
     assert not small, "\n".join(map(str, small))
+
+
+# What the inspector cuts: its own content past its box (it scrolls), a line wider than its box, a
+# line or the inspector past the window's edge. (A line's scripts may overhang its line box by a
+# pixel or two: the inspector, not the line, would cut them, so a line's height is not compared.)
+CLIPPED = """() => {
+  const el = document.getElementById('inspector');
+  const box = el.getBoundingClientRect();
+  const out = (r, b) => r.left < b.left - 0.5 || r.top < b.top - 0.5 || r.right > b.right + 0.5 ||
+    r.bottom > b.bottom + 0.5;
+  const whole = { left: 0, top: 0, right: innerWidth, bottom: innerHeight };
+  const cut = el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1 ||
+    out(box, whole) ? [['inspector', el.scrollHeight, el.clientHeight, el.scrollWidth]] : [];
+  for (const line of el.querySelectorAll('h3, p, li')) {
+    if (!line.checkVisibility()) continue;               // left out on a projector (page.css)
+    if (line.scrollWidth > line.clientWidth + 1 || out(line.getBoundingClientRect(), box)) {
+      cut.push([line.className, line.textContent.slice(0, 40), line.scrollWidth, line.clientWidth]);
+    }
+  }
+  return cut;
+}"""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1920, 1080)],
+                         ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("pick", ["edge", "node"])
+def test_a_walked_step_with_a_selection_fits_the_projector_inspector(open_page, shot, size, pick):
+    """Every phase of a step, with an edge or a hidden node picked: the inspector takes the right
+    column and nothing in it scrolls or is cut, the last lines (the chain rule, the update) too."""
+    width, height = size
+    page = open_page("/?projector=1", width, height)
+    ready(page)
+    page.keyboard.press("s")
+    page.wait_for_function("backprop.page.frame.step === 1 && backprop.page.heatmaps")
+    page.focus("#network")
+    for key in ["ArrowDown", "ArrowRight", "ArrowRight", "Enter"] + \
+            (["ArrowLeft", "Enter"] if pick == "edge" else []):
+        page.keyboard.press(key)
+    heading = "Edge" if pick == "edge" else "Node 1 of layer 1"
+    page.wait_for_selector(f"#inspector .target h3:has-text('{heading}')")
+    page.evaluate("document.activeElement.blur()")      # → walks the phases, not the network
+    count = None
+    for index in range(8):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"backprop.page.full.phase?.index === {index}")
+        page.wait_for_selector(f"#inspector .phase h3:has-text('Phase {index + 1} of')")
+        page.wait_for_timeout(200)                      # the grid settles around the inspector
+        count = page.evaluate("backprop.page.full.phase.count")
+        clipped = page.evaluate(CLIPPED)
+        if clipped or index in (0, count - 1):
+            shot(page, f"projector-inspector-{pick}-{width}x{height}-phase{index + 1}")
+        assert not clipped, (index, clipped)
+        if index == count - 1:
+            break
+    assert page.locator("#inspector .target").count() == 1
+    assert count and page.errors == []
