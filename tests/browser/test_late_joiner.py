@@ -43,6 +43,8 @@ def test_a_late_joiner_draws_the_same_loss_and_gradient_charts_as_the_teacher(op
     # Function forms only: the page's CSP forbids eval, which Playwright uses for expressions
     teacher.wait_for_function("(n) => backprop.page.frame.step >= n", arg=JOIN_AT,
                               timeout=60_000)
+    # and enough frames for a chart worth comparing: a fast machine passes step 40,000 in 20
+    teacher.wait_for_function("() => backprop.lossSeries()[1].xs.length > 40", timeout=60_000)
     student = open_page(f"/watch/{session['id']}")
     student.wait_for_function("() => window.backprop && backprop.page.frame && backprop.page.state")
     joined = student.evaluate("() => backprop.page.frame.step")
