@@ -25,6 +25,7 @@ from app.registry import catalog
 from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedRaces, SavedSessions, StorageUnavailable
+from app.sockets import adopt
 from app.store import SessionStore, StoreFull
 from app.surrogates import printable
 from engine.errors import EngineError
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # Plain `uvicorn app.main:create_app --factory` runs uvicorn's own WebSocket protocol:
+    # the app's goes in its place, or no stalled follower is ever cut off.
+    adopt(settings.follower_send_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
