@@ -552,7 +552,7 @@ def install(app) -> None:
     state = SharedState(bus.client, blocking, me,
                         settings.session_idle_seconds + 10 * settings.snapshot_seconds)
     store = SharedSessionStore(settings.max_sessions, settings.session_idle_seconds,
-                               settings.eviction_grace_seconds)
+                               settings.eviction_grace_seconds, settings.sessions_per_address)
     store.shared = state
     feeds = ClusterFeeds(bus, settings.fanout_rate)
     hub = ClusterHub(settings, store, feeds)

@@ -23,4 +23,4 @@ async def copy_anywhere(session_id: str, request: Request):
     export = await state.cluster.export_of(session_id)
     if export is None:
         raise HTTPException(404, f"no session {session_id!r} (it may have expired)")
-    return await open_session(state.store, state.hub, "export", export)
+    return await open_session(state.store, state.hub, "export", export, request)

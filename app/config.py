@@ -36,7 +36,11 @@ class Settings(BaseSettings):
         "the largest legitimate one, an export of 5,000 own points with 16 targets each, a full "
         "loss history and the biggest network, is 2.7 MB as exported (4.0 MB indented by 2)",
     )
-    max_sessions: int = Field(200, description="live sessions at once")
+    max_sessions: int = Field(400, description="live sessions at once")
+    sessions_per_address: int = Field(
+        150, ge=1, description="live sessions one client address may hold (a class behind one "
+        "NAT shares one); past it, its own least recently used idle session makes room"
+    )
     session_idle_seconds: float = Field(3600.0, description="a session untouched this long expires")
     eviction_grace_seconds: float = Field(
         900.0, ge=0, description="at the cap, an unused session idle this long makes room"

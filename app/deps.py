@@ -35,7 +35,8 @@ async def get_session(
     handle = store.get(session_id)
     if handle is None:
         raise HTTPException(404, f"no session {session_id!r} (it may have expired)")
-    handle.touch()   # a read is a use too: a notebook that only reads keeps its session
+    # A read is no use (Handle.touched): a script reading its sessions must not keep them
+    # from making room; control, steps and followers are.
     return handle
 
 

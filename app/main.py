@@ -25,6 +25,7 @@ from app.registry import catalog
 from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
 from app.saved import SavedRaces, SavedSessions, StorageUnavailable
+from app.sockets import adopt
 from app.store import SessionStore, StoreFull
 from app.surrogates import printable
 from engine.errors import EngineError
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # Plain `uvicorn app.main:create_app --factory` runs uvicorn's own WebSocket protocol:
+    # the app's goes in its place, or no stalled follower is ever cut off.
+    adopt(settings.follower_send_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -63,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = SessionStore(
-        settings.max_sessions, settings.session_idle_seconds, settings.eviction_grace_seconds
+        settings.max_sessions, settings.session_idle_seconds, settings.eviction_grace_seconds,
+        settings.sessions_per_address,
     )
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
     app.state.join_limiter = CreateLimiter(settings.join_misses_per_minute,
@@ -151,7 +156,7 @@ async def _storage_unavailable(request: Request, err: StorageUnavailable) -> JSO
 
 async def _store_full(request: Request, err: StoreFull) -> JSONResponse:
     return JSONResponse(
-        status_code=503,
+        status_code=err.status_code,   # 503 the room is full; 429 this address's share is
         content={"detail": str(err)},
         headers={"Retry-After": str(math.ceil(err.retry_after))},
     )

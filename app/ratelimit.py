@@ -53,7 +53,7 @@ class CreateLimiter:
                 del self.buckets[address]
 
 
-def _address(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -68,20 +68,20 @@ def _refuse(wait: float | None, too_many: str) -> None:
 
 async def create_allowed(request: Request) -> None:
     """A create by this client now, or a 429 that says when."""
-    address = _address(request)
+    address = client_address(request)
     _refuse(request.app.state.create_limiter.take(address), f"too many new sessions from {address}")
 
 
 async def join_allowed(request: Request) -> None:
     """A join-code lookup by this client now, or a 429 that says when (it missed too often)."""
-    address = _address(request)
+    address = client_address(request)
     _refuse(request.app.state.join_limiter.wait(address),
             f"too many unknown join codes from {address}")
 
 
 def join_missed(request: Request) -> None:
     """This client's lookup found no session: it spends a token of its join bucket."""
-    request.app.state.join_limiter.take(_address(request))
+    request.app.state.join_limiter.take(client_address(request))
 
 
 CreateAllowed = Annotated[None, Depends(create_allowed)]

@@ -17,16 +17,26 @@ connection goes the ASGI way, so closing keeps its rules.
 """
 
 import asyncio
+import functools
+import logging
+import sys
 
+from uvicorn import Config
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+from app.config import Settings
+
+COMMAND = ("uvicorn app.main:create_app --factory --ws app.sockets:WebSocketProtocol "
+           "--ws-per-message-deflate false")   # or `python -m app`: the same options
 SEND_TEXT = "backprop.send_text"   # the scope's key of the protocol's direct send
 WRITE_TEXTS = "backprop.write_texts"   # and of its write when nothing needs awaiting
 KEPT_FRAMES = 64   # messages whose frame is kept: the ones being fanned out right now
 
 _frames: dict[int, tuple[str, bytes]] = {}
+
+log = logging.getLogger(__name__)
 
 
 def text_frame(text: str) -> bytes:
@@ -101,3 +111,53 @@ def websocket_options(send_seconds: float) -> dict:
     370 epochs/s with 200 followers)."""
     protocol = type("WebSocketProtocol", (StalledPeerClosing,), {"send_seconds": send_seconds})
     return {"ws": protocol, "ws_per_message_deflate": False}
+
+
+class WebSocketProtocol(StalledPeerClosing):
+    """What `uvicorn --ws app.sockets:WebSocketProtocol` runs (COMMAND): the cut-off after
+    BACKPROP_FOLLOWER_SEND_SECONDS, read when the first connection needs it."""
+
+    @property
+    def send_seconds(self) -> float:
+        return _configured_send_seconds()
+
+
+@functools.cache
+def _configured_send_seconds() -> float:
+    return Settings().follower_send_seconds
+
+
+def adopt(send_seconds: float) -> None:
+    """Put the playground's WebSocket options into the uvicorn Config loading the app, when
+    the factory is called by one (`uvicorn app.main:create_app --factory`, with or without
+    options; gunicorn's uvicorn worker), so that the stalled-follower cut-off and the direct
+    fan-out hold however the server was started. uvicorn hands the factory nothing, but it
+    has imported its WebSocket class and not yet made any connection when it calls it, and
+    it reads both options per connection: changed here, they are what every connection gets.
+    Already ours, or a server that is not uvicorn: nothing changes."""
+    config = _loading_config()
+    if config is None or config.ws_protocol_class is None:   # not uvicorn, or `--ws none`
+        return
+    ours = issubclass(config.ws_protocol_class, StalledPeerClosing)
+    if ours and not config.ws_per_message_deflate:
+        return
+    given = getattr(config.ws_protocol_class, "__name__", config.ws)
+    if not ours:
+        config.ws_protocol_class = websocket_options(send_seconds)["ws"]
+    config.ws_per_message_deflate = False
+    log.warning("uvicorn was started with the WebSocket protocol %s%s: the playground put in "
+                "its own (a follower that stops reading is cut off, the fan-out writes "
+                "straight to the socket, no per-message deflate). To start it so: `%s`, or "
+                "`python -m app`.", given, " and per-message deflate on" if not ours else "",
+                COMMAND)
+
+
+def _loading_config() -> Config | None:
+    """The uvicorn Config whose load() is calling the app factory now, if one is."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, Config):
+            return candidate
+        frame = frame.f_back
+    return None

@@ -20,9 +20,17 @@ class StoreFull(Exception):
     """The configured number of sessions is live already; `retry_after`: seconds until one
     of them may make room (or a guess, when every one is in use)."""
 
+    status_code = 503
+
     def __init__(self, message: str, retry_after: float = 60.0):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ShareFull(StoreFull):
+    """The client's address holds its share of the sessions already, every one in use."""
+
+    status_code = 429
 
 
 @dataclass
@@ -40,6 +48,7 @@ class Handle:
     in_flight: bool = False       # a slice of it is running in its worker
     served_at: float = 0.0        # when its last slice ended: round-robin order
     heatmap_due: float = 0.0
+    owner: str | None = None      # the client address that made it: its share (None: a race's)
     race: str | None = None       # a race's lane: the race plays it (app/racing.py), not rounds
     digest: str | None = None     # restored from a snapshot (app/cluster.py): only the token's
                                   # digest is kept there, and `token` is ""
@@ -53,6 +62,8 @@ class Handle:
         self.touched = time.monotonic()
 
     def watched(self, followers: int) -> None:
+        if followers != self.followers:   # a follower coming or going is a use; a read is not
+            self.touch()
         if followers == 0 and self.followers > 0:
             self.unwatched_since = time.monotonic()
         self.followers = followers
@@ -60,18 +71,26 @@ class Handle:
 
 class SessionStore:
     """Handles by id and by join code; capped, idle ones expire. At the cap, a session
-    nobody plays or follows that has been idle for `grace_seconds` makes room."""
+    nobody plays or follows that has been idle for `grace_seconds` makes room. One client
+    address holds at most `per_address` of them (a class behind one NAT shares an address):
+    past it, its own least recently used idle session makes room for its new one, so that a
+    script cannot take the room from everyone else."""
 
-    def __init__(self, max_sessions: int, idle_seconds: float, grace_seconds: float = 0.0):
+    def __init__(self, max_sessions: int, idle_seconds: float, grace_seconds: float = 0.0,
+                 per_address: int | None = None):
         self.max_sessions, self.idle_seconds = max_sessions, idle_seconds
         self.grace_seconds = grace_seconds
+        self.per_address = max_sessions if per_address is None else per_address
         self.sessions: dict[str, Handle] = {}
         self.codes: dict[str, str] = {}
         self.on_remove: Callable[[Handle], None] | None = None
 
-    def create(self, worker: int, session_id: str | None = None) -> Handle:
-        """A new handle on `worker` (with `session_id`, or a new one), once there is room;
-        the worker builds the session."""
+    def create(self, worker: int, session_id: str | None = None,
+               owner: str | None = None) -> Handle:
+        """A new handle on `worker` (with `session_id`, or a new one) for the client address
+        `owner`, once there is room; the worker builds the session."""
+        if owner is not None:   # first: past its share, its own session makes the room
+            self._make_room_in_share(owner)
         self._make_room()
         session_id = session_id or self._new_id()
         return self.add(Handle(
@@ -79,12 +98,30 @@ class SessionStore:
             token=secrets.token_urlsafe(24),
             join_code=self._new_code(session_id),
             worker=worker,
+            owner=owner,
         ))
 
     def add(self, handle: Handle) -> Handle:
         self.sessions[handle.id] = handle
         self.codes[handle.join_code] = handle.id
         return handle
+
+    def _make_room_in_share(self, owner: str) -> None:
+        """Past its share, the address's own least recently used idle session goes at once
+        (no grace: nobody else's session is touched, and its own newer ones stay); with none
+        idle, a 429 that names the limit."""
+        own = [h for h in self.sessions.values() if h.owner == owner]
+        if len(own) < self.per_address:
+            return
+        idle = _idle(own)
+        if not idle:
+            raise ShareFull(
+                f"at most {self.per_address} sessions from one address at once "
+                f"(BACKPROP_SESSIONS_PER_ADDRESS), and every one of {owner}'s is playing or "
+                f"followed; end one (DELETE /api/sessions/{{id}}) or try again in "
+                f"{NO_ROOM_RETRY_SECONDS:.0f} s", retry_after=NO_ROOM_RETRY_SECONDS,
+            )
+        self.remove(min(idle, key=lambda h: h.touched).id)
 
     def _make_room(self) -> None:
         self.expire()
@@ -128,7 +165,7 @@ class SessionStore:
         it has been idle for the grace period: a page reloaded again and again must not lock
         everyone else out for an hour, and a burst of creates must not end a notebook's
         session between two of its calls. None: room was made; else the seconds to wait."""
-        unused = [h for h in self.sessions.values() if h.followers == 0 and h.status != "playing"]
+        unused = _idle(self.sessions.values())
         if not unused:
             return NO_ROOM_RETRY_SECONDS
         oldest = min(unused, key=lambda h: h.touched)
@@ -159,6 +196,11 @@ class SessionStore:
             return secrets.compare_digest(handle.digest.encode(), token_digest(given).encode())
         # as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
         return secrets.compare_digest(handle.token.encode(), given)
+
+
+def _idle(handles) -> list[Handle]:
+    """The sessions nobody plays or follows."""
+    return [h for h in handles if h.followers == 0 and h.status != "playing"]
 
 
 def token_digest(token: str | bytes) -> str:

@@ -38,9 +38,9 @@ async def list_presets():
     "/presets/{name}", status_code=201, response_model=SessionCreated, responses=LIMITED,
     dependencies=CREATES,
 )
-async def open_preset(name: str, store: StoreDep, hub: HubDep):
+async def open_preset(name: str, store: StoreDep, hub: HubDep, request: Request):
     """Start a session from a lecture preset."""
-    return await open_session(store, hub, "config", _preset(name))
+    return await open_session(store, hub, "config", _preset(name), request)
 
 
 def _preset(name: str) -> dict:
@@ -85,9 +85,9 @@ async def qr_code(session: SessionDep, request: Request):
     "/sessions/{session_id}/copy", status_code=201, response_model=SessionCreated,
     responses=LIMITED, dependencies=CREATES,
 )
-async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep):
+async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep, request: Request):
     """Make my own copy: a new session (with its own token) at this session's state."""
-    return await open_session(store, hub, "export", await hub.export(session))
+    return await open_session(store, hub, "export", await hub.export(session), request)
 
 
 @router.post("/sessions/{session_id}/save", response_model=SavedLink)
@@ -110,7 +110,7 @@ async def read_saved(code: str, request: Request):
 )
 async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
     """Open a saved session as a new live session, exactly as it was saved."""
-    return await open_session(store, hub, "export", await _saved(request, code))
+    return await open_session(store, hub, "export", await _saved(request, code), request)
 
 
 @router.put(

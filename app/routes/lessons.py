@@ -62,7 +62,7 @@ async def read_lesson(name: str, settings: SettingsDep):
 async def present_lesson(name: str, request: Request, store: StoreDep, hub: HubDep):
     """Start a session for a lesson, at its first slide (the state is the one before it)."""
     lesson = lesson_or_error(request.app.state.settings, name)
-    response = await open_session(store, hub, "config", lesson.start())
+    response = await open_session(store, hub, "config", lesson.start(), request)
     handle = store.get(orjson.loads(response.body)["id"])
     try:
         await request.app.state.presenter.show(hub, store, handle, lesson, 0)

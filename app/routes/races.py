@@ -61,8 +61,7 @@ async def get_race(
     race = races.get(race_id)
     if race is None:
         raise HTTPException(404, f"no race {race_id!r} (it may have ended)")
-    race.touch()   # a read keeps its lanes from expiring, as it does a session
-    return race
+    return race   # a read is no use of its lanes, as of a session's (app/deps.py)
 
 
 async def get_controlled_race(
@@ -75,6 +74,7 @@ async def get_controlled_race(
         raise HTTPException(
             403, "this race is read-only without its control token (header X-Control-Token)"
         )
+    race.touch()
     return race
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from app import bodies
 from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
-from app.ratelimit import create_allowed
+from app.ratelimit import client_address, create_allowed
 from app.schemas.answers import ExportAnswer, GradientCheck, SessionCreated, SessionState
 from app.schemas.session import (
     ConfigPatch,
@@ -32,7 +32,8 @@ NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may hav
 FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
 BAD_BODY = {400: {"model": Problem, "description": "the body could not be read as JSON"}}
 FULL = {503: {"model": Problem, "description": "the server has its maximum of sessions"}}
-LIMITED = {429: {"model": Problem, "description": "too many new sessions from this address"}}
+LIMITED = {429: {"model": Problem, "description": "too many new sessions from this address, "
+                 "or it holds its share of the sessions, every one in use"}}
 CREATES = [Depends(create_allowed)]   # every route that makes a session: rate-limited
 BUSY_RETRY_SECONDS = 5
 
@@ -52,15 +53,16 @@ def created(handle: Handle, outcome: Outcome) -> Response:
     )
 
 
-async def open_session(store, hub, source: str, data) -> Response:
+async def open_session(store, hub, source: str, data, request: Request) -> Response:
     """A new session in the least loaded worker, built there from a config or an export
-    (a dict, or a request body still to parse: parsed in that worker first, app/bodies.py)."""
+    (a dict, or a request body still to parse: parsed in that worker first, app/bodies.py),
+    counted in the share of the client's address (app/store.py)."""
     handle = None
     try:   # a worker too busy to build it in time: a prompt 503, never a hang (hub.open
         # removes a session it did not finish, and its worker drops it)
         async with asyncio.timeout(hub.settings.create_timeout_seconds):
             worker, data = await bodies.place(hub, data)
-            handle = store.create(worker)
+            handle = store.create(worker, owner=client_address(request))
             outcome = await hub.open(handle, source, data)
     except TimeoutError:
         if handle is not None:
@@ -78,7 +80,7 @@ async def open_session(store, hub, source: str, data) -> Response:
 )
 async def create_session(cfg: SessionConfig, store: StoreDep, hub: HubDep, request: Request):
     """Create a training session; the answer holds its control token and watch link."""
-    return await open_session(store, hub, "config", bodies.pending(request, cfg))
+    return await open_session(store, hub, "config", bodies.pending(request, cfg), request)
 
 
 @bodies.post(
@@ -87,7 +89,7 @@ async def create_session(cfg: SessionConfig, store: StoreDep, hub: HubDep, reque
 )
 async def import_session(data: SessionExport, store: StoreDep, hub: HubDep, request: Request):
     """Start a new session from an export; it continues exactly where the export stopped."""
-    return await open_session(store, hub, "export", bodies.pending(request, data))
+    return await open_session(store, hub, "export", bodies.pending(request, data), request)
 
 
 @router.get("/{session_id}", response_model=SessionState)

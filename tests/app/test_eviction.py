@@ -51,12 +51,20 @@ def test_at_the_cap_the_503_says_when_a_place_may_free_up(make_client):
     assert "try again in" in refused.json()["detail"]
 
 
-def test_a_read_counts_as_a_use_for_the_grace(make_client):
+def test_a_read_is_no_use_for_the_grace_and_control_is(make_client):
     client = make_client(max_sessions=1, eviction_grace_seconds=600)
     made = create(client).json()
     age(client, made["id"], 700)
-    client.get(f"/api/sessions/{made['id']}")   # a notebook that only reads
-    assert create(client).status_code == 503
+    for path in ("", "/export", "/graph", "/history.json"):   # a script that only reads
+        client.get(f"/api/sessions/{made['id']}{path}")
+    paused = client.post(f"/api/sessions/{made['id']}/pause",
+                         headers={"X-Control-Token": made["token"]})
+    assert paused.status_code == 200
+    assert create(client).status_code == 503   # the pause was a use
+    age(client, made["id"], 700)
+    client.get(f"/api/sessions/{made['id']}")
+    assert create(client).status_code == 201   # the read was not
+    assert client.get(f"/api/sessions/{made['id']}").status_code == 404
 
 
 def test_creates_beyond_an_addresses_burst_get_429_with_retry_after(make_client):

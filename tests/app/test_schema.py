@@ -142,6 +142,7 @@ APP = create_app(
     Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="schemathesis-")),
         max_sessions=100_000,
+        sessions_per_address=100_000,
         create_burst=100_000,
         creates_per_minute=100_000,
         max_steps=50,     # the fuzzer asks for the most it may: keep each call cheap

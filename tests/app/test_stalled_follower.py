@@ -82,6 +82,21 @@ def followers(http: httpx.Client, session_id: str) -> int:
     return http.get(f"/api/sessions/{session_id}").json()["followers"]
 
 
+def large_session(http: httpx.Client) -> tuple[str, str]:
+    """A session of large messages (a state with 2,000 points and a heatmap for each of 64
+    neurons): its id and control token."""
+    created = http.post("/api/sessions", json={
+        "dataset": "spiral", "points": 2000, "hidden": [16, 16, 16, 16]})
+    assert created.status_code == 201, created.text
+    return created.json()["id"], created.json()["token"]
+
+
+def play_at_full_speed(http: httpx.Client, session_id: str, token: str) -> None:
+    played = http.post(f"/api/sessions/{session_id}/play", json={"speed": None},
+                       headers={"X-Control-Token": token})
+    assert played.status_code == 200, played.text
+
+
 def wait_for(condition, seconds: float = 120) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -93,20 +108,13 @@ def wait_for(condition, seconds: float = 120) -> bool:
 
 def test_a_follower_that_stops_reading_is_cut_off_and_the_others_go_on(server):
     with httpx.Client(base_url=f"http://{server}", timeout=30) as http:
-        # Large messages: a state with 2,000 points and a heatmap for each of 64 neurons.
-        created = http.post("/api/sessions", json={
-            "dataset": "spiral", "points": 2000, "hidden": [16, 16, 16, 16],
-        })
-        assert created.status_code == 201, created.text
-        session_id, token = created.json()["id"], created.json()["token"]
+        session_id, token = large_session(http)
         path = f"/api/sessions/{session_id}/stream"
         stalled = stalled_follower(server, path)
         with connect(f"ws://{server}{path}", max_size=None) as reader:
             frames = Reading(reader)
             assert wait_for(lambda: followers(http, session_id) == 2, 30)
-            played = http.post(f"/api/sessions/{session_id}/play", json={"speed": None},
-                               headers={"X-Control-Token": token})
-            assert played.status_code == 200, played.text
+            play_at_full_speed(http, session_id, token)
 
             assert wait_for(lambda: followers(http, session_id) == 1), \
                 "the follower that never reads was never cut off"

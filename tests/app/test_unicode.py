@@ -107,8 +107,8 @@ def holds_lone_surrogate(raw: bytes) -> bool:
 
 
 def test_no_route_with_a_body_answers_arbitrary_unicode_with_a_500(make_client):
-    client = make_client(max_sessions=10_000, create_burst=10_000, creates_per_minute=10_000,
-                         max_steps=20)
+    client = make_client(max_sessions=10_000, sessions_per_address=10_000, create_burst=10_000,
+                         creates_per_minute=10_000, max_steps=20)
     session = client.post("/api/sessions", json={"hidden": [2]}).json()
     race = client.post("/api/races", json={"preset": "xor", "vary": {"init": ["he", "xavier"]}})
     race = race.json()
