@@ -13,6 +13,7 @@ import sys
 import uvicorn
 
 from app.config import Settings
+from app.connections import announce_open_files, raise_open_files_limit
 from app.sockets import websocket_options
 
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     default = "0.0.0.0" if args.lecture else os.environ.get("BACKPROP_HOST", "127.0.0.1")
     host = args.host or default
+    # Every follower holds a socket: the common soft limit of 1024 would end a class's
+    # connections at about a thousand, where the hard one allows many times that.
+    raised = raise_open_files_limit()
     # The factory builds its Settings from the environment: this is how the share panel
     # learns where the server listens (never from a request's Host header).
     # Bound before anything is announced: a port in use is one clear line, not "Students join
@@ -38,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"port {args.port} is in use: try --port {free_port_after(host, args.port)}")
     os.environ["BACKPROP_HOST"], os.environ["BACKPROP_PORT"] = host, str(args.port)
     _announce()
+    announce_open_files(raised)
     serve(listening)
 
 

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         60.0, gt=0, description="a new session not built by then is answered 503, never a hang"
     )
     max_followers: int = Field(500, description="WebSocket followers a session may have")
+    followers_per_address: int = Field(
+        300, ge=1, description="WebSocket connections one client address may hold open (a class "
+        "behind one NAT holds a few hundred); past it its new ones are closed with code 4430"
+    )
+    spare_files: int = Field(
+        256, ge=0, description="open files kept spare: within this many of the process's "
+        "open-files limit, new WebSocket connections are closed with code 1013 (try again later)"
+    )
     follower_send_seconds: float = Field(
         10.0, gt=0, description="a follower whose socket has not drained this long is cut off"
     )

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.config import STATIC, TEMPLATES, Settings
+from app.connections import ConnectionLimit
 from app.guards import BodyLimit, SecurityHeaders, brief, field_path
 from app.hub import Hub
 from app.live import Feeds
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lessons.pages)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, max_rows=settings.max_points)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ConnectionLimit, per_address=settings.followers_per_address,
+                       spare_files=settings.spare_files)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(StoreFull, _store_full)
