@@ -287,8 +287,7 @@ def _rebuild(session: Session, config: dict, undoable: bool = False) -> None:
         raise EngineError(f"config: {err}") from None
     fresh = session_ops.create(session.id, session.join_code, cfg, SETTINGS)
     _check_cost(fresh)
-    undo.succeed(session, fresh, keep=undoable)
-    SESSIONS[session.id] = fresh
+    _in_its_place(session, fresh, undoable)
 
 
 def _adopt(session: Session, state: "SlideState") -> None:
@@ -298,8 +297,7 @@ def _adopt(session: Session, state: "SlideState") -> None:
     trainer = fresh.trainer
     trainer.last, trainer.last_batch, trainer.before = state.shown
     fresh.phase_index, fresh.status = state.phase_index, "paused"
-    undo.succeed(session, fresh, keep=False)   # a slide's state is not the teacher's to undo
-    SESSIONS[session.id] = fresh
+    _in_its_place(session, fresh, undoable=False)   # a slide's state is not the teacher's to undo
 
 
 def _load(session: Session, export: dict, undoable: bool = False) -> None:
@@ -308,6 +306,12 @@ def _load(session: Session, export: dict, undoable: bool = False) -> None:
     fresh = session_ops.import_session(session.id, session.join_code, _export_of(export),
                                        SETTINGS)
     fresh.pause()
+    _in_its_place(session, fresh, undoable)
+
+
+def _in_its_place(session: Session, fresh: Session, undoable: bool) -> None:
+    """`fresh` goes on where `session` was (its followers, stream position and undo stack);
+    `undoable`: undo brings `session` back."""
     undo.succeed(session, fresh, keep=undoable)
     SESSIONS[session.id] = fresh
 
