@@ -154,12 +154,11 @@ async def place(hub, data) -> tuple[int, object]:
     return index, Parsed(index, key, data)
 
 
-async def answered(hub, op: str, data: Pending | BaseModel, bounded) -> bytes:
+async def answered(hub, op: str, data: Pending | BaseModel, bounded, abandoned) -> bytes | None:
     """A stateless request (/api/step, /api/gradcheck) parsed, checked by `bounded(request,
-    settings)` (a module-level function: it runs in the worker) and worked out, all in the
-    worker with the fewest calls waiting: the answer's bytes."""
-    worker = min(hub.workers, key=lambda w: w.waiting)
-    answer = await call(hub, worker, stateless, op, data, bounded, hub.settings)
+    settings)` (a module-level function: it runs in the worker) and worked out in parts, all in
+    one worker (app/hub.py, stateless): the answer's bytes, or None when `abandoned()`."""
+    answer = await hub.stateless(stateless, (op, data, bounded, hub.settings), abandoned)
     _refuse(answer if isinstance(answer, tuple) else None)
     return answer
 
@@ -198,19 +197,21 @@ def _adapter(model: type[BaseModel]) -> TypeAdapter:
     return TypeAdapter(model)
 
 
-def stateless(op: str, data: Pending | BaseModel, bounded, settings) -> bytes | tuple:
-    """In a worker: the answer's bytes, or the status and detail of a refusal. An EngineError
-    (over a cost bound, or from the engine) crosses back and app/main.py answers it."""
+def stateless(key: str, op: str, data: Pending | BaseModel, bounded, settings) -> tuple | None:
+    """In a worker: the request's job opened under `key` (None), or the status and detail of
+    a refusal. An EngineError (over a cost bound, or from the engine) crosses back and
+    app/main.py answers it."""
     if isinstance(data, Pending):
-        problem = check(data, key := secrets.token_hex(8))
+        problem = check(data, parsed := secrets.token_hex(8))
         if problem is not None:
             return problem
-        data = PARSED.pop(key)
+        data = PARSED.pop(parsed)
     try:
         bounded(data, settings)
     except RequestValidationError as err:   # over the configured limits: as app/main.py does
         return 422, brief(err.errors())
-    return work.stateless(op, data)
+    work.open_job(key, op, data)
+    return None
 
 
 def _validate(body: Pending) -> BaseModel:

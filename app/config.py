@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     join_miss_burst: int = Field(
         120, ge=1, description="join codes that find no session a client address may try at once"
     )
+    stateless_per_address: int = Field(
+        16, ge=1, description="/api/step and /api/gradcheck requests one client address may have "
+        "running at once (a class behind one NAT shares one; most take milliseconds, the "
+        "largest seconds); past it a 429 with Retry-After"
+    )
     create_timeout_seconds: float = Field(
         60.0, gt=0, description="a new session not built by then is answered 503, never a hang"
     )

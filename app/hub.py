@@ -14,6 +14,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import secrets
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -75,6 +76,10 @@ class Worker:
         self.scale = 1.0            # the fair budget times this gives that cycle (feedback)
         self.reviving: asyncio.Task | None = None
         self.waiting = 0   # calls submitted and not yet answered
+        self.jobs = 0      # stateless requests under way here (Hub.stateless)
+        # Stateless requests' parts go to the worker one at a time, in turn: however many
+        # run, a session's call or round waits behind one part at most.
+        self.lane = asyncio.Lock()
 
     def _executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -177,16 +182,43 @@ class Hub:
             await w.run(work.restore, handle.checkpoint, handle.id, handle.join_code)
         return await w.run(fn, *args)
 
-    async def anywhere(self, op: str, request) -> bytes:
-        """A stateless request in the worker with the fewest calls waiting; a worker that
-        died under it is revived and the request tried once more."""
-        w = min(self.workers, key=lambda w: w.waiting)
+    async def stateless(self, start, args: tuple, abandoned) -> bytes | tuple | None:
+        """A stateless request (/api/step, /api/gradcheck) as a job in the worker with the
+        fewest: `start(key, *args)` there opens it (or answers a refusal tuple), then parts of
+        about STEP_PART_SECONDS follow, in that worker's lane, with sessions' calls and rounds
+        between them, until one answers the bytes. A request given up on (`abandoned()`,
+        asked before each part) is dropped there at once: None. A worker that died under it
+        is revived and the request started once more."""
+        w = min(self.workers, key=lambda w: (w.jobs, w.waiting))
         generation = w.generation
         try:
-            return await w.run(work.stateless, op, request)
+            return await self._job(w, start, args, abandoned)
         except BrokenProcessPool:
             await self._revive(w, generation)
-        return await w.run(work.stateless, op, request)
+        return await self._job(w, start, args, abandoned)
+
+    async def _job(self, w: Worker, start, args: tuple, abandoned) -> bytes | tuple | None:
+        key = secrets.token_hex(8)
+        w.jobs += 1
+        open_there = True   # from the start's call on: it may open it even if cancelled
+        try:
+            async with w.lane:
+                refused = await w.run(start, key, *args)
+            if refused is not None:
+                open_there = False
+                return refused
+            while True:
+                async with w.lane:
+                    if await abandoned():
+                        return None
+                    answer = await w.run(work.job_part, key, STEP_PART_SECONDS)
+                if answer is not None:
+                    open_there = False   # done: the worker freed it
+                    return answer
+        finally:   # given up, cancelled or failed: dropping a job already freed is harmless
+            w.jobs -= 1
+            if open_there:
+                self._submit(w, work.drop_job, key)
 
     async def open(self, handle: Handle, source: str, data: dict) -> work.Outcome:
         """Build a session in its worker from a config or an export; gone again on failure."""
@@ -234,12 +266,16 @@ class Hub:
         return await self._call(handle, work.join, handle.id)
 
     def drop(self, handle: Handle) -> None:
-        executor = self.workers[handle.worker].executor
+        self._submit(self.workers[handle.worker], work.drop, handle.id)
+
+    @staticmethod
+    def _submit(w: Worker, fn, *args) -> None:
+        """fn(*args) in the worker, unawaited: something to forget there."""
         try:
-            if executor is not None:
-                executor.submit(work.drop, handle.id)
+            if w.executor is not None:
+                w.executor.submit(fn, *args)
         except (BrokenProcessPool, RuntimeError):
-            pass   # a dead or stopped worker has dropped it already
+            pass   # a dead or stopped worker has forgotten it already
 
     def absorb(self, handle: Handle, outcome: work.Outcome) -> None:
         """Take in what a call reported: status, the checkpoint, messages for followers."""

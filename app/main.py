@@ -21,7 +21,7 @@ from app.live import Feeds
 from app.openapi import document
 from app.presenting import Presenter
 from app.racing import Races
-from app.ratelimit import CreateLimiter
+from app.ratelimit import CreateLimiter, Running
 from app.registry import catalog
 from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
@@ -74,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.create_limiter = CreateLimiter(settings.creates_per_minute, settings.create_burst)
     app.state.join_limiter = CreateLimiter(settings.join_misses_per_minute,
                                            settings.join_miss_burst)
+    app.state.stateless_running = Running(
+        settings.stateless_per_address, "/api/step and /api/gradcheck requests",
+        "BACKPROP_STATELESS_PER_ADDRESS",
+    )
     app.state.feeds = Feeds(settings.fanout_rate)
     app.state.hub = Hub(settings, app.state.store, app.state.feeds)
     saved_file, busy = settings.data_dir / "saved.sqlite3", settings.save_busy_seconds

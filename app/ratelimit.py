@@ -2,14 +2,18 @@
 cannot fill the server (a class behind one NAT shares an address: the defaults allow it).
 Join codes the same way, but only a code that finds no session spends a token: a whole class
 joining from one address passes, a script guessing codes (6 characters of 32: one session
-in ~5 million guesses with 200 live) gets a 429 after its first few dozen misses.
+in ~5 million guesses with 200 live) gets a 429 after its first few dozen misses. Stateless
+work (/api/step, /api/gradcheck) is bounded by how many requests an address has running at
+once (`Running`): a class's short requests rarely overlap; a script's hundreds of long ones do.
 
 The address is the connection's (uvicorn's --proxy-headers makes it the forwarded one behind
 a trusted proxy); a request's own headers are never believed.
 """
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -53,6 +57,32 @@ class CreateLimiter:
                 del self.buckets[address]
 
 
+class Running:
+    """Requests of one kind under way per client address, at most `per_address` at once."""
+
+    RETRY_SECONDS = 1   # a request runs from milliseconds to seconds: soon, one has ended
+
+    def __init__(self, per_address: int, what: str, setting: str) -> None:
+        self.per_address, self.what, self.setting = per_address, what, setting
+        self.live: dict[str, int] = {}   # address -> its requests under way
+
+    @contextlib.contextmanager
+    def held(self, address: str) -> Iterator[None]:
+        """The request counted under `address` while the block runs, or a 429 at once."""
+        running = self.live.get(address, 0)
+        if running >= self.per_address:
+            _refuse(self.RETRY_SECONDS,
+                    f"too many {self.what} running at once from {address}: at most "
+                    f"{self.per_address} ({self.setting})")
+        self.live[address] = running + 1
+        try:
+            yield
+        finally:
+            left = self.live.pop(address) - 1
+            if left:
+                self.live[address] = left
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -82,6 +112,11 @@ async def join_allowed(request: Request) -> None:
 def join_missed(request: Request) -> None:
     """This client's lookup found no session: it spends a token of its join bucket."""
     request.app.state.join_limiter.take(client_address(request))
+
+
+def stateless_running(request: Request) -> contextlib.AbstractContextManager[None]:
+    """This client's /api/step or /api/gradcheck counted while it runs, or a 429 that says when."""
+    return request.app.state.stateless_running.held(client_address(request))
 
 
 CreateAllowed = Annotated[None, Depends(create_allowed)]

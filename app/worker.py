@@ -367,12 +367,38 @@ READS = {
 }
 
 
-STATELESS = {"step": stateless_steps.run_steps, "gradcheck": stateless_steps.run_gradcheck}
+# --- stateless requests -------------------------------------------------------------------
+
+# key -> a /api/step or /api/gradcheck request's job (app/stateless_steps.py): its θ, optimizer
+# state and steps done stay here between the parts the hub asks for (app/hub.py, stateless).
+JOBS: dict[str, stateless_steps.StepJob | stateless_steps.GradcheckJob] = {}
 
 
-def stateless(op: str, request) -> bytes:
-    """/api/step or /api/gradcheck, answered as the bytes the route returns."""
-    return _dumps(STATELESS[op](request))
+def open_job(key: str, op: str, request) -> None:
+    JOBS[key] = stateless_steps.JOBS[op](request)
+
+
+def job_part(key: str, seconds: float) -> bytes | None:
+    """About `seconds` of a stateless request's work: None while some is left, else the
+    answer's bytes. A job that is done, or raised, is freed."""
+    try:
+        answer = JOBS[key].work(seconds)
+    except BaseException:
+        JOBS.pop(key, None)
+        raise
+    if answer is None:
+        return None
+    del JOBS[key]
+    return _dumps(answer)
+
+
+def drop_job(key: str) -> None:
+    """The request's client left: its job is freed, the parts left never run."""
+    JOBS.pop(key, None)
+
+
+def open_jobs() -> int:
+    return len(JOBS)
 
 
 def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) -> Outcome:

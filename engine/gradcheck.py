@@ -4,6 +4,7 @@ numeric ∂E/∂θ_i ≈ (E(θ + ε e_i) − E(θ − ε e_i)) / 2ε;
 relative error |analytic − numeric| / max(|analytic|, |numeric|, floor).
 """
 
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,8 +68,23 @@ def gradcheck(
     net: Network, X: np.ndarray, Y: np.ndarray, cfg: StepConfig, eps: float = 1e-6
 ) -> GradCheck:
     """Analytic against numeric gradients for every weight and bias of net."""
+    parts = gradcheck_in_parts(net, X, Y, cfg, eps)
+    while True:
+        try:
+            next(parts)
+        except StopIteration as done:
+            return done.value
+
+
+def gradcheck_in_parts(
+    net: Network, X: np.ndarray, Y: np.ndarray, cfg: StepConfig, eps: float = 1e-6
+) -> Generator[int, None, GradCheck]:
+    """gradcheck() a parameter at a time: yields the central differences taken so far after
+    each, so that a caller may stop between any two (a server answering others meanwhile),
+    and returns the GradCheck."""
     check_config(net, cfg)
-    numeric = np.array(
-        [numeric_gradient(net, X, Y, cfg, i, eps) for i in range(net.layout.n_params)]
-    )
-    return GradCheck(analytic_gradient(net, X, Y, cfg), numeric, net.layout)
+    numeric = []
+    for i in range(net.layout.n_params):
+        numeric.append(numeric_gradient(net, X, Y, cfg, i, eps))
+        yield i + 1
+    return GradCheck(analytic_gradient(net, X, Y, cfg), np.array(numeric), net.layout)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from app import bodies, cost
 from app.deps import HubDep
+from app.ratelimit import stateless_running
 from app.routes.sessions import BAD_BODY
 from app.schemas.step import (
     GradcheckRequest,
@@ -16,6 +17,8 @@ from app.schemas.step import (
 )
 
 router = APIRouter(prefix="/api", tags=["stateless"], responses=BAD_BODY)
+TOO_MANY = {429: {"description": "Too many requests of this client address running at once"}}
+CLIENT_GONE = 499   # nginx's "client closed request": logged, never received
 
 
 def bounded_step(req: StepRequest, settings) -> None:
@@ -29,16 +32,24 @@ def bounded_gradcheck(req: GradcheckRequest, settings) -> None:
     cost.check_stateless(settings, req.network.layers, len(req.inputs), None)
 
 
-@bodies.post(router, "/step", response_model=StepResponse)   # parsed in a worker
+@bodies.post(router, "/step", response_model=StepResponse, responses=TOO_MANY)
 async def step(req: StepRequest, hub: HubDep, request: Request):
     """Take `steps` training steps on the given network and batch; return every value."""
-    answer = await bodies.answered(hub, "step", bodies.pending(request, req), bounded_step)
-    return Response(answer, media_type="application/json")
+    return await _answer(request, hub, "step", req, bounded_step)
 
 
-@bodies.post(router, "/gradcheck", response_model=GradcheckResponse)
+@bodies.post(router, "/gradcheck", response_model=GradcheckResponse, responses=TOO_MANY)
 async def gradcheck(req: GradcheckRequest, hub: HubDep, request: Request):
     """Analytic against central-difference gradients for every weight and bias."""
-    pending = bodies.pending(request, req)
-    answer = await bodies.answered(hub, "gradcheck", pending, bounded_gradcheck)
+    return await _answer(request, hub, "gradcheck", req, bounded_gradcheck)
+
+
+async def _answer(request: Request, hub, op: str, req, bounded) -> Response:
+    """Worked in parts in a worker (parsed there too), while the client is there to take it:
+    a client gone stops it within a part (nobody reads CLIENT_GONE)."""
+    with stateless_running(request):   # a 429 past BACKPROP_STATELESS_PER_ADDRESS at once
+        answer = await bodies.answered(hub, op, bodies.pending(request, req), bounded,
+                                       request.is_disconnected)
+    if answer is None:
+        return Response(status_code=CLIENT_GONE)
     return Response(answer, media_type="application/json")

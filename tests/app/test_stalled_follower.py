@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from websockets.sync.client import connect
 
 from app.config import Settings
@@ -23,10 +24,13 @@ SEND_SECONDS = 1.0
 
 
 @contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """A real uvicorn server of the app in a thread, on a free port: its host:port."""
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning",
-                            **websocket_options(settings.follower_send_seconds))
+def serving(settings: Settings | FastAPI) -> Iterator[str]:
+    """A real uvicorn server of the app (or one made with these settings) in a thread, on a
+    free port: its host:port."""
+    asgi = create_app(settings) if isinstance(settings, Settings) else settings
+    send_seconds = asgi.state.settings.follower_send_seconds
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning",
+                            **websocket_options(send_seconds))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
