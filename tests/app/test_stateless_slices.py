@@ -7,7 +7,10 @@ server (the test client neither runs requests side by side nor ever disconnects)
 import asyncio
 import json
 import math
+import os
+import signal
 import socket
+import threading
 import time
 
 import httpx
@@ -180,6 +183,29 @@ def test_a_maximal_step_lets_another_sessions_get_by_and_stops_when_its_client_l
         assert small.status_code == 200
         assert len(calls.parts(key)) == given    # no part of it ran after it was dropped
         assert given < 4037 - 1                  # far fewer than its steps: it stopped early
+
+
+def test_a_worker_killed_under_a_stateless_request_is_replaced_and_the_request_answered(
+        tmp_path):
+    asgi = create_app(Settings(data_dir=tmp_path, workers=1))
+    worker = asgi.state.hub.workers[0]
+    calls = Calls(worker)
+    body = json.loads(MAXIMAL) | {"steps": 300}
+    with serving(asgi) as address:
+        base = f"http://{address}"
+        expected = httpx.post(f"{base}/api/step", json=body, timeout=120)
+        assert expected.status_code == 200
+        answers = {}
+        asking = threading.Thread(target=lambda: answers.setdefault(
+            "step", httpx.post(f"{base}/api/step", json=body, timeout=120)))
+        before = len(calls.parts())
+        asking.start()
+        wait_until(lambda: len(calls.parts()) > before)
+        os.kill(worker.executor._processes.copy().popitem()[0], signal.SIGKILL)
+        asking.join(timeout=120)
+        assert answers["step"].status_code == 200
+        assert answers["step"].content == expected.content   # started again, in the new worker
+        assert worker.generation == 1 and worker.jobs == 0
 
 
 def test_past_its_running_requests_an_address_gets_429_and_another_is_served(tmp_path):
