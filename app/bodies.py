@@ -7,10 +7,10 @@ A route made with `post()` hands the raw bytes to a worker instead, which parses
 them exactly as FastAPI would (json.loads, then the route's model: the same 400 and 422
 answers, loc and all). A create or an import keeps the model in the worker its session will
 live in and builds the session there from it (`place`), a new race its lanes (app/lanes.py);
-a step or a gradient check is bounded and worked out in the same call (`answered`). Every
-other route with a body model is a `Checked` route: a body over PARSED_HERE_BYTES (junk or
-padding) is validated in a worker, which sends the model back. The event loop only moves
-bytes.
+a step or a gradient check is bounded and opened as a job there, then worked in parts
+(`answered`). Every other route with a body model is a `Checked` route: a body over
+PARSED_HERE_BYTES (junk or padding) is validated in a worker, which sends the model back. The
+event loop only moves bytes.
 
 The route's signature and OpenAPI schema stay as they were: FastAPI still sees the model as the
 body, and is handed a stand-in instance of it, which it passes through."""

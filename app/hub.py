@@ -6,8 +6,10 @@ owns it. Per worker, two drivers hand out rounds of slices fairly, one call a ro
 session followed by several (the teacher's) whenever a frame of it is due, every other
 playing session in turn, least recently served first; how long each slice trains follows
 the cycle the worker's sessions really get (_measure). Calls answer with finished bytes
-(app/worker.py); here they are only routed. A worker that dies is replaced and its
-sessions rebuilt from their last checkpoints, which every answer carries.
+(app/worker.py); here they are only routed. A stateless request (/api/step, /api/gradcheck)
+is a job kept in one worker and worked in parts of about STEP_PART_SECONDS between those
+calls, one part at a time a worker, until done or its client has gone. A worker that dies is
+replaced and its sessions rebuilt from their last checkpoints, which every answer carries.
 """
 
 import asyncio
