@@ -96,52 +96,67 @@ def refusal(body: bytes, model: type[BaseModel]) -> dict | None:
             body = body.decode(json.detect_encoding(body)).encode("utf-8", "surrogatepass")
         except UnicodeError:
             return None   # json.loads refuses it
-    tokens = _structure(body)
-    kinds = tokens.kinds
-    depth = np.cumsum(DEPTH_CHANGE[kinds], dtype=np.int32)   # after each token
-    if most.depth is not None and kinds.size and depth.max() > most.depth:
-        at = int(np.argmax(depth > most.depth))
-        return {"type": "too_deep", "loc": _path(body, tokens, depth, at),
-                "msg": f"Lists and objects may be nested {most.depth} deep here, not deeper",
-                "ctx": {"max_depth": most.depth}}
-    if most.items is None:
-        return None
-    # the container each token belongs to, by its depth: a closing bracket's is one deeper
-    level = depth + ((kinds == CLOSE_LIST) | (kinds == CLOSE_OBJECT))
-    found = _longest(kinds, level, most.items)
+    found = _measure(body, most)
     if found is None:
         return None
-    at, count = found
-    path = _path(body, tokens, depth, at)
+    problem, path, at = found
+    if problem == "too_deep":
+        return {"type": "too_deep", "loc": path,
+                "msg": f"Lists and objects may be nested {most.depth} deep here, not deeper",
+                "ctx": {"max_depth": most.depth}}
     bound = _bound_at(_schema(model), path) or most.items
-    what = "List" if kinds[at] == OPEN_LIST else "Object"
+    what = "List" if body[at] == ord("[") else "Object"
+    # counted no further than needed: the rest of the list is never looked at
     return {"type": "too_long", "loc": path,
-            "msg": f"{what} should have at most {bound} items after validation, not {count}",
-            "ctx": {"field_type": what, "max_length": bound,
-                                   "actual_length": count}}
+            "msg": f"{what} should have at most {bound} items after validation, not more "
+                   f"than {most.items:,} (counting stopped there)",
+            "ctx": {"field_type": what, "max_length": bound}}
+
+
+CHUNK = 2**18   # bytes measured at once: the arrays made for them stay a few MB
 
 
 @dataclass(frozen=True)
-class Tokens:
-    """The body's brackets and commas outside strings: where each is, and which it is."""
+class Chunk:
+    """A chunk's brackets and commas outside strings: where (from `offset`), which, and the
+    depth after each (the body itself is depth 1), with the container each belongs to."""
 
+    offset: int
     where: np.ndarray
     kinds: np.ndarray
+    after: np.ndarray
+
+    @property
+    def level(self) -> np.ndarray:
+        """The depth of the container each token belongs to (a closing bracket's: its own)."""
+        return self.after + ((self.kinds == CLOSE_LIST) | (self.kinds == CLOSE_OBJECT))
 
 
-def _structure(body: bytes) -> Tokens:
+def _chunks(body: bytes, start: int = 0):
+    """The body's Chunks from `start` (outside any string) on, a CHUNK of bytes at a time."""
     raw = np.frombuffer(body, np.uint8)
-    quotes = raw == QUOTE
-    _drop_escaped(raw, quotes)
-    # inside a string after an odd number of quotes: the parity survives uint8's wrapping
-    inside = np.cumsum(quotes, dtype=np.uint8)
-    del quotes
-    inside &= 1
-    codes = CODES[raw]
-    codes[inside.view(bool)] = 0
-    del inside
-    where = np.flatnonzero(codes)
-    return Tokens(where, codes[where])
+    inside_string, depth = 0, 0
+    while start < raw.size:
+        end = _chunk_end(raw, start)
+        chunk = raw[start:end]
+        quotes = chunk == QUOTE
+        _drop_escaped(chunk, quotes)
+        # inside a string after an odd number of quotes: the parity survives uint8's wrapping
+        inside = np.cumsum(quotes, dtype=np.uint8)
+        del quotes
+        inside += inside_string
+        inside &= 1
+        inside_string = int(inside[-1])
+        codes = CODES[chunk]
+        codes[inside.view(bool)] = 0
+        del inside
+        where = np.flatnonzero(codes)
+        kinds = codes[where]
+        after = np.cumsum(DEPTH_CHANGE[kinds], dtype=np.int32)
+        after += depth
+        yield Chunk(start, where, kinds, after)
+        depth = int(after[-1]) if after.size else depth
+        start = end
 
 
 def _drop_escaped(raw: np.ndarray, quotes: np.ndarray) -> None:
@@ -157,39 +172,109 @@ def _drop_escaped(raw: np.ndarray, quotes: np.ndarray) -> None:
     quotes[after[escapes]] = False   # only where a quote is: the byte after is not a slash
 
 
-def _longest(kinds: np.ndarray, level: np.ndarray, most: int) -> tuple[int, int] | None:
-    """The first container (the index of its opening token) holding more than `most` items
-    (its commas + 1), and how many; None: there is none."""
-    first = None
-    for depth in range(1, int(level.max(initial=0)) + 1):
-        mine = np.flatnonzero(level == depth)
-        kind = kinds[mine]
-        opens = (kind == OPEN_LIST) | (kind == OPEN_OBJECT)
-        owner = np.cumsum(opens) - 1   # the container of this depth each token is in
-        commas = owner[(kind == COMMA) & (owner >= 0)]
-        counts = np.bincount(commas, minlength=int(opens.sum())) + 1
-        over = np.flatnonzero(counts > most)
-        if over.size:
-            at = int(mine[np.flatnonzero(opens)[over[0]]])
-            if first is None or at < first[0]:
-                first = (at, int(counts[over[0]]))
-    return first
+def _chunk_end(raw: np.ndarray, start: int) -> int:
+    """Where the chunk from `start` ends: never just after a backslash, so that each run of
+    them, and the quote it may escape, is in one chunk."""
+    end = min(start + CHUNK, raw.size)
+    if raw[end - 1] != BACKSLASH:
+        return end
+    plain = np.flatnonzero(raw[start:end] != BACKSLASH)
+    if plain.size:
+        return start + int(plain[-1]) + 1
+    rest = raw[end:] != BACKSLASH   # a chunk of backslashes: on to the first other byte
+    return end + int(np.argmax(rest)) + 1 if rest.any() else raw.size
 
 
-def _path(body: bytes, tokens: Tokens, depth: np.ndarray, at: int) -> list:
-    """The loc of the container opened by token `at`: the keys and indices leading to it."""
-    kinds, where = tokens.kinds, tokens.where
+@dataclass
+class Open:
+    """A container still open where a chunk ends: its bracket's place and kind, its commas so
+    far, and the place of its last comma (or of its bracket)."""
+
+    at: int
+    kind: int
+    commas: int
+    separator: int
+
+
+def _measure(body: bytes, most: Bounds) -> tuple[str, list, int] | None:
+    """The first container nested deeper than most.depth, or else the first holding more than
+    most.items: ("too_deep" or "too_long", its loc, its bracket's place); None: neither."""
+    state: dict[int, Open] = {}   # by depth: the containers open at a chunk's start
+    for chunk in _chunks(body):
+        kinds, after = chunk.kinds, chunk.after
+        if not kinds.size:
+            continue
+        if after.min() < 0:
+            return None   # a bracket closed that was never opened: json.loads says so
+        level = chunk.level
+        if most.depth is not None and after.max() > most.depth:
+            t = int(np.argmax(after > most.depth))
+            return "too_deep", _path(body, state, chunk, level, t, int(after[t])), \
+                int(chunk.offset + chunk.where[t])
+        opens = (kinds == OPEN_LIST) | (kinds == OPEN_OBJECT)
+        commas = kinds == COMMA
+        depths = np.flatnonzero(np.bincount(level[opens | commas], minlength=1))
+        first = None   # (its bracket's place, its depth, its token here or -1: carried in)
+        counted = {}
+        for d in depths.tolist():
+            mine = level == d
+            o, c = np.flatnonzero(mine & opens), np.flatnonzero(mine & commas)
+            before = np.searchsorted(c, o)   # the commas before each opening here
+            counted[d] = (o, c, before)
+            carried = state.get(d)
+            ahead = int(before[0]) if o.size else c.size   # the carried container's
+            if (most.items is not None and carried is not None
+                    and carried.commas + ahead + 1 > most.items):
+                first = min(first or (carried.at, d, -1), (carried.at, d, -1))
+            if most.items is not None and o.size:
+                over = np.flatnonzero(np.diff(np.append(before, c.size)) + 1 > most.items)
+                if over.size:
+                    t = int(o[over[0]])
+                    here = (int(chunk.offset + chunk.where[t]), d, t)
+                    first = min(first or here, here)
+        if first is not None:
+            at, d, t = first
+            return "too_long", _path(body, state, chunk, level, t, d), at
+        for d, (o, c, before) in counted.items():
+            if o.size:
+                last = int(o[-1])
+                separator = max(last, int(c[-1]) if c.size else last)
+                place = chunk.offset + chunk.where
+                state[d] = Open(int(place[last]), int(kinds[last]), int(c.size - before[-1]),
+                                int(place[separator]))
+            elif d in state and c.size:
+                state[d].commas += c.size
+                state[d].separator = int(chunk.offset + chunk.where[c[-1]])
+    return None
+
+
+def _path(body: bytes, state: dict, chunk: Chunk, level: np.ndarray, t: int, d: int) -> list:
+    """The loc of the container at depth d opened by the chunk's token t (-1: by state[d],
+    carried in from an earlier chunk): the keys and indices leading to it."""
+    kinds, where, offset = chunk.kinds, chunk.where, chunk.offset
+    child = int(offset + where[t]) if t >= 0 else state[d].at
+    limit = max(t, 0)   # the chunk's tokens before the child
     path = []
-    while depth[at] > 1:
-        outer = depth[at] - 1
-        before = np.flatnonzero(depth[:at] == outer)   # tokens of the container it is in
-        opener = before[np.flatnonzero(kinds[before] <= OPEN_OBJECT)[-1]]
-        if kinds[opener] == OPEN_LIST:
-            path.append(int(np.count_nonzero(kinds[opener + 1:at][
-                depth[opener + 1:at] == outer] == COMMA)))
-        else:   # the member's key: the string between the last comma (or brace) and it
-            path.append(_key(body[where[before[-1]] + 1:where[at]]))
-        at = int(opener)
+    for k in range(d - 1, 0, -1):
+        mine = np.flatnonzero(level[:limit] == k)
+        opened = mine[kinds[mine] <= OPEN_OBJECT]
+        if opened.size:   # opened in this chunk
+            a = int(opened[-1])
+            mine = mine[mine > a]
+            opener, kind, commas = int(offset + where[a]), int(kinds[a]), 0
+            separator = opener
+            limit = a
+        elif k in state:   # carried in, as are all around it
+            opener, kind, commas, separator = (state[k].at, state[k].kind, state[k].commas,
+                                               state[k].separator)
+            limit = 0
+        else:
+            break   # not JSON: json.loads says where
+        mine = mine[kinds[mine] == COMMA]
+        commas += mine.size
+        separator = int(offset + where[mine[-1]]) if mine.size else separator
+        path.append(commas if kind == OPEN_LIST else _key(body[separator + 1:child]))
+        child = opener
     return path[::-1]
 
 

@@ -7,12 +7,16 @@ import json
 import os
 import threading
 from pathlib import Path
+from unittest.mock import patch
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import design_step
 from test_stalled_follower import serving
 
+from app import shape
 from app.config import Settings
 from app.schemas.bounds import MOST_POINTS
 from app.schemas.session import SessionConfig
@@ -119,7 +123,7 @@ def test_a_million_items_where_a_short_list_goes_is_refused_naming_the_field(cli
     detail = named(client.post(path, content=body, headers={"content-type": "application/json"}))
     assert detail[0]["loc"] == ["body", *field]
     assert detail[0]["type"] == "too_long"
-    assert detail[0]["ctx"]["actual_length"] == MILLION
+    assert detail[0]["ctx"]["max_length"] <= MOST_POINTS
 
 
 def test_nesting_deeper_than_the_schema_is_refused_naming_where(client):
@@ -198,3 +202,41 @@ def test_the_refusals_cost_the_workers_no_memory_and_others_are_answered(tmp_pat
             assert named(answers["hostile"])[0]["loc"] == ["body", *field]
         grown = {pid: (status_kib(pid, "VmHWM") - start[pid]) / 1024 for pid in workers}
         assert max(grown.values()) < 50, grown   # MiB at the peak, over each worker's start
+
+
+# --- the measure is exact: any JSON, any chunking --------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{},:"\\ab\u00e9\u4e2d'),
+    lambda inner: st.lists(inner, max_size=6)
+    | st.dictionaries(st.text(alphabet='[]{},:"\\ab', max_size=4), inner, max_size=4),
+    max_leaves=40,
+)
+
+
+def violations(value, items: int, depth: int, path=(), level=1):
+    """Every container of `value` longer than `items`, or at a depth past `depth`."""
+    if not isinstance(value, list | dict):
+        return []
+    if level > depth:
+        return [("too_deep", list(path))]
+    found = [("too_long", list(path))] if len(value) > items else []
+    children = enumerate(value) if isinstance(value, list) else value.items()
+    return found + [v for key, child in children
+                    for v in violations(child, items, depth, (*path, key), level + 1)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, items=st.integers(1, 4), depth=st.integers(1, 4),
+       chunk=st.integers(1, 64), indent=st.sampled_from([None, 1]))
+def test_the_measure_finds_a_list_too_long_or_too_deep_exactly_when_there_is_one(
+        value, items, depth, chunk, indent):
+    body = json.dumps(value, ensure_ascii=False, indent=indent).encode()
+    with patch.object(shape, "CHUNK", chunk):
+        found = shape._measure(body, shape.Bounds(items, depth))
+    expected = violations(value, items, depth)
+    assert (found is None) == (not expected)
+    if found is not None:
+        problem, path, at = found
+        assert (problem, path) in expected
+        assert body[at:at + 1] in (b"[", b"{")
