@@ -2,12 +2,13 @@
 
 json.loads builds every item of a list before the model can say the list is too long: a
 4 MB body of 10⁶ items cost seconds and gigabytes in a worker (issue 20, row 2). So a body is
-measured first, as NumPy arrays over its bytes (linear, ~10 ms a MB, no Python object per
-item): the strings are found exactly (a quote ends a string unless an odd run of backslashes
-precedes it), and outside them each list's items are counted by its commas and each
-container's depth by its brackets. A list longer than the longest any field of the route's
-model allows (the models bound every list: app/schemas/bounds.py), or a nesting deeper than
-the model's, is refused with a 422 naming where it is, in pydantic's own form.
+measured first, as NumPy arrays over its bytes, a chunk at a time (linear: a 4 MB body in
+tens of ms with a few MB of arrays, no Python object per item; the measure stops at the first
+list past the bound). The strings are found exactly (a quote ends a string unless an odd run
+of backslashes precedes it), and outside them each list's items are counted by its commas
+and each container's depth by its brackets. A list longer than the longest any field of the
+route's model allows (the models bound every list: app/schemas/bounds.py), or a nesting
+deeper than the model's, is refused with a 422 naming where it is, in pydantic's own form.
 
 A body that is not valid JSON is measured as well as it can be (a refusal, if any, is a 422 all
 the same); json.loads then says what is wrong with it.
@@ -63,6 +64,8 @@ def _walk(node: dict, defs: dict, seen: frozenset) -> tuple[float, float]:
     if "$ref" in node:
         name = node["$ref"].rsplit("/", 1)[-1]
         return (math.inf, math.inf) if name in seen else _walk(defs[name], defs, seen | {name})
+    if not node.keys() & {"type", "anyOf", "oneOf", "allOf", "enum", "const"}:
+        return math.inf, math.inf   # any JSON value at all
     children = [*node.get("anyOf", ()), *node.get("oneOf", ()), *node.get("allOf", ())]
     kind = node.get("type")
     items = 0.0
