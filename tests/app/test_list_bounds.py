@@ -13,12 +13,13 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from support import design_step
 from test_stalled_follower import serving
 
 from app import shape
 from app.config import Settings
-from app.schemas.bounds import MOST_POINTS
+from app.schemas.bounds import MOST_HIDDEN_LAYERS, MOST_NEURONS, MOST_POINTS
 from app.schemas.session import SessionConfig
 from app.shape import refusal
 
@@ -79,6 +80,15 @@ def test_list_bounds_follow_the_settings_and_registries(make_client):
     assert schemas["OwnData"]["properties"]["inputs"]["maxItems"] == 9
     features = schemas["SessionConfig"]["properties"]["features"]
     assert features["maxItems"] == len(features["items"]["enum"])
+
+
+@pytest.mark.parametrize("setting", ["max_hidden_layers", "max_neurons", "max_points"])
+def test_a_setting_cannot_go_past_the_bound_the_models_hold(setting):
+    most = {"max_hidden_layers": MOST_HIDDEN_LAYERS, "max_neurons": MOST_NEURONS,
+            "max_points": MOST_POINTS}[setting]
+    assert getattr(Settings(**{setting: most}), setting) == most
+    with pytest.raises(ValidationError):
+        Settings(**{setting: most + 1})
 
 
 def body_of(prefix: bytes, item: bytes, suffix: bytes) -> bytes:
