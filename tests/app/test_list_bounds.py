@@ -136,12 +136,14 @@ def test_a_million_items_where_a_short_list_goes_is_refused_naming_the_field(cli
     assert detail[0]["ctx"]["max_length"] <= MOST_POINTS
 
 
-def test_nesting_deeper_than_the_schema_is_refused_naming_where(client):
-    body = b'{"network": {"weights": ' + b"[" * 500 + b"]" * 500 + b"}}"
-    detail = named(client.post("/api/sessions", content=body,
-                               headers={"content-type": "application/json"}))
+@pytest.mark.parametrize(("path", "field"), [("/api/sessions", b"network"),
+                                           ("/api/races", b"config")])
+def test_nesting_deeper_than_the_schema_is_refused_naming_where(client, path, field):
+    # (before: parsed, then answered as FastAPI answers a list where an object goes)
+    body = b'{"' + field + b'": ' + b"[" * 500 + b"]" * 500 + b"}"
+    detail = named(client.post(path, content=body, headers={"content-type": "application/json"}))
     assert detail[0]["type"] == "too_deep"
-    assert detail[0]["loc"][:3] == ["body", "network", "weights"]
+    assert detail[0]["loc"][:2] == ["body", field.decode()]
 
 
 def test_brackets_commas_and_escaped_quotes_inside_strings_are_not_counted():
