@@ -236,7 +236,7 @@ def loads(body: Pending) -> object:
     refusal as a tuple (json.loads never makes one): a list longer than any the model allows
     or nested deeper (app/shape.py, measured before a single item is built), or a string that
     is not Unicode text (a lone surrogate, app/surrogates.py), is a 422 naming where it is."""
-    misshapen = shape.refusal(body.body, body.model)
+    misshapen = shape.refusal(body.body, body.model, work.SETTINGS)
     if misshapen is not None:
         return 422, brief([{**misshapen, "loc": ("body", *misshapen["loc"])}], body.content_type)
     try:

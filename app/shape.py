@@ -14,13 +14,17 @@ A body that is not valid JSON is measured as well as it can be (a refusal, if an
 the same); json.loads then says what is wrong with it.
 """
 
+import copy
 import json
 import math
 from dataclasses import dataclass
 from functools import cache
+from types import SimpleNamespace
 
 import numpy as np
 from pydantic import BaseModel
+
+from app.openapi import state_limits
 
 OPEN_LIST, OPEN_OBJECT, CLOSE_LIST, CLOSE_OBJECT, COMMA = 1, 2, 3, 4, 5
 CODES = np.zeros(256, np.int8)   # each byte's structural meaning, 0: none
@@ -59,6 +63,20 @@ def _schema(model: type[BaseModel]) -> dict:
     return model.model_json_schema()
 
 
+LIMITS = ("max_hidden_layers", "max_neurons", "max_points", "max_steps")
+
+
+@cache
+def _configured(model: type[BaseModel], limits: tuple | None) -> dict:
+    """The model's schema with the configured limits, as /openapi.json shows them."""
+    schema = copy.deepcopy(_schema(model))
+    if limits is not None:
+        models = {**schema.get("$defs", {}), model.__name__: schema}
+        state_limits({"components": {"schemas": models}},
+                     SimpleNamespace(**dict(zip(LIMITS, limits, strict=True))))
+    return schema
+
+
 def _walk(node: dict, defs: dict, seen: frozenset) -> tuple[float, float]:
     """(the largest maxItems, the deepest nesting) in a JSON schema node."""
     if "$ref" in node:
@@ -86,9 +104,10 @@ def _walk(node: dict, defs: dict, seen: frozenset) -> tuple[float, float]:
             deepest + (kind in ("array", "object")))
 
 
-def refusal(body: bytes, model: type[BaseModel]) -> dict | None:
+def refusal(body: bytes, model: type[BaseModel], settings=None) -> dict | None:
     """A pydantic-style error (type, loc, msg, ctx) for the first list longer than the model
-    lets any list be, or the first container nested deeper than it allows; None: neither."""
+    lets any list be, or the first container nested deeper than it allows; None: neither.
+    `settings` (app/config.py): the configured limits the message quotes for the field."""
     most = bounds(model)
     if most.items is None and most.depth is None:
         return None
@@ -107,7 +126,8 @@ def refusal(body: bytes, model: type[BaseModel]) -> dict | None:
         return {"type": "too_deep", "loc": path,
                 "msg": f"Lists and objects may be nested {most.depth} deep here, not deeper",
                 "ctx": {"max_depth": most.depth}}
-    bound = _bound_at(_schema(model), path) or most.items
+    limits = None if settings is None else tuple(getattr(settings, name) for name in LIMITS)
+    bound = _bound_at(_configured(model, limits), path) or most.items
     what = "List" if body[at] == ord("[") else "Object"
     # counted no further than needed: the rest of the list is never looked at
     return {"type": "too_long", "loc": path,
