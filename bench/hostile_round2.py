@@ -3,6 +3,13 @@ a short list goes, lone surrogates, join-code guessing, a save into a locked fil
 session's reads and steps meanwhile) and an import with a layer too many. Prints figures, with
 /proc/pressure/cpu beside them; asserts nothing. BACKPROP_* variables reach the server.
 Run: .venv/bin/python bench/hostile_round2.py [row2 row3 row6 row7 row8]   (none: every row)
+
+Row 2, measured 2026-12-08 (2 cores, cpu stall avg10 2-8 %; before: a08fa75 in a worktree):
+4.16 MB bodies of 1,040,000 items at features / hidden / network.weights /
+network.activations were refused 422 after 8292 / 219 / 4472 / 7318 ms, a worker's peak
+growing 1775 / 0 (already grown) / 1443 / 1567 MiB, the server 547 -> 1017 MiB, another
+session's GET on that worker waiting up to 7.3 s; now 33 / 32 / 34 / 33 ms, peaks
++9 / +7 / +16 / +9 MiB (event loop ≤ 9 MiB), server 548 -> 578 MiB, others' GET ≤ 15 ms.
 """
 
 import asyncio
