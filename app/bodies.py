@@ -27,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app import surrogates
+from app import shape, surrogates
 from app import worker as work
 from app.guards import brief
 from app.schemas.step import MAX_ROWS
@@ -234,8 +234,12 @@ def check(body: Pending, key: str) -> tuple[int, object] | None:
 
 def loads(body: Pending) -> object:
     """In a worker: the body's JSON as FastAPI reads it, or the status and detail of its
-    refusal as a tuple (json.loads never makes one): a string that is not Unicode text
-    (a lone surrogate, app/surrogates.py) is a 422 naming where it is."""
+    refusal as a tuple (json.loads never makes one): a list longer than any the model allows
+    or nested deeper (app/shape.py, measured before a single item is built), or a string that
+    is not Unicode text (a lone surrogate, app/surrogates.py), is a 422 naming where it is."""
+    misshapen = shape.refusal(body.body, body.model, work.SETTINGS)
+    if misshapen is not None:
+        return 422, brief([{**misshapen, "loc": ("body", *misshapen["loc"])}], body.content_type)
     try:
         value = json.loads(body.body)
         lone = surrogates.found(value) if surrogates.may_hold(body.body) else []

@@ -7,6 +7,8 @@ import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.schemas.bounds import MOST_HIDDEN_LAYERS, MOST_NEURONS, MOST_POINTS
+
 
 def _bundled(name: str) -> Path:
     """A folder the package carries: the pages, the front end, the lessons. In the wheel they
@@ -20,9 +22,16 @@ TEMPLATES, STATIC, LESSONS = map(_bundled, ("templates", "static", "lessons"))
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BACKPROP_")
 
-    max_hidden_layers: int = Field(8, description="hidden layers a network may have")
-    max_neurons: int = Field(16, description="neurons a layer may have (inputs included)")
-    max_points: int = Field(5000, description="data points in a data set or a request batch")
+    # at most the bounds every request's lists have (app/schemas/bounds.py)
+    max_hidden_layers: int = Field(
+        8, le=MOST_HIDDEN_LAYERS, description="hidden layers a network may have"
+    )
+    max_neurons: int = Field(
+        16, le=MOST_NEURONS, description="neurons a layer may have (inputs included)"
+    )
+    max_points: int = Field(
+        5000, le=MOST_POINTS, description="data points in a data set or a request batch"
+    )
     max_steps: int = Field(10_000, description="training steps one request may take")
     max_record_values: int = Field(
         100_000, description="values a step's record may hold: batch × (inputs, a, o, δ, targets)"

@@ -72,17 +72,28 @@ def whole_bounds(node) -> None:
 
 def state_limits(spec: dict, settings) -> None:
     """The configured limits, in the schema: a request over one is refused (422), so the
-    schema says so (the models cannot: the limits are settings, read when the app is made)."""
+    schema says so (the models cannot: the limits are settings, read when the app is made;
+    they bound each list by the most a setting may be, app/schemas/bounds.py)."""
+    layers, width, points = (settings.max_hidden_layers + 1, settings.max_neurons,
+                             settings.max_points)
     limits = [
         ("StepBody", "steps", "maximum", settings.max_steps),
         ("StepRequest", "steps", "maximum", settings.max_steps),
         ("SessionConfig", "points", "maximum", settings.max_points),
         ("SessionConfig", "hidden", "maxItems", settings.max_hidden_layers),
-        ("StepRequest", "inputs", "maxItems", settings.max_points),
-        ("StepRequest", "targets", "maxItems", settings.max_points),
-        ("GradcheckRequest", "inputs", "maxItems", settings.max_points),
-        ("GradcheckRequest", "targets", "maxItems", settings.max_points),
+        ("NetworkSpec", "layers", "maxItems", layers + 1),
+        ("NetworkSpec", "activations", "maxItems", layers),
     ]
+    # (model, field, maxItems of the list, of its items, of theirs): nested lists
+    lists = [(model, field, points, width) for model in ("StepRequest", "GradcheckRequest")
+             for field in ("inputs", "targets")]
+    lists += [("OwnData", field, points) for field in ("inputs", "labels", "targets")]
+    lists += [("SessionExport", "batch_order", points)]
+    # (an optimizer's slots, Params, keep the models' bounds: a slot it does not use is
+    # ignored whatever its shape)
+    for model in ("NetworkSpec", "HandSet", "ExportNetwork"):
+        lists += [(model, "weights", layers, width, width), (model, "biases", layers, width)]
+    limits += [(model, field, "maxItems", bounds) for model, field, *bounds in lists]
     schemas = spec.get("components", {}).get("schemas", {})
     for model, field, keyword, value in limits:
         prop = schemas.get(model, {}).get("properties", {}).get(field)
@@ -90,9 +101,16 @@ def state_limits(spec: dict, settings) -> None:
             continue
         for variant in prop.get("anyOf", [prop]):   # an optional field: its non-null variant
             if variant.get("type") in ("integer", "array"):
-                variant[keyword] = min(value, variant.get(keyword, value))
+                _tighten(variant, keyword, value if isinstance(value, list) else [value])
                 if field == "hidden":
                     variant["items"]["maximum"] = settings.max_neurons
+
+
+def _tighten(schema: dict, keyword: str, values: list) -> None:
+    """schema[keyword] at most values[0], its items' at most values[1], and so on down."""
+    for value in values:
+        schema[keyword] = min(value, schema.get(keyword, value))
+        schema = schema.get("items", {})
 
 
 def require_token(spec: dict) -> None:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.chartlog import CHART_POINTS
 from app.losslog import MAX_HISTORY_VALUES, RECENT_LOSSES
+from app.schemas.bounds import MOST_HIDDEN_LAYERS, MOST_POINTS
 from app.schemas.step import (
     MAX_COUNT,
     SGD,
@@ -13,12 +14,12 @@ from app.schemas.step import (
     Finite,
     InitName,
     LossName,
-    Matrix,
+    Matrices,
     Optimizer,
     OptimizerState,
     Regularization,
-    Row,
     Strict,
+    Vectors,
     whole,
 )
 from engine.activations import ACTIVATIONS
@@ -46,13 +47,12 @@ class OwnData(Strict):
     """Points of the user's own: raw (x1, x2) in the plane [−6, 6]², with labels ±1 (classification)
     or rows of targets (regression, one output node per column)."""
 
-    inputs: Annotated[list[Point], Field(min_length=1, fail_fast=True), Counted] = Field(
-        examples=[[[1.0, 2.0], [-3.0, 0.5]]]
-    )
-    labels: Annotated[list[Literal[-1, 1]], Field(fail_fast=True), Counted] | None = Field(
-        None, examples=[[1, -1]]
-    )
-    targets: Annotated[list[TargetRow], Field(fail_fast=True), Counted] | None = None
+    inputs: Annotated[list[Point], Field(min_length=1, max_length=MOST_POINTS, fail_fast=True),
+                      Counted] = Field(examples=[[[1.0, 2.0], [-3.0, 0.5]]])
+    labels: Annotated[list[Literal[-1, 1]], Field(max_length=MOST_POINTS, fail_fast=True),
+                      Counted] | None = Field(None, examples=[[1, -1]])
+    targets: Annotated[list[TargetRow], Field(max_length=MOST_POINTS, fail_fast=True),
+                       Counted] | None = None
 
     @model_validator(mode="after")
     def one_label_a_point(self):
@@ -70,8 +70,8 @@ class OwnData(Strict):
 
 
 class HandSet(Strict):
-    weights: list[Matrix] | None = None
-    biases: list[Row] | None = None
+    weights: Matrices | None = None
+    biases: Vectors | None = None
 
 
 class SessionConfig(Strict):
@@ -88,9 +88,10 @@ class SessionConfig(Strict):
     noise: Finite = Field(0.0, ge=0, le=50, description="percent")
     train_share: Finite = Field(50.0, ge=10, le=90, description="percent of points to train on")
     features: list[FeatureName] = Field(
-        ["x1", "x2"], min_length=1, json_schema_extra={"uniqueItems": True}
+        ["x1", "x2"], min_length=1, max_length=len(FEATURES),
+        json_schema_extra={"uniqueItems": True},
     )
-    hidden: list[whole(ge=1)] = Field([4, 2])
+    hidden: list[whole(ge=1)] = Field([4, 2], max_length=MOST_HIDDEN_LAYERS)
     activation: HiddenActivation = "tanh"
     output_activation: OutputActivation | None = Field(
         None, description="null: tanh (classification), linear (regression), softmax (3 classes)"
@@ -235,8 +236,8 @@ RecentValues = Annotated[list[Finite | None], Field(max_length=RECENT_LOSSES, fa
 
 
 class ExportNetwork(Strict):
-    weights: list[Matrix]
-    biases: list[Row]
+    weights: Matrices
+    biases: Vectors
 
 
 class LossHistory(Strict):
@@ -306,7 +307,8 @@ class SessionExport(Strict):
     status: Literal["paused", "playing", "diverged"] = "paused"
     history: LossHistory
     batch_order: list[whole(ge=0, lt=2**31)] = Field(
-        fail_fast=True, description="a permutation of the training rows: this epoch's order"
+        max_length=MOST_POINTS, fail_fast=True,
+        description="a permutation of the training rows: this epoch's order",
     )
     batch_cursor: whole(ge=0, lt=2**31) = Field(description="where the next batch starts in it")
     rng_state: RngState

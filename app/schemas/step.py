@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Union
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 
+from app.schemas.bounds import MOST_LAYERS, MOST_NEURONS, MOST_POINTS
 from engine.activations import ACTIVATIONS
 from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES, check_pairing, check_targets
@@ -25,8 +26,12 @@ LossName = Literal[tuple(LOSSES)]
 InitName = Literal[tuple(INITIALIZERS)]
 # fail_fast: a list stops at its first bad item, so a huge bad list costs one error, not
 # one per item (10⁶ refused points made 2·10⁶ errors and a 294 MB answer)
-Row = Annotated[list[Finite], Field(fail_fast=True)]
-Matrix = Annotated[list[Row], Field(fail_fast=True)]
+# Every list is bounded (app/schemas/bounds.py): a row is one layer's width, a matrix one
+# layer's rows, and a network has one matrix (bias vector, activation) a layer after the input
+Row = Annotated[list[Finite], Field(max_length=MOST_NEURONS, fail_fast=True)]
+Matrix = Annotated[list[Row], Field(max_length=MOST_NEURONS, fail_fast=True)]
+Matrices = Annotated[list[Matrix], Field(max_length=MOST_LAYERS)]
+Vectors = Annotated[list[Row], Field(max_length=MOST_LAYERS)]
 
 # Settings.max_points for the request being parsed (app/guards.py sets it per request): rows of
 # points are counted before their items are validated, so 10⁶ points are refused at once
@@ -42,7 +47,9 @@ def _count_rows(value):
 
 
 Counted = BeforeValidator(_count_rows)
-Rows = Annotated[list[Row], Field(min_length=1, fail_fast=True), Counted]   # one row a point
+Rows = Annotated[   # one row a point
+    list[Row], Field(min_length=1, max_length=MOST_POINTS, fail_fast=True), Counted
+]
 
 
 def _whole(value):
@@ -67,12 +74,16 @@ class Strict(BaseModel):
 
 
 class NetworkSpec(Strict):
-    layers: list[whole(ge=1)] = Field(min_length=2, examples=[[2, 2, 1]])
-    activations: list[ActivationName] = Field(examples=[["sigmoid", "linear"]])
-    weights: list[Matrix] | None = Field(
+    layers: list[whole(ge=1)] = Field(
+        min_length=2, max_length=MOST_LAYERS + 1, examples=[[2, 2, 1]]
+    )
+    activations: list[ActivationName] = Field(
+        max_length=MOST_LAYERS, examples=[["sigmoid", "linear"]]
+    )
+    weights: Matrices | None = Field(
         None, examples=[[[[0.5, -0.3], [0.8, 0.2]], [[1.0], [-1.2]]]]
     )
-    biases: list[Row] | None = Field(None, examples=[[[0.1, -0.1], [0.0]]])
+    biases: Vectors | None = Field(None, examples=[[[0.1, -0.1], [0.0]]])
 
     @model_validator(mode="after")
     def shapes_chain(self):
@@ -152,8 +163,8 @@ def regularization_fields(reg: Regularization | None) -> dict:
 class Params(Strict):
     """Arrays shaped like the network's weights and biases (optimizer slots)."""
 
-    weights: list[Matrix]
-    biases: list[Row]
+    weights: Matrices
+    biases: Vectors
 
 
 class _StateIn(Strict):

@@ -72,7 +72,6 @@ BAD_CREATES = {
     "a meaningless pairing": (
         json.dumps({"dataset": "xor", "output_activation": "softmax"}).encode(), JSON),
     "NaN": (b'{"dataset": "custom", "data": {"inputs": [[NaN, 1]], "labels": [1]}}', JSON),
-    "nested 500 deep": (b'{"network": ' + b"[" * 500 + b"]" * 500 + b"}", JSON),
     "over the point limit": (json.dumps({"dataset": "custom", "data": {
         "inputs": points(60_000), "labels": [1] * 60_001}}).encode(), JSON),
     "json+suffix content type": (b'{"hidden": [0]}', {"content-type": "application/x+json"}),
@@ -287,4 +286,11 @@ def test_a_large_junk_control_body_is_answered_as_fastapi_answered_it(client, ne
         got = client.post(f"/api/sessions/{session_id}/play", content=content,
                           headers={**headers, **JSON})
         assert len(content) > bodies.PARSED_HERE_BYTES
+        if isinstance(junk, list) or isinstance(junk.get("speed"), list):
+            # a list where PlayBody has none is refused by its shape, before it is parsed
+            # (app/shape.py): the same field named, by a rule of its own
+            assert got.status_code == 422
+            assert got.json()["detail"][0]["loc"] == expected.json()["detail"][0]["loc"]
+            assert got.json()["detail"][0]["type"] in ("too_long", "too_deep")
+            continue
         assert (got.status_code, got.json()) == (422, expected.json())

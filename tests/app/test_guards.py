@@ -36,7 +36,8 @@ def test_points_over_the_limit_are_refused_by_their_count_before_their_values(cl
     assert len(response.content) < 2_000
     first = response.json()["detail"][0]
     assert first["loc"] == ["body", "data", "inputs"]
-    assert "at most 5000 rows" in first["msg"]
+    # (refused by its shape since issue 20, row 2: before json.loads builds the points)
+    assert "at most 5000" in first["msg"]
 
 
 def test_a_long_refused_value_is_echoed_as_a_short_excerpt(client):
