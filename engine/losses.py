@@ -4,6 +4,10 @@ mse  E = (1/N) Σ_d Σ_j ½(ŷ−y)²             ∂E/∂ŷ = (ŷ−y)/N
 bce  E = −(1/N) Σ_d Σ_j [y log ŷ + (1−y) log(1−ŷ)]   (sigmoid output)
 softmax_ce  E = −(1/N) Σ_d Σ_j y log ŷ              (softmax output)
 Fused output delta δ^L = (ŷ−y)/N for bce∘sigmoid and softmax_ce∘softmax.
+
+Each entry gives E over NumPy arrays (train.py, the reference) and again as the scalar loop
+the compiled loop runs (E_rows; delta_at for ∂E/∂ŷ, or the fused δ^L, of one output):
+engine/compiled.py builds its kernel from these entries.
 """
 
 import math
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.activations import ACTIVATIONS
+from engine.activations import ACTIVATIONS, row_max
 from engine.errors import EngineError
 
 
@@ -28,6 +32,10 @@ class Loss:
     targets_within: tuple[float, float] | None = None   # (low, high): what the loss can take
     within_why: str = ""                                # …and what such targets are
     equation: str = ""                                  # E in TeX, as the page shows it
+    # The compiled loop's forms: E_rows(a^L, o^L, Y, N, n) -> E over the batch's first N rows,
+    # and delta_at(ŷ, y, N) -> ∂E/∂ŷ of one output (the fused δ^L where output_delta is set).
+    E_rows: Callable[[np.ndarray, np.ndarray, np.ndarray, int, int], float] | None = None
+    delta_at: Callable[[float, float, int], float] | None = None
 
     @property
     def fused(self) -> bool:
@@ -54,19 +62,68 @@ def _residual_over_n(o, Y):
     return (o - Y) * (1.0 / len(Y))
 
 
+def _residual_over_n_at(o, y, N):
+    return (o - y) * (1.0 / N)                                # (ŷ − y)/N
+
+
+def _mse_rows(a, o, Y, N, n):
+    total = 0.0
+    for d in range(N):
+        for j in range(n):
+            total += (o[d, j] - Y[d, j]) * (o[d, j] - Y[d, j])  # Σ (ŷ−y)²
+    return 0.5 * total / N
+
+
+LOG_2 = math.log(2.0)
+
+
+def _softplus(x):
+    # log(1 + e^x) by np.logaddexp(0, x)'s branches: finite for any finite logit.
+    if x == 0.0:
+        return LOG_2
+    if x < 0.0:
+        return math.log1p(math.exp(x))
+    if x > 0.0:
+        return x + math.log1p(math.exp(-x))
+    return x
+
+
+def _bce_rows(a, o, Y, N, n):
+    total = 0.0
+    for d in range(N):
+        for j in range(n):
+            y = Y[d, j]
+            total += y * _softplus(-a[d, j]) + (1.0 - y) * _softplus(a[d, j])
+    return total / N
+
+
+def _softmax_ce_rows(a, o, Y, N, n):
+    total = 0.0
+    for d in range(N):
+        top, sum_exp = row_max(a, d, n), 0.0
+        for j in range(n):
+            sum_exp += math.exp(a[d, j] - top)
+        log_sum = math.log(sum_exp)
+        for j in range(n):
+            total += Y[d, j] * ((a[d, j] - top) - log_sum)      # y log ŷ by log-softmax
+    return -total / N
+
+
 LOSSES: dict[str, Loss] = {
     "mse": Loss(
-        "mse", _mse, _residual_over_n,
+        "mse", _mse, _residual_over_n, E_rows=_mse_rows, delta_at=_residual_over_n_at,
         equation=r"\frac{1}{N}\sum_d \sum_j \tfrac12 (\hat y_{dj} - y_{dj})^2",
     ),
     "bce": Loss(
         "bce", _bce, None, output_delta=_residual_over_n, requires_output="sigmoid",
+        E_rows=_bce_rows, delta_at=_residual_over_n_at,
         targets_within=(0.0, 1.0), within_why="labels ±1 become 0 and 1",
         equation=r"-\frac{1}{N}\sum_d \sum_j "
         r"\left[y \log \hat y + (1 - y) \log (1 - \hat y)\right]",
     ),
     "softmax_ce": Loss(
         "softmax_ce", _softmax_ce, None, output_delta=_residual_over_n, requires_output="softmax",
+        E_rows=_softmax_ce_rows, delta_at=_residual_over_n_at,
         targets_within=(0.0, math.inf), within_why="class probabilities, a one-hot row per point",
         equation=r"-\frac{1}{N}\sum_d \sum_j y_{dj} \log \hat y_{dj}",
     ),

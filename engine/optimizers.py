@@ -4,8 +4,12 @@ sgd       Δθ = −α g
 momentum  v ← μ v − α g;  Δθ = v
 adam      m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  m̂ = m/(1−β1^t);  v̂ = v/(1−β2^t);
           Δθ = −α m̂ / (√v̂ + ε)
+
+Each entry gives its rule over NumPy arrays (step, train.py's reference) and again as the scalar
+loop the compiled loop runs (update_loop: engine/compiled.py builds its kernel from these entries).
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -62,6 +66,10 @@ class Optimizer:
     hypers: tuple[Hyper, ...] = ()        # beyond the learning rate
     title: str = ""                       # the schema's name for it
     equation: str = ""                    # Δθ in TeX, as the page's step-through shows it
+    # The compiled loop's form: update_loop(g, slots, slots_new, hyper, t, update) writes Δθ
+    # into update and the new slots (rows in slot_names' order) into slots_new, for every
+    # parameter p; hyper = (α, *hypers' values in order), t the update's number (1 first).
+    update_loop: Callable[..., None] | None = None
 
     def init_state(self, n_params: int) -> OptimizerState:
         return OptimizerState(self.name, 0, {s: np.zeros(n_params) for s in self.slot_names})
@@ -86,14 +94,39 @@ def _adam(g, state, cfg):
     return update, OptimizerState("adam", t, {"m": m, "v": v})
 
 
+def _sgd_loop(g, slots, slots_new, hyper, t, update):
+    lr = hyper[0]
+    for p in range(len(g)):
+        update[p] = g[p] * -lr                                  # Δθ = −α g
+
+
+def _momentum_loop(g, slots, slots_new, hyper, t, update):
+    lr, mu = hyper[0], hyper[1]
+    for p in range(len(g)):
+        slots_new[0, p] = mu * slots[0, p] - lr * g[p]          # v ← μv − αg
+        update[p] = slots_new[0, p]
+
+
+def _adam_loop(g, slots, slots_new, hyper, t, update):
+    lr, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
+    # float(t): pow(β, t) as Python's β**t computes it, not numba's integer power.
+    correction1, correction2 = 1.0 - beta1 ** float(t), 1.0 - beta2 ** float(t)
+    for p in range(len(g)):
+        m = beta1 * slots[0, p] + (1.0 - beta1) * g[p]
+        v = beta2 * slots[1, p] + (1.0 - beta2) * (g[p] * g[p])
+        slots_new[0, p], slots_new[1, p] = m, v
+        update[p] = -lr * (m / correction1) / (math.sqrt(v / correction2) + eps)
+
+
 OPTIMIZERS: dict[str, Optimizer] = {
     "sgd": Optimizer(
         "sgd", (), _sgd, SGD_RATE, title="SGD",
-        equation=r"\Delta\theta = -\alpha\, g",
+        equation=r"\Delta\theta = -\alpha\, g", update_loop=_sgd_loop,
     ),
     "momentum": Optimizer(
         "momentum", ("velocity",), _momentum, 0.1, (MOMENTUM,),
         title="Momentum", equation=r"v \leftarrow \mu v - \alpha g,\quad \Delta\theta = v",
+        update_loop=_momentum_loop,
     ),
     "adam": Optimizer(
         "adam", ("m", "v"), _adam, 0.01,
@@ -101,5 +134,6 @@ OPTIMIZERS: dict[str, Optimizer] = {
         title="Adam",
         equation=r"\Delta\theta = -\alpha\, \hat m / (\sqrt{\hat v} + \epsilon),\quad "
         r"\hat m = \frac{m}{1-\beta_1^t},\ \hat v = \frac{v}{1-\beta_2^t}",
+        update_loop=_adam_loop,
     ),
 }

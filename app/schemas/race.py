@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.presets import PRESETS, preset_config
 from app.schemas.answers import ExportAnswer, SessionState, Status
 from app.schemas.session import HiddenActivation, SessionConfig
-from app.schemas.step import Finite, InitName, Strict, whole
+from app.schemas.step import Finite, InitName, OptimizerName, Strict, whole
 from engine.trainer import MAX_BATCH
 
 MIN_LANES, MAX_LANES = 2, 4
@@ -44,7 +44,7 @@ class Vary(Strict):
         }
     )
 
-    optimizer: _lanes(Literal["sgd", "momentum", "adam"]) = Field(
+    optimizer: _lanes(OptimizerName) = Field(
         None, description="optimizer names; each keeps the base's learning rate"
     )
     learning_rate: _lanes(Annotated[Finite, Field(gt=0)]) = None

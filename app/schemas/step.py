@@ -23,6 +23,7 @@ MAX_COUNT = 2**53  # steps, epochs, updates: counted exactly in a float, never r
 Number = float | None  # in responses: None stands for a value that overflowed
 ActivationName = Literal[tuple(ACTIVATIONS)]
 LossName = Literal[tuple(LOSSES)]
+OptimizerName = Literal[tuple(OPTIMIZERS)]
 InitName = Literal[tuple(INITIALIZERS)]
 # fail_fast: a list stops at its first bad item, so a huge bad list costs one error, not
 # one per item (10⁶ refused points made 2·10⁶ errors and a 294 MB answer)
@@ -168,7 +169,7 @@ class Params(Strict):
 
 
 class _StateIn(Strict):
-    name: Literal[tuple(OPTIMIZERS)]
+    name: OptimizerName
     t: whole(ge=0, le=MAX_COUNT) = Field(
         0, description="updates taken so far (adam's bias correction uses it)"
     )

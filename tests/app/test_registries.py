@@ -12,6 +12,7 @@ import typing
 import numpy as np
 import pytest
 
+from app.schemas.race import RaceConfig
 from app.schemas.session import DatasetName, FeatureName, HiddenActivation, OutputActivation
 from app.schemas.step import (
     OPTIMIZER_MODELS,
@@ -101,6 +102,17 @@ def test_each_optimizer_hyper_has_a_control_shown_for_it(page, name):
     for h in OPTIMIZERS[name].hypers:
         found = re.search(rf'<label data-for-optimizer="([^"]*)">[^<]*<input id="{h.name}"', page)
         assert found and name in found.group(1).split(), h.name
+
+
+RACED = [("optimizer", name) for name in OPTIMIZERS] + [("activation", name) for name in HIDDEN]
+
+
+@pytest.mark.parametrize(("setting", "name"), RACED, ids=[f"{s}-{n}" for s, n in RACED])
+def test_a_race_can_vary_each_optimizer_and_hidden_activation(setting, name):
+    other = next(n for n in (OPTIMIZERS if setting == "optimizer" else HIDDEN) if n != name)
+    lanes = RaceConfig.model_validate({"vary": {setting: [other, name]}}).lanes()
+    chosen = [lane.optimizer.name if setting == "optimizer" else lane.activation for lane in lanes]
+    assert chosen == [other, name]
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
