@@ -115,7 +115,8 @@ def torch_script(run: Run) -> str:
         "same batches\nin the same order and torch.optim's equivalent of its optimizer; prints "
         'the loss E of every step.\n"""\n\n'
         "import math\n\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\n"
-        "from torch import nn\n\ntorch.set_default_dtype(torch.float64)",
+        "from torch import nn\n\ntorch.set_default_dtype(torch.float64)\n"
+        "torch.set_num_threads(1)   # matrices this small only lose time to threads",
         f"# {data.title}: {data.text}\n{data.code}",
         _start_code(run, g, E, penalty),
         OPTIMIZER_CODE,
