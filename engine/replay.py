@@ -60,7 +60,7 @@ class Run:
     steps: int
     changes: tuple[Change, ...] = ()
     features: tuple[str, ...] = ()
-    title: str = "a Backprop Playground run"
+    title: str = "a run"
 
     @property
     def L(self) -> int:

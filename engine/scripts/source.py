@@ -57,13 +57,24 @@ class Gathering:
             self._follow(mod, v)
 
     def text(self, section: str) -> str:
-        """The section's statements, modules in the engine's order, each in its file's order."""
+        """The section's statements, modules in the engine's order, each in its file's order:
+        definitions two blank lines apart, runs of one-line constants together."""
         chosen = [(key, text) for key, (sec, text) in self.parts.items() if sec == section]
         chosen.sort(key=lambda item: (MODULE_ORDER.index(item[0][0]), item[0][1]))
-        return "\n\n\n".join(text for _, text in chosen)
+        out = ""
+        for number, (_, text) in enumerate(chosen):
+            one_liners = "\n" not in text and number and "\n" not in chosen[number - 1][1]
+            out += ("\n" if one_liners else "\n\n\n" if number else "") + text
+        return out
 
     def import_lines(self) -> str:
-        return "\n".join(sorted(self.imports, key=lambda line: (line.startswith("from"), line)))
+        """The imports, `from x import a, b` once per module, plain imports first."""
+        plain = sorted(line for line in self.imports if line.startswith("import "))
+        names: dict[str, list[str]] = {}
+        for line in sorted(self.imports - set(plain)):
+            module, name = line.removeprefix("from ").split(" import ")
+            names.setdefault(module, []).append(name)
+        return "\n".join(plain + [f"from {m} import {', '.join(n)}" for m, n in names.items()])
 
     def _module(self, name: str) -> _Module:
         if name not in self._modules:
