@@ -4,8 +4,6 @@ uses (engine/scripts/source.py), then the data, step 0, the batches, the changes
 The loop calls the engine's train_step, so the script's losses are the engine's.
 """
 
-import textwrap
-
 import engine.activations
 import engine.losses
 import engine.network
@@ -19,9 +17,11 @@ from engine.scripts.parts import (
     Section,
     batches_section,
     changes_code,
+    comment_block,
     data_section,
     dataclass_literal,
     literal,
+    wrapped,
 )
 from engine.scripts.source import Gathering
 
@@ -95,25 +95,9 @@ EXACTNESS = (
 def numpy_script(run: Run) -> str:
     """The run as one self-contained NumPy script that replays it and prints its losses."""
     parts = sections(run)
-    head = f'"""{parts[0].title}\n\n{_wrapped(parts[0].text)}\n"""\n\n{parts[0].code}\n'
-    body = "".join(f"\n\n# --- {s.title} " + "-" * max(3, 90 - len(s.title)) + "\n"
-                   + "\n".join(f"# {line}".rstrip() for line in _wrapped(s.text).splitlines())
-                   + f"\n\n{s.code}\n" for s in parts[1:])
+    head = f'"""{parts[0].title}\n\n{wrapped(parts[0].text)}\n"""\n\n{parts[0].code}\n'
+    body = "".join(f"\n\n{comment_block(s.title, s.text)}\n\n{s.code}\n" for s in parts[1:])
     return head + body
-
-
-def _wrapped(markdown: str) -> str:
-    """Markdown as plain lines of at most 96 characters (a fenced block kept as it is, the
-    notebook's TeX left out)."""
-    out, fenced = [], False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        elif fenced or not line:
-            out.append(line)
-        elif "$$" not in line:
-            out.extend(textwrap.wrap(line, 96))
-    return "\n".join(out).rstrip()
 
 
 def _docstrings(modules) -> str:

@@ -4,6 +4,7 @@ Numbers are written by repr, which round-trips a float exactly, so a script star
 very bits the run started from.
 """
 
+import textwrap
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -76,3 +77,23 @@ CHANGE_LOOP = """\
     while next_change < len(CHANGES) and CHANGES[next_change][0] == len(losses):
         _, kind, value = CHANGES[next_change]
         next_change += 1"""
+
+
+def wrapped(markdown: str) -> str:
+    """Markdown as plain lines of at most 96 characters (a fenced block kept as it is, the
+    notebook's TeX left out)."""
+    out, fenced = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif fenced or not line:
+            out.append(line)
+        elif "$$" not in line:
+            out.extend(textwrap.wrap(line, 96))
+    return "\n".join(out).rstrip()
+
+
+def comment_block(title: str, markdown: str) -> str:
+    """A script section's heading line and its text as comments."""
+    lines = "\n".join(f"# {line}".rstrip() for line in wrapped(markdown).splitlines())
+    return f"# --- {title} " + "-" * max(3, 90 - len(title)) + "\n" + lines

@@ -13,6 +13,7 @@ from engine.scripts.parts import (
     NEXT_BATCH,
     batches_section,
     changes_code,
+    comment_block,
     data_section,
     literal,
 )
@@ -117,10 +118,10 @@ def torch_script(run: Run) -> str:
         "import math\n\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\n"
         "from torch import nn\n\ntorch.set_default_dtype(torch.float64)\n"
         "torch.set_num_threads(1)   # matrices this small only lose time to threads",
-        f"# {data.title}: {data.text}\n{data.code}",
+        f"{comment_block(data.title, data.text)}\n\n{data.code}",
         _start_code(run, g, E, penalty),
         OPTIMIZER_CODE,
-        f"# {batches.title}: {batches.text}\n{batches.code}",
+        f"{comment_block(batches.title, batches.text)}\n\n{batches.code}",
         "optimizer = make_optimizer(cfg[\"optimizer\"])\nset_train_biases(cfg[\"train_biases\"])",
     ]
     if run.changes:

@@ -13,7 +13,7 @@ ALLOWED = {"numpy", "math", "dataclasses", "typing", "collections.abc", "functoo
 # shows is the engine's, written once.
 ALLOWED_IN = {"compiled.py": {"numba", "time"},
               "scripts/source.py": {"ast", "importlib", "inspect"},
-              "scripts/numpy_script.py": {"textwrap"}}
+              "scripts/parts.py": {"textwrap"}}
 
 
 def imported_modules(path: Path) -> set[str]:
