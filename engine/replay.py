@@ -10,8 +10,6 @@ import numpy as np
 
 from engine.train import StepConfig
 
-CHANGE_KINDS = ("step", "batch_size", "activation", "parameter")
-
 
 @dataclass(frozen=True)
 class Change:
