@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import ValidationError
 
-from app import cost, encode, frames, graph, session_ops, session_view, stateless_steps, undo
+from app import (
+    code_export,
+    cost,
+    encode,
+    frames,
+    graph,
+    session_ops,
+    session_view,
+    stateless_steps,
+    undo,
+)
 from app.chartlog import ChartLog
 from app.losslog import LossLog
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
@@ -364,6 +374,7 @@ READS = {
     "gradcheck": _gradcheck,
     "export": _export,
     "graph": _graph,
+    "code": code_export.write,
 }
 
 

@@ -15,6 +15,7 @@ from engine.errors import EngineError
 from engine.features import feature_matrix
 from engine.network import Network, forward, make_network
 from engine.optimizers import OPTIMIZERS, OptimizerState
+from engine.replay import Change
 from engine.targets import accuracy, output_size, targets
 from engine.trace import StepRecord
 from engine.train import StepConfig, check_config, loss_value, record_step
@@ -96,6 +97,12 @@ class Trainer:
         self._grid: tuple[int, np.ndarray] | None = None
         self._spec_for = None
         self._start_epoch()
+        # Step 0 and the changes since, for a replay (engine/replay.py); a restore loses them.
+        self.start_theta, self.start_cfg, self.changes = self.net.theta.copy(), cfg, []
+        self.tried, self.replayable = 0, True    # tried: steps run, a diverged one included
+
+    def _note(self, kind: str, value) -> None:
+        self.changes.append(Change(self.tried, kind, value))
 
     def _start_epoch(self, order: np.ndarray | None = None, cursor: int = 0) -> None:
         self._order = self.shuffle_rng.permutation(len(self.X_train)) if order is None else order
@@ -127,6 +134,7 @@ class Trainer:
                                                self.Y_train, orders, self._cursor, batch_size, n)
             self.state, self._cursor, self.diverged = chunk.state, chunk.cursor, chunk.diverged
             self.losses.extend(chunk.losses.tolist())
+            self.tried += len(chunk.losses)
             self.step_count += chunk.taken
             self.epoch += chunk.epoch
             n -= len(chunk.losses)
@@ -219,10 +227,14 @@ class Trainer:
         check_config(self.net, step)
         if step.optimizer.name != self.cfg.step.optimizer.name:
             self.state = OPTIMIZERS[step.optimizer.name].init_state(self.net.layout.n_params)
+        if step != self.cfg.step:
+            self._note("step", step)
         self.cfg = replace(self.cfg, step=step)
 
     def set_batch_size(self, batch_size: int) -> None:
         check_batch_size(batch_size)
+        if batch_size != self.cfg.batch_size:
+            self._note("batch_size", batch_size)
         self.cfg = replace(self.cfg, batch_size=batch_size)
 
     def set_activation(self, activation: str) -> None:
@@ -231,6 +243,8 @@ class Trainer:
         for k in range(1, self.net.L):
             probe.set_activation(k, activation)
         self.net = Network(probe.sizes, probe.activations, self.net.theta)
+        if activation != self.cfg.activation:
+            self._note("activation", activation)
         self.cfg = replace(self.cfg, activation=activation)
 
     def set_parameter(self, kind: str, k: int, i: int, j: int | None, value: float) -> None:
@@ -251,6 +265,7 @@ class Trainer:
             raise EngineError("value must be a finite number", "value")
         target[index] = value
         self.diverged = False
+        self._note("parameter", (kind, k, i, j, float(value)))
 
     def snapshot(self) -> "Snapshot":
         """Everything needed to continue this run exactly, as plain arrays and numbers."""
@@ -278,6 +293,7 @@ class Trainer:
             )
         self.net.theta[...] = snap.theta
         self.state = snap.state
+        self.replayable = snap.step_count == 0 and np.array_equal(snap.theta, self.start_theta)
         self.step_count, self.epoch, self.diverged = snap.step_count, snap.epoch, snap.diverged
         self.losses = list(snap.losses)
         try:

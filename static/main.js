@@ -5,6 +5,7 @@
 import { sessionApi } from "./api.js";
 import { createChart } from "./chart.js";
 import { createClassroom } from "./classroom.js";
+import { installCodeExport } from "./code-export.js";
 import { PALETTE_NAME } from "./colors.js";
 import { createCommands } from "./commands.js";
 import { createConnection } from "./connection.js";
@@ -59,6 +60,7 @@ $("legend").title = `palette: ${PALETTE_NAME}`;
 const message = createMessage($("message"), page);
 const controls = createControls(root, { readonly });
 const classroom = createClassroom(root, { step: () => (page.frame ? page.frame.step : 0), session: shown });
+installCodeExport(root);
 const selection = createSelection(page, { view, inspector, graphPanel }, { id: shown, readonly });
 const follow = createConnection(page, { root, readonly, status: $("status"), message,
   restart: () => sessions.lost(),

@@ -7,9 +7,9 @@ the worker made: the event loop never trains and never encodes a large answer.
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
-from app import bodies
+from app import bodies, code_export
 from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
 from app.ratelimit import client_address, create_allowed
 from app.schemas.answers import ExportAnswer, GradientCheck, SessionCreated, SessionState
@@ -191,6 +191,26 @@ async def check_gradient(
 async def export_session(session: SessionDep, hub: HubDep):
     """Config, network, optimizer state, batch order and loss history as JSON."""
     return answer(await hub.control(session, "export"))
+
+
+@router.get(
+    "/{session_id}/export.{fmt}", response_class=Response, responses={
+        200: {"content": {media: {} for _, media in code_export.FORMATS.values()},
+              "description": "the file, as an attachment"},
+        409: {"model": Problem, "description": "imported mid-run: its run from step 0 is gone"}})
+async def export_code(
+    session: SessionDep, hub: HubDep,
+    fmt: Annotated[Literal[tuple(code_export.FORMATS)], Path(description="py: NumPy, ipynb: "
+                   "a notebook, torch.py: PyTorch")],
+):
+    """The code behind the run: a NumPy script, notebook or PyTorch script that replays it."""
+    try:
+        outcome = await hub.control(session, "code", fmt=fmt)
+    except code_export.NotReplayable as err:
+        raise HTTPException(409, str(err)) from None
+    name = code_export.file_name(session.id, fmt)
+    return answer(outcome, code_export.FORMATS[fmt][1],
+                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.delete(
