@@ -32,8 +32,9 @@ class Follower(StreamView):
 
     def _read(self) -> None:
         try:
-            for message in self._socket:
-                self.show(message)
+            with self._socket as socket:   # closed when the stream ends, whichever side ends it
+                for message in socket:
+                    self.show(message)
         except ConnectionClosed:
             pass
         finally:
