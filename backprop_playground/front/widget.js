@@ -40,9 +40,10 @@ function render({ model, el }) {
     maxSize: () => planeSize(false) });
   const lossChart = createChart($("loss"), { height: () => chartHeight(false) });
   const series = createSeries();
-  // What the notebook's tests read: the frames this view drew, and when (performance.now()).
+  // What the notebook's tests read: the frames this view drew and when (performance.now()),
+  // and the network's hit test and node places, to click an edge where it is drawn.
   const drawn = { frames: 0, first: null, last: null };
-  root.backpropDrawn = drawn;
+  root.backpropProbe = { drawn, hit: (x, y) => view.hit(x, y), nodePosition: (k, j) => view.nodePosition(k, j) };
 
   function showState(text) {
     if (!text) return;
