@@ -25,6 +25,9 @@ class ParameterView(np.ndarray):
         plain = np.asarray(array).view(np.ndarray)
         return plain[()] if return_scalar else plain
 
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))   # reads as the array it is
+
     def __setitem__(self, key, value) -> None:
         if self._write is None:
             raise ValueError(
