@@ -140,7 +140,9 @@ def edge_point(page) -> dict:
 
 def test_the_widget_draws_steps_plays_and_selects_in_jupyterlab(lab, browser):
     base, home = lab
-    page = open_in(browser, f"{base}/lab/tree/widget.ipynb", width=1400, height=1000)
+    # a workspace of its own: the other test's notebook is not restored beside it
+    page = open_in(browser, f"{base}/lab/workspaces/widget/tree/widget.ipynb",
+                   width=1400, height=1000)
     try:
         page.wait_for_function(KERNEL_IDLE, timeout=120_000)
         run_cell(page, 0)
@@ -189,5 +191,32 @@ def test_the_widget_draws_steps_plays_and_selects_in_jupyterlab(lab, browser):
                f"'j': {target['j']}" in out, out
         page.screenshot(path=str(ARTIFACTS / "notebook-widget-selected.png"))
         assert not [e for e in page.errors if "bp-" in e or "backprop" in e.lower()], page.errors
+    finally:
+        page.context.close()
+
+
+def test_a_followed_classroom_session_draws_read_only_in_jupyterlab(lab, browser, base_url):
+    """Playground.follow in a notebook: the server's steps reach the widget's canvases."""
+    _, home = lab
+    made = httpx.post(f"{base_url}/api/sessions", json={"dataset": "circle"}).json()
+    cells = ["from backprop_playground import Playground\n"
+             f"followed = Playground.follow({base_url!r}, {made['join_code']!r})\nfollowed"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells],
+                                        metadata={"kernelspec": KERNEL})
+    nbformat.write(notebook, home / "follow.ipynb")
+    page = open_in(browser, f"{lab[0]}/lab/workspaces/follow/tree/follow.ipynb",
+                   width=1400, height=800)
+    try:
+        page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+        run_cell(page, 0)
+        page.wait_for_function("() => document.querySelector('.bp-widget')?.dataset.step === '0'",
+                               timeout=60_000)
+        before = canvas_pixels(page)
+        httpx.post(f"{base_url}/api/sessions/{made['id']}/step", json={"steps": 30},
+                   headers={"X-Control-Token": made["token"]})
+        page.wait_for_function("() => document.querySelector('.bp-widget').dataset.step === '30'",
+                               timeout=30_000)
+        assert canvas_pixels(page)[0] != before[0]
+        page.screenshot(path=str(ARTIFACTS / "notebook-widget-follow.png"))
     finally:
         page.context.close()
