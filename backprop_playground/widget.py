@@ -113,11 +113,13 @@ class Playground(StreamView):
         self._publish(heatmaps=True)
         return self._session.phase()
 
-    def play(self, steps: int = 2000, speed: float | None = 1000.0, fps: float = 30.0) -> dict:
+    def play(self, steps: int = 2000, speed: float | None = 1000.0,
+             fps: float | None = None) -> dict:
         """Train `steps` steps in the kernel at `speed` steps a second (None: as fast as it
-        goes), the picture following at `fps` frames a second at most. Returns what it sent:
+        goes), the picture following at `fps` frames a second at most (None: the display's
+        60, the server's frame_rate for its followers). Returns what it sent:
         {steps, frames, seconds}."""
-        session, interval = self._session, 1.0 / fps
+        session, interval = self._session, 1.0 / (fps or self._settings.frame_rate)
         start, done, sent, chunk = time.perf_counter(), 0, 0, 1
         session.play(speed)
         try:
