@@ -167,3 +167,23 @@ def test_follow_shows_a_servers_classroom_session_read_only(server):
 def test_follow_with_an_unknown_code_says_so(server):
     with pytest.raises(Exception, match="404"):
         Playground.follow(server, "zzzzzz")
+
+
+def test_the_kernels_frames_are_the_servers_for_the_same_session(server):
+    """The widget draws what a follower of the same session on a server would be sent."""
+    config = {"dataset": "xor", "hidden": [3, 2], "activation": "sigmoid", "batch_size": 5}
+    made = httpx.post(f"{server}/api/sessions", json=config).json()
+    followed = Playground.follow(server, made["join_code"])
+    try:
+        httpx.post(f"{server}/api/sessions/{made['id']}/step", json={"steps": 7},
+                   headers={"X-Control-Token": made["token"]})
+        wait_until(lambda: followed.step_count == 7, "the server's frame of step 7")
+        wait_until(lambda: json.loads(followed.heatmaps)["step"] == 7, "its heatmaps")
+        pg = Playground(**config)
+        pg.step(7)
+        theirs, ours = json.loads(followed.frame), frame(pg)
+        assert ours["layers"] == theirs["layers"] and ours["metrics"] == theirs["metrics"]
+        assert ours["grad_norms"] == theirs["grad_norms"] and ours["input"] == theirs["input"]
+        assert json.loads(pg.heatmaps)["output"] == json.loads(followed.heatmaps)["output"]
+    finally:
+        followed.close()
