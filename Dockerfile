@@ -1,7 +1,17 @@
 # The image runs the same wheel `pip install .` gives, its dependencies from the lock.
+# The notebook widget's bundle first: the page's modules through esbuild, pinned by npm ci.
+FROM node:20-slim AS bundle
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY static static
+COPY backprop_playground/front backprop_playground/front
+RUN npm run build
+
 FROM python:3.11-slim AS wheel
 WORKDIR /src
 COPY . .
+COPY --from=bundle /src/backprop_playground/bundle backprop_playground/bundle
 RUN pip install --no-cache-dir --require-hashes -r requirements/run.txt \
     && pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .
 

@@ -7,33 +7,40 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 INSTALL := $(PY) -m pip install --quiet --require-hashes
+BUNDLE  := backprop_playground/bundle/widget.js
 COMPILE := $(PY) -m uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
            --custom-compile-command "make lock"
 
 .PHONY: run lecture test bench chromium cluster-servers lock upgrade clean
 
-run: $(VENV)/.run-installed
+run: $(VENV)/.run-installed $(BUNDLE)
 	$(PY) -m app --port $(PORT)
 
-lecture: $(VENV)/.run-installed
+lecture: $(VENV)/.run-installed $(BUNDLE)
 	$(PY) -m app --lecture --port $(PORT)
 
-test: $(VENV)/.test-installed chromium cluster-servers
+test: $(VENV)/.test-installed $(BUNDLE) chromium cluster-servers
 	$(PY) -m pytest
 
 bench: $(VENV)/.test-installed
 	$(PY) bench/engine.py
 
+# The notebook widget's one ES module: the page's drawing modules bundled by esbuild, pinned in
+# package-lock.json (npm ci installs exactly it). The page itself needs no build.
+$(BUNDLE): package.json package-lock.json backprop_playground/front/widget.js $(wildcard static/*.js)
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+
 # The project itself goes in without its dependencies (the lock gave them) and without build
 # isolation (which would fetch whatever setuptools was released last): the lock's setuptools builds it.
-$(VENV)/.run-installed: requirements/run.txt pyproject.toml
+$(VENV)/.run-installed: requirements/run.txt pyproject.toml $(BUNDLE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(INSTALL) -r requirements/run.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -c "import app.warmed"   # compile the training loop into numba's cache now
 	touch $@
 
-$(VENV)/.test-installed: requirements/test.txt pyproject.toml
+$(VENV)/.test-installed: requirements/test.txt pyproject.toml $(BUNDLE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(INSTALL) -r requirements/test.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -67,4 +74,4 @@ cluster-servers:
 	  else echo "redis-server or nginx is missing: run 'sudo apt-get install redis-server nginx'" >&2; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache node_modules backprop_playground/bundle

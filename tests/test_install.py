@@ -61,6 +61,26 @@ def test_the_wheel_carries_the_pages_the_front_end_and_the_lessons(wheel):
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
 
 
+def test_the_wheel_carries_the_notebook_widget_and_its_bundle(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"backprop_playground/__init__.py", "backprop_playground/bundle/widget.js"} <= names
+    assert not any(name.startswith("backprop_playground/front/") for name in names)
+
+
+def test_the_installed_package_gives_the_widget_drawn_by_the_bundle(installed, tmp_path):
+    """`pip install` alone gives Playground (anywidget is a run dependency, JupyterLab is not)."""
+    check = ("from backprop_playground import Playground\n"
+             "pg = Playground(dataset='xor', hidden=[2], activation='sigmoid')\n"
+             "pg.step()\n"
+             "assert pg.record.layers[0].delta.shape[1] == 2\n"
+             "assert 'createNetworkView' in pg._esm and 'export' in pg._esm\n"
+             "import backprop_playground; print(backprop_playground.__file__)\n")
+    env = {"PATH": f"{installed}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    where = run(str(installed / "python"), "-c", check, cwd=tmp_path, env=env).stdout.strip()
+    assert Path(where).is_relative_to(installed.parent), where
+
+
 @pytest.fixture(scope="module")
 def server(installed, tmp_path_factory):
     """`backprop-playground` started from an empty folder, with a teacher's lesson folder."""

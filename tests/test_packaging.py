@@ -13,7 +13,7 @@ def test_every_python_package_is_in_the_distribution():
     packages = set(PYPROJECT["tool"]["setuptools"]["packages"])
     on_disk = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("engine", "app")
+        for top in ("engine", "app", "backprop_playground")
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert on_disk == packages
