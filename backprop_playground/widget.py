@@ -16,6 +16,7 @@ from app.worker import _state_message as state_message  # the followers' state, 
 from backprop_playground.parameters import parameter_views
 from backprop_playground.record import Record, record_of
 from backprop_playground.views import StreamView
+from engine.scripts import numpy_script, run_of
 
 PHASE_NAMES = {"forward": "forward", "error": "loss", "loss": "loss", "backward": "backward",
                "update": "update"}
@@ -149,13 +150,9 @@ class Playground(StreamView):
         self._publish(structure=True)
 
     def to_script(self) -> str:
-        """The run as one self-contained NumPy script (engine/scripts.py)."""
-        try:
-            from engine.scripts import numpy_script
-        except ImportError as err:
-            raise NotImplementedError(
-                "the script export (engine/scripts.py) is not on this branch yet") from err
-        return numpy_script(self._session.run)
+        """The run as one self-contained NumPy script that replays it from its last reset and
+        prints its losses (the same script as GET /api/sessions/{id}/export.py)."""
+        return numpy_script(run_of(self._session.trainer, "Backprop Playground notebook run"))
 
     # --- the stream
 

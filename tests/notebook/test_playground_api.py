@@ -2,6 +2,8 @@
 streams, the page's step-through, live play, the record, hand edits, follow()."""
 
 import json
+import subprocess
+import sys
 import time
 
 import httpx
@@ -123,13 +125,16 @@ def test_a_preset_opens_as_on_the_page():
     assert pg.weights[0].tolist() == preset_config("worked_example").network.weights[0]
 
 
-def test_the_script_export_is_a_call_into_the_engine():
-    pg = Playground()
-    try:
-        script = pg.to_script()
-    except NotImplementedError:
-        pytest.skip("engine/scripts.py is not on this branch")
-    assert "import numpy" in script
+def test_the_script_replays_the_kernels_run_with_its_weight_edit(tmp_path):
+    pg = Playground(dataset="xor", hidden=[2], activation="sigmoid")
+    pg.step(20)
+    pg.weights[1][0, 1] = 0.5
+    pg.step(20)
+    path = tmp_path / "run.py"
+    path.write_text(pg.to_script())
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
+    printed = [float(line.split()[1]) for line in done.stdout.splitlines()]
+    np.testing.assert_allclose(printed, pg._session.trainer.losses, rtol=1e-9, atol=0)
 
 
 @pytest.fixture(scope="module")
