@@ -19,7 +19,7 @@ export const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.
 // for a projector's back row)
 const dE = (x) => `\\partial E / \\partial ${x}`;
 
-/** A loss's E and an optimizer's Δθ, as the engine's registry writes them (app/registry.py). */
+/** A loss's E and an optimizer's Δθ, as the engine's registry writes them (app/routes/catalog.py). */
 const lossEquation = (name) => (REGISTRY.losses[name] || {}).equation || `\\text{${name}}`;
 const updateEquation = (name) => (REGISTRY.optimizers[name] || {}).equation || `\\text{${name}}`;
 export const KATEX = { throwOnError: false, trust: (c) => c.command === "\\htmlData",

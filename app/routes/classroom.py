@@ -4,13 +4,12 @@ from enum import Enum
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
-from app.presets import PRESETS, preset_config
-from app.qr import qr_svg
-from app.ratelimit import JOINS, join_missed
-from app.reach import students_url
+from app.classroom.qr import qr_svg
+from app.classroom.reach import students_url
+from app.classroom.saved import off_loop
+from app.loop.ratelimit import JOINS, join_missed
+from app.routes.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.routes.sessions import CREATES, LIMITED, open_session
-from app.saved import off_loop
 from app.schemas.answers import (
     ExportAnswer,
     HistoryAnswer,
@@ -20,6 +19,7 @@ from app.schemas.answers import (
     SessionCreated,
     SessionState,
 )
+from app.schemas.presets import PRESETS, preset_config
 from app.schemas.session import Problem
 
 router = APIRouter(prefix="/api", tags=["classroom"])
@@ -66,7 +66,7 @@ async def join(code: str, store: StoreDep, request: Request):
     """Find a session by its short join code: its id and watch link."""
     session = store.by_code(code)
     if session is None:
-        join_missed(request)   # guesses are limited per address (app/ratelimit.py)
+        join_missed(request)   # guesses are limited per address (app/loop/ratelimit.py)
         raise HTTPException(404, f"no session with join code {code!r}")
     return {"id": session.id, "watch_url": session.watch_url}
 
@@ -77,7 +77,8 @@ async def join(code: str, store: StoreDep, request: Request):
 )
 async def qr_code(session: SessionDep, request: Request):
     """A QR code of the session's watch link, made here: the hall needs no internet."""
-    # The address students reach (app/reach.py), never the Host header the teacher's tab sent
+    # The address students reach (app/classroom/reach.py), never the Host header the teacher's tab
+    # sent
     return qr_svg(students_url(request.app.state.settings, session.watch_url))
 
 

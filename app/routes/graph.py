@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import HubDep, SessionDep, answer
+from app.routes.deps import HubDep, SessionDep, answer
 from app.routes.sessions import NOT_FOUND
 from app.schemas.graph import NeuronGraphAnswer
 

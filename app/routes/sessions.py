@@ -9,9 +9,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from app import bodies
-from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
-from app.ratelimit import client_address, create_allowed
+from app.loop.ratelimit import client_address, create_allowed
+from app.loop.store import Handle
+from app.routes import bodies
+from app.routes.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
 from app.schemas.answers import ExportAnswer, GradientCheck, SessionCreated, SessionState
 from app.schemas.session import (
     ConfigPatch,
@@ -24,9 +25,8 @@ from app.schemas.session import (
     StepBody,
 )
 from app.schemas.step import check_limits
-from app.store import Handle
-from app.undo import NothingToUndo
-from app.worker import Outcome
+from app.worker.process import Outcome
+from app.worker.undo import NothingToUndo
 
 NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may have expired)"}}
 FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
@@ -37,7 +37,7 @@ LIMITED = {429: {"model": Problem, "description": "too many new sessions from th
 CREATES = [Depends(create_allowed)]   # every route that makes a session: rate-limited
 BUSY_RETRY_SECONDS = 5
 
-router = APIRouter(   # large bodies parsed in a worker (app/bodies.py)
+router = APIRouter(   # large bodies parsed in a worker (app/routes/bodies.py)
     prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND, route_class=bodies.Checked
 )
 
@@ -55,8 +55,8 @@ def created(handle: Handle, outcome: Outcome) -> Response:
 
 async def open_session(store, hub, source: str, data, request: Request) -> Response:
     """A new session in the least loaded worker, built there from a config or an export
-    (a dict, or a request body still to parse: parsed in that worker first, app/bodies.py),
-    counted in the share of the client's address (app/store.py)."""
+    (a dict, or a request body still to parse: parsed in that worker first, app/routes/bodies.py),
+    counted in the share of the client's address (app/loop/store.py)."""
     handle = None
     try:   # a worker too busy to build it in time: a prompt 503, never a hang (hub.open
         # removes a session it did not finish, and its worker drops it)

@@ -4,8 +4,8 @@ import asyncio
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from app.live import END, MOVED
-from app.sockets import SEND_TEXT, WRITE_TEXTS
+from app.loop.feeds import END, MOVED
+from app.loop.sockets import SEND_TEXT, WRITE_TEXTS
 
 router = APIRouter()
 
@@ -56,7 +56,7 @@ async def forward(websocket: WebSocket, feed, follower, receiver: asyncio.Future
     # A close (or anything the follower sends) wakes the loop as news does: one wait a
     # message, no task or asyncio.wait per frame (this loop runs for every follower).
     receiver.add_done_callback(lambda _: follower.wake.set())
-    # uvicorn's protocol writes frames made once for all followers (app/sockets.py), and
+    # uvicorn's protocol writes frames made once for all followers (app/loop/sockets.py), and
     # the feed's delivery writes with it itself while this loop is not sending; a server
     # without it (the test client) sends through ASGI, here.
     write = follower.write = websocket.scope.get(WRITE_TEXTS)

@@ -4,8 +4,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.chartlog import CHART_POINTS
-from app.losslog import MAX_HISTORY_VALUES, RECENT_LOSSES
 from app.schemas.step import (
     MAX_COUNT,
     SGD,
@@ -21,6 +19,8 @@ from app.schemas.step import (
     Strict,
     whole,
 )
+from app.worker.chartlog import CHART_POINTS
+from app.worker.losslog import MAX_HISTORY_VALUES, RECENT_LOSSES
 from engine.activations import ACTIVATIONS
 from engine.datasets import BOX, DATASETS
 from engine.errors import EngineError

@@ -28,7 +28,8 @@ InitName = Literal[tuple(INITIALIZERS)]
 Row = Annotated[list[Finite], Field(fail_fast=True)]
 Matrix = Annotated[list[Row], Field(fail_fast=True)]
 
-# Settings.max_points for the request being parsed (app/guards.py sets it per request): rows of
+# Settings.max_points for the request being parsed (app/routes/guards.py sets it per request): rows
+# of
 # points are counted before their items are validated, so 10⁶ points are refused at once
 # instead of after seconds of validation. None (a worker re-validating): not counted here.
 MAX_ROWS: ContextVar[int | None] = ContextVar("max_rows", default=None)

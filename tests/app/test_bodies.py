@@ -1,4 +1,4 @@
-"""Create and import bodies are parsed in a worker process (app/bodies.py), not on the event
+"""Create and import bodies are parsed in a worker process (app/routes/bodies.py), not on the event
 loop, and answered exactly as FastAPI answered them there: the same 400s and 422s, loc and
 all, the same OpenAPI schema, and a big legitimate body still makes its session."""
 
@@ -13,11 +13,10 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 from support import answered_as_by
 
-from app import bodies
 from app.config import Settings
-from app.guards import BodyLimit
 from app.main import _engine_error, _invalid_request
-from app.routes import api, sessions
+from app.routes import api, bodies, sessions
+from app.routes.guards import BodyLimit
 from app.schemas.session import EXPORT_EXAMPLE, SessionConfig, SessionExport
 from app.schemas.step import DESIGN_EXAMPLE, GradcheckRequest, StepRequest
 from engine.errors import EngineError

@@ -1,6 +1,6 @@
-"""The parcel a session's messages travel in between instances (app/bus.py)."""
+"""The parcel a session's messages travel in between instances (app/cluster/bus.py)."""
 
-from app.bus import pack, unpack
+from app.cluster.bus import pack, unpack
 
 
 def test_a_parcel_carries_every_message_and_the_span_unchanged():

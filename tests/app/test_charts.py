@@ -1,5 +1,5 @@
 """Late joiners see the charts: the `state` carries the train/test loss and gradient-size
-points a follower collected from frames, kept by the same rule (app/chartlog.py)."""
+points a follower collected from frames, kept by the same rule (app/worker/chartlog.py)."""
 
 import math
 import os
@@ -10,10 +10,11 @@ import numpy as np
 from support import f32, strict_json
 from test_stream import follow_until, paused_at, play, stream_url
 
-from app import session_ops, worker
-from app.chartlog import ChartLog
 from app.config import Settings
 from app.schemas.session import SessionConfig
+from app.worker import process as worker
+from app.worker import session_ops
+from app.worker.chartlog import ChartLog
 
 
 def first_per_cell(steps: list[int], cap: int) -> tuple[int, list[int]]:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.presets import PRESETS
+from app.schemas.presets import PRESETS
 
 
 @pytest.fixture

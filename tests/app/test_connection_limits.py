@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 import app.__main__ as entry
-import app.connections
+import app.loop.connections
 from app.config import Settings
-from app.connections import TOO_MANY_FROM_ADDRESS, TRY_AGAIN_LATER, ConnectionLimit
+from app.loop.connections import TOO_MANY_FROM_ADDRESS, TRY_AGAIN_LATER, ConnectionLimit
 from app.main import create_app
 
 FROM = "x-test-from"   # the test's own header: which client address a connection comes from
@@ -107,9 +107,9 @@ def test_without_a_listing_of_open_files_the_live_connections_are_counted():
 
 
 def test_the_open_files_in_this_process_are_counted():
-    before = app.connections.open_files()
+    before = app.loop.connections.open_files()
     with open(__file__):
-        assert app.connections.open_files() == before + 1
+        assert app.loop.connections.open_files() == before + 1
 
 
 def test_main_raises_the_soft_open_files_limit_to_the_hard_one_before_binding(
@@ -117,21 +117,21 @@ def test_main_raises_the_soft_open_files_limit_to_the_hard_one_before_binding(
     monkeypatch.delenv("BACKPROP_HOST", raising=False)
     monkeypatch.setenv("BACKPROP_PORT", "8000")   # recorded, so that teardown restores it
     calls = []
-    monkeypatch.setattr(app.connections.resource, "getrlimit", lambda kind: (1024, 524288))
-    monkeypatch.setattr(app.connections.resource, "setrlimit",
+    monkeypatch.setattr(app.loop.connections.resource, "getrlimit", lambda kind: (1024, 524288))
+    monkeypatch.setattr(app.loop.connections.resource, "setrlimit",
                         lambda kind, limits: calls.append(("setrlimit", kind, limits)))
     real_bind = entry.bind
     monkeypatch.setattr(entry, "bind", lambda host, port: (calls.append(("bind",)),
                                                            real_bind(host, port))[1])
     monkeypatch.setattr(entry, "serve", lambda sock: sock.close())
     entry.main(["--port", "0"])
-    resource = app.connections.resource
+    resource = app.loop.connections.resource
     assert calls == [("setrlimit", resource.RLIMIT_NOFILE, (524288, 524288)), ("bind",)]
     assert "Open files limit: raised from 1,024 to 524,288" in capsys.readouterr().err
 
 
 def test_a_soft_limit_already_at_the_hard_one_is_left_alone(monkeypatch):
-    resource = app.connections.resource
+    resource = app.loop.connections.resource
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (4096, 4096))
     monkeypatch.setattr(resource, "setrlimit", lambda kind, limits: pytest.fail("set"))
-    assert app.connections.raise_open_files_limit() == (4096, 4096)
+    assert app.loop.connections.raise_open_files_limit() == (4096, 4096)

@@ -7,8 +7,8 @@ import re
 import pytest
 from support import design_step
 
-from app import cost
 from app.config import Settings
+from app.worker import cost
 
 BIG = {  # the largest network the limits allow, every feature
     "dataset": "spiral", "points": 5000, "hidden": [16] * 8, "activation": "relu",

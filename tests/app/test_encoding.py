@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from app import encode
+from app.worker import encode
 
 
 def test_every_float_comes_back_bit_for_bit():

@@ -9,8 +9,8 @@ import time
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.loop.ratelimit import CreateLimiter
 from app.main import create_app
-from app.ratelimit import CreateLimiter
 
 
 def create(client, **config):

@@ -1,4 +1,4 @@
-"""The fan-out's direct send (app/sockets.py): through a real uvicorn server (the test client
+"""The fan-out's direct send (app/loop/sockets.py): through a real uvicorn server (the test client
 sends through ASGI), followers get websockets' own frames, the same messages the ASGI way
 gives, and the session's end as a close."""
 
@@ -10,21 +10,22 @@ from test_stalled_follower import followers, server, stalled_follower, wait_for 
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
-import app.sockets
+import app.loop.sockets
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
 def test_a_text_frame_is_the_one_websockets_makes(size):
     text = ("é" + "x" * size)[:size] if size else ""
-    assert app.sockets.text_frame(text) == Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+    websockets_frame = Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+    assert app.loop.sockets.text_frame(text) == websockets_frame
 
 
 def test_a_frame_is_made_once_for_the_same_message_and_anew_for_an_equal_one():
     text = json.dumps({"type": "frame", "seq": 1, "x": "y" * 1000})
-    first = app.sockets.text_frame(text)
-    assert app.sockets.text_frame(text) is first
+    first = app.loop.sockets.text_frame(text)
+    assert app.loop.sockets.text_frame(text) is first
     again = "".join(list(text))   # equal, another object
-    assert again is not text and app.sockets.text_frame(again) == first
+    assert again is not text and app.loop.sockets.text_frame(again) == first
 
 
 class RawFollower:
@@ -81,8 +82,8 @@ def test_followers_get_the_same_messages_on_the_direct_path_and_a_close_at_the_e
     def counted(text):
         made.append(len(text))
         return frame_of(text)
-    frame_of = app.sockets.text_frame
-    monkeypatch.setattr(app.sockets, "text_frame", counted)
+    frame_of = app.loop.sockets.text_frame
+    monkeypatch.setattr(app.loop.sockets, "text_frame", counted)
     with httpx.Client(base_url=f"http://{server}", timeout=30) as http:
         created = http.post("/api/sessions", json={"dataset": "circle", "hidden": [4]})
         assert created.status_code == 201, created.text

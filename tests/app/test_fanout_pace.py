@@ -1,5 +1,6 @@
 """A feed paces its deliveries by its audience and writes straight to followers who keep up
-(app/live.py); the training workers yield the CPU to the event loop (app/worker.py)."""
+(app/loop/feeds.py); the training workers yield the CPU to the event loop
+(app/worker/process.py)."""
 
 import asyncio
 import json
@@ -10,9 +11,9 @@ import pytest
 from test_stalled_follower import serving
 from websockets.sync.client import connect
 
-from app import live
-from app.bus import Parcel
+from app.cluster.bus import Parcel
 from app.config import Settings
+from app.loop import feeds as live
 
 RATE = Settings().fanout_rate
 

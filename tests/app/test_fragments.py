@@ -2,7 +2,7 @@
 
 import re
 
-from app.presets import PRESETS
+from app.schemas.presets import PRESETS
 
 HTMX = {"HX-Request": "true"}
 

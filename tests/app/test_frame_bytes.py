@@ -1,5 +1,5 @@
 """A frame's bytes are a public contract (docs/stream.md): the encoder that casts each flat
-vector once (app/frames.py) must write exactly what the frame as first written did, casting
+vector once (app/worker/frames.py) must write exactly what the frame as first written did, casting
 and encoding every array alone — over many networks, before and after steps, diverged too."""
 
 import base64
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from support import DIVERGING
 
-from app import encode, frames, session_ops
 from app.config import Settings
 from app.schemas.session import SessionConfig
+from app.worker import encode, frames, session_ops
 
 
 def reference_frame(session, seq: int, series: dict) -> str:

@@ -1,5 +1,5 @@
 """Issue 20, row 6: join-code lookups are limited per address. A code that finds no session
-spends a token of its address's bucket (app/ratelimit.py), one that finds a session does not:
+spends a token of its address's bucket (app/loop/ratelimit.py), one that finds a session does not:
 a whole class behind one NAT joins, a script guessing codes gets 429 with Retry-After, on
 /api/join/{code} and /join/{code} alike, and other addresses go on."""
 
@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.ratelimit import CreateLimiter
-from app.store import JOIN_ALPHABET
+from app.loop.ratelimit import CreateLimiter
+from app.loop.store import JOIN_ALPHABET
 
 ROUTES = ["/api/join/{code}", "/join/{code}"]
 

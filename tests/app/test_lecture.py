@@ -11,10 +11,10 @@ import segno
 from fastapi.testclient import TestClient
 
 import app.__main__ as entry
-import app.reach
+import app.classroom.reach
+from app.classroom.reach import lan_addresses, reach
 from app.config import Settings
 from app.main import create_app
-from app.reach import lan_addresses, reach
 from tests.cluster.cluster_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ FOREIGN_HOST = {"Host": "attacker.example:666"}
 
 @pytest.fixture
 def lan(monkeypatch):
-    monkeypatch.setattr(app.reach, "lan_addresses", lambda: list(LAN))
+    monkeypatch.setattr(app.classroom.reach, "lan_addresses", lambda: list(LAN))
 
 
 @pytest.fixture

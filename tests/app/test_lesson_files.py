@@ -5,10 +5,10 @@ import textwrap
 
 import pytest
 
+from app.classroom.lesson_actions import ACTIONS
+from app.classroom.lessons import LessonError, load, narration_html, parse
 from app.config import LESSONS
-from app.lesson_actions import ACTIONS
-from app.lessons import LessonError, load, narration_html, parse
-from app.presets import PRESETS
+from app.schemas.presets import PRESETS
 
 BUNDLED = LESSONS
 

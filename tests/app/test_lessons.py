@@ -4,7 +4,7 @@ slide's actions driving the session as they say, and followers told which slide 
 import pytest
 
 from app.config import LESSONS
-from app.presets import PRESETS
+from app.schemas.presets import PRESETS
 
 BUNDLED = LESSONS
 

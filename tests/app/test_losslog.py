@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import bf16
 
-from app.losslog import LossLog, series_json, summarize
+from app.worker.losslog import LossLog, series_json, summarize
 
 RECENT, BLOCKS = 64, 32
 

@@ -7,7 +7,7 @@ from test_stream import follow_until, play, stream_url
 
 def break_next_step(session_id: str) -> None:
     """Run in the session's worker: its next step raises, once."""
-    from app.worker import SESSIONS
+    from app.worker.process import SESSIONS
 
     trainer = SESSIONS[session_id].trainer
 
@@ -27,7 +27,7 @@ def test_a_failing_step_pauses_the_session_and_followers_still_hear_of_it(
         break_next_step, session_id
     ).result()
     with (
-        caplog.at_level(logging.ERROR, logger="app.hub"),
+        caplog.at_level(logging.ERROR, logger="app.loop.hub"),
         client.websocket_connect(stream_url(session_id)) as websocket,
     ):
         play(client, session_id, control)

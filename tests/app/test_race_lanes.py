@@ -1,5 +1,5 @@
 """A new race's lanes are made in the worker they live in, never on the event loop
-(app/lanes.py), and every answer to POST /api/races is what it was when FastAPI parsed the
+(app/routes/lanes.py), and every answer to POST /api/races is what it was when FastAPI parsed the
 body and the route made the lanes on the loop: the same 400s and 422s, loc and all, in the
 same order around the create rate limit; a race of one's own data still plays."""
 
@@ -16,11 +16,10 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from support import answered_as_by
 
-from app import lanes
-from app.bodies import KEPT, PARSED_HERE_BYTES, Pending
-from app.guards import BodyLimit
 from app.main import _invalid_request
-from app.routes import races
+from app.routes import lanes, races
+from app.routes.bodies import KEPT, PARSED_HERE_BYTES, Pending
+from app.routes.guards import BodyLimit
 from app.schemas.race import MAX_LANES, VARIED, RaceConfig
 from app.schemas.session import SessionConfig
 

@@ -1,4 +1,4 @@
-"""The room is shared fairly (app/store.py): one client address holds at most its share of
+"""The room is shared fairly (app/loop/store.py): one client address holds at most its share of
 the live sessions, so a script cannot take the room from everyone else; past its share its
 own least recently used idle session makes room, and reads keep no session from going."""
 
@@ -7,8 +7,8 @@ import time
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.loop.store import SessionStore
 from app.main import create_app
-from app.store import SessionStore
 
 SCRIPT, CLASS = "198.51.100.7", "203.0.113.9"
 

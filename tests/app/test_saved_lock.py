@@ -9,8 +9,8 @@ import threading
 import httpx
 from test_stalled_follower import serving
 
+from app.classroom.saved import SavedSessions
 from app.config import Settings
-from app.saved import SavedSessions
 
 
 def test_a_save_into_a_locked_file_waits_off_the_loop_and_is_answered_503(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.undo import UNDO_DEPTH
+from app.worker.undo import UNDO_DEPTH
 
 # Fields that say who watches and what can be undone, not the session's training state.
 AROUND = ("followers", "undo")

@@ -1,4 +1,4 @@
-"""A worker's slice budget follows the cycle its sessions really get (app/hub.py, _measure):
+"""A worker's slice budget follows the cycle its sessions really get (app/loop/hub.py, _measure):
 shorter slices when sessions wait longer than LOADED_CYCLE between frames, longer when they
 wait less, never below SHORTEST_SLICE nor past a frame interval; and new sessions are placed
 by the slices the sessions already there take."""
@@ -6,9 +6,9 @@ by the slices the sessions already there take."""
 from test_workers import fake_hub, handle
 
 from app.config import Settings
-from app.hub import LOADED_CYCLE, SHORTEST_SLICE, Hub
-from app.live import Feeds
-from app.store import SessionStore
+from app.loop.feeds import Feeds
+from app.loop.hub import LOADED_CYCLE, SHORTEST_SLICE, Hub
+from app.loop.store import SessionStore
 
 
 def measured(cycle: float, rounds: int, playing: int = 30) -> list[float]:

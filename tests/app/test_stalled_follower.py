@@ -1,4 +1,4 @@
-"""A follower that stops reading is cut off, and the others go on (app/sockets.py): through a
+"""A follower that stops reading is cut off, and the others go on (app/loop/sockets.py): through a
 real uvicorn server, since the test client has no socket buffers to fill."""
 
 import asyncio
@@ -16,8 +16,8 @@ import uvicorn
 from websockets.sync.client import connect
 
 from app.config import Settings
+from app.loop.sockets import websocket_options
 from app.main import create_app
-from app.sockets import websocket_options
 
 SEND_SECONDS = 1.0
 

@@ -1,5 +1,5 @@
 """However the server is started, its followers get the playground's WebSocket protocol
-(app/sockets.py): plain `uvicorn app.main:create_app --factory`, as the README allows, and the
+(app/loop/sockets.py): plain `uvicorn app.main:create_app --factory`, as the README allows, and the
 command line the README gives. Real uvicorn processes, since the options are uvicorn's."""
 
 import base64
@@ -23,7 +23,7 @@ from test_stalled_follower import (
     wait_for,
 )
 
-from app.sockets import COMMAND
+from app.loop.sockets import COMMAND
 from tests.cluster.cluster_servers import free_port
 from tests.cluster.cluster_servers import wait_for as wait_until
 

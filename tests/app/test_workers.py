@@ -12,9 +12,9 @@ import pytest
 from test_stream import follow_until, pause, play, stream_url
 
 from app.config import Settings
-from app.hub import Hub
-from app.live import Feeds
-from app.store import SessionStore
+from app.loop.feeds import Feeds
+from app.loop.hub import Hub
+from app.loop.store import SessionStore
 
 
 def state(client, session_id):
@@ -59,7 +59,7 @@ def test_killing_a_worker_loses_only_its_slice_and_the_others_never_notice(
     victim, survivor = handles
     controls = [{"X-Control-Token": m["token"]} for m in made]
     with (
-        caplog.at_level(logging.ERROR, logger="app.hub"),
+        caplog.at_level(logging.ERROR, logger="app.loop.hub"),
         client.websocket_connect(stream_url(victim.id)) as victim_ws,
         client.websocket_connect(stream_url(survivor.id)) as survivor_ws,
     ):
@@ -138,7 +138,7 @@ def test_a_worker_killed_halfway_through_an_answer_is_replaced_not_waited_for(
     hub = client.app.state.hub
     made = client.post("/api/sessions", json={}).json()
     with (
-        caplog.at_level(logging.ERROR, logger="app.hub"),
+        caplog.at_level(logging.ERROR, logger="app.loop.hub"),
         client.websocket_connect(stream_url(made["id"])) as websocket,
     ):
         play(client, made["id"], {"X-Control-Token": made["token"]})
@@ -184,7 +184,7 @@ def fake_hub(*handles):
 
 
 def handle(name, followers=1, served_at=0.0, speed=None, status="playing"):
-    from app.store import Handle
+    from app.loop.store import Handle
 
     h = Handle(name, "t", name.upper(), worker=0, status=status, speed=speed)
     h.followers, h.served_at = followers, served_at
@@ -201,7 +201,7 @@ def test_a_shared_view_is_served_first_when_its_frame_is_due():
 
 
 def test_a_shared_view_already_in_a_round_joins_the_next_when_due_by_its_start():
-    from app.hub import ROUND_SECONDS
+    from app.loop.hub import ROUND_SECONDS
 
     now = time.monotonic()
     students = [handle(f"s{i}", served_at=now - 1.0) for i in range(40)]
@@ -264,7 +264,7 @@ def test_the_workers_pin_their_blas_to_one_thread(client):
 
 
 def test_heatmaps_come_less_often_the_more_sessions_a_worker_plays():
-    from app.hub import HEATMAP_SHARE
+    from app.loop.hub import HEATMAP_SHARE
 
     alone, crowded = handle("alone"), handle("crowded")
     hub, _ = fake_hub(alone, crowded)
@@ -279,7 +279,7 @@ def test_heatmaps_come_less_often_the_more_sessions_a_worker_plays():
 def test_a_set_speed_that_fell_behind_owes_two_frames_at_most_not_a_burst():
     from types import SimpleNamespace
 
-    from app.sessions import Session
+    from app.worker.session import Session
 
     lagged = SimpleNamespace(speed=100.0, played_since=time.perf_counter() - 10.0,
                              played_steps=0)
@@ -296,9 +296,9 @@ def test_a_set_speed_that_fell_behind_owes_two_frames_at_most_not_a_burst():
 
 def stepped(client, config, steps, part_seconds, monkeypatch):
     """A new session stepped `steps` at once, the hub splitting it into parts this long."""
-    import app.hub
+    import app.loop.hub
 
-    monkeypatch.setattr(app.hub, "STEP_PART_SECONDS", part_seconds)
+    monkeypatch.setattr(app.loop.hub, "STEP_PART_SECONDS", part_seconds)
     made = client.post("/api/sessions", json=config).json()
     answer = client.post(f"/api/sessions/{made['id']}/step", json={"steps": steps},
                          headers={"X-Control-Token": made["token"]})
@@ -312,9 +312,9 @@ def stepped(client, config, steps, part_seconds, monkeypatch):
      "optimizer": {"name": "sgd", "learning_rate": 1e6}},     # diverges within the parts
 ])
 def test_a_long_step_in_parts_equals_one_part_bit_for_bit(client, monkeypatch, config):
-    from app import encode
     from app.schemas.session import SessionConfig
-    from app.trainer_factory import build_trainer
+    from app.worker import encode
+    from app.worker.trainer_factory import build_trainer
 
     whole = stepped(client, config, 3000, 60.0, monkeypatch)
     parts = stepped(client, config, 3000, 1e-6, monkeypatch)   # a step or so a part
@@ -331,8 +331,8 @@ def test_a_long_step_in_parts_equals_one_part_bit_for_bit(client, monkeypatch, c
 def test_a_long_step_is_worked_in_parts_and_stops_when_its_client_gives_up(
     make_client, monkeypatch
 ):
-    import app.hub
-    from app import worker
+    import app.loop.hub
+    from app.worker import process as worker
 
     client = make_client(workers=1)
     hub = client.app.state.hub
@@ -347,7 +347,7 @@ def test_a_long_step_is_worked_in_parts_and_stops_when_its_client_gives_up(
         return await original(h, fn, *args)
 
     monkeypatch.setattr(hub, "_call", counted)
-    monkeypatch.setattr(app.hub, "STEP_PART_SECONDS", 1e-6)
+    monkeypatch.setattr(app.loop.hub, "STEP_PART_SECONDS", 1e-6)
 
     async def still_there():
         return False

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from app.reach import lan_addresses
+from app.classroom.reach import lan_addresses
 from tests.browser.conftest import ARTIFACTS, open_in
 from tests.browser.test_page import ready
 from tests.cluster.cluster_servers import free_port

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.classroom.reach import lan_addresses
 from app.config import Settings
-from app.reach import lan_addresses
 from tests.browser.conftest import ServerThread, free_port
 from tests.browser.test_page import ready
 
