@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-CHART_POINTS = 1024  # a chart is a few hundred pixels wide and draws two points a pixel at most
+from app.schemas.session import CHART_POINTS
+from app.worker.packed import f32
 
 
 def _float(value) -> float:
@@ -78,10 +79,6 @@ class ChartLog:
         """For the `state` message: steps as JSON integers, the series as base64 float32
         (NaN where not finite); grad_norms per layer k = 1..L, each a series over the steps
         (NaN at a point made before the first step, which had no gradients)."""
-        from app.worker.frames import (
-            f32,  # not at the top: app.worker.frames imports app.worker.session → us
-        )
-
         layers = max((len(g) for g in self.grads), default=0)
         grads = np.full((len(self.grads), layers), np.nan)
         for i, g in enumerate(self.grads):

@@ -4,45 +4,15 @@ Bulk arrays travel as base64 bytes so a frame of a 2-8-8-1 network stays under 4
 NaN can never break the JSON; see docs/stream.md for the layout.
 """
 
-import base64
-import binascii
-
 import numpy as np
 
 from app.worker import encode
 from app.worker.losslog import series_json, summarize
+from app.worker.packed import b64, f4, u8
 from app.worker.session import Session
 
 FRAME_LOSSES = 128  # a frame's loss series at most: a 2-8-8-1 frame stays within 4 KB
 
-
-
-def _float32(values) -> np.ndarray:
-    with np.errstate(over="ignore"):  # past float32's range is ±inf in the bytes, as documented
-        return np.asarray(values, dtype="<f4")
-
-
-def f32(values) -> str:
-    """Call inside np.errstate(over="ignore"), as frame() does once for all of its arrays:
-    past float32's range is ±inf in the bytes, as documented."""
-    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
-
-
-def bf16(values) -> str:
-    """bfloat16 (float32's top half, rounded to nearest even): half the bytes of float32, the
-    same range, about three significant digits — plenty for a loss chart."""
-    single = _float32(values)
-    bits = single.view("<u4")
-    # In 32 bits the rounding wraps only above −inf's pattern (0xFF800000): NaNs, set after.
-    half = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype("<u2")
-    nan = np.isnan(single)
-    if nan.any():
-        half[nan] = 0x7FC0   # NaN stays a NaN
-    return _b64(half)
-
-
-def u8(values: np.ndarray) -> str:
-    return base64.b64encode(values.tobytes()).decode("ascii")
 
 
 def dumps(message: dict) -> str:
@@ -71,7 +41,7 @@ def frame(session: Session, seq: int, series: dict, keep: bool = False) -> str:
     with np.errstate(all="ignore"):
         layers = _layers(trainer.net, record, example)
         grad_norms = [] if record is None else _grad_norms(record)
-        shown_input = None if record is None else _b64(_f4(_shown(record.o[0], example)))
+        shown_input = None if record is None else b64(f4(_shown(record.o[0], example)))
         metrics = trainer.metrics()
     phase = session.phase()
     shown = encode.metrics(metrics)
@@ -107,38 +77,27 @@ def frame(session: Session, seq: int, series: dict, keep: bool = False) -> str:
 # a time, over many networks.
 
 
-def _f4(values: np.ndarray) -> np.ndarray:
-    """float32, little-endian, C-contiguous; call inside np.errstate (past float32's range is
-    ±inf)."""
-    return values.astype("<f4")
-
-
-def _b64(buffer) -> str:
-    """base64 of a C-contiguous array's memory (or any bytes), without copying it first."""
-    return binascii.b2a_base64(buffer, newline=False).decode("ascii")
-
-
 def _layers(net, record, example: int | None) -> list[dict]:
     """layers[k−1] = {W, b} and, after the first step, {a, o, delta, dE_dW, update_W, dE_db,
     update_b} in that order: the frame's bytes depend on it."""
-    theta = _f4(net.theta)
+    theta = f4(net.theta)
     params = [
-        {"W": _b64(theta[w0:w1]), "b": _b64(theta[b0:b1])}
+        {"W": b64(theta[w0:w1]), "b": b64(theta[b0:b1])}
         for w0, w1, _, _, b0, b1 in net.layout.spans
     ]
     if record is None:
         return params
-    grad, update = _f4(record.backward.grad), _f4(record.update)
+    grad, update = f4(record.backward.grad), f4(record.update)
     for k, (layer, (w0, w1, _, _, b0, b1)) in enumerate(zip(params, record.layout.spans,
                                                              strict=True), start=1):
         layer.update(
-            a=_b64(_f4(_shown(record.a[k], example))),
-            o=_b64(_f4(_shown(record.o[k], example))),
-            delta=_b64(_f4(_shown(record.delta[k], example))),
-            dE_dW=_b64(grad[w0:w1]),
-            update_W=_b64(update[w0:w1]),
-            dE_db=_b64(grad[b0:b1]),
-            update_b=_b64(update[b0:b1]),
+            a=b64(f4(_shown(record.a[k], example))),
+            o=b64(f4(_shown(record.o[k], example))),
+            delta=b64(f4(_shown(record.delta[k], example))),
+            dE_dW=b64(grad[w0:w1]),
+            update_W=b64(update[w0:w1]),
+            dE_db=b64(grad[b0:b1]),
+            update_b=b64(update[b0:b1]),
         )
     return params
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.schemas.session import RECENT_LOSSES
 from app.worker.encode import array
+from app.worker.packed import bf16
 
 FLOAT_MAX = np.finfo(np.float64).max
 NEW_FIELDS = ("min", "max", "recent_start", "recent")  # in the export since blocks came
-RECENT_LOSSES, BLOCKS = 4096, 2048  # a live session's log: exact steps, blocks of the run
-MAX_HISTORY_VALUES = 100_000  # an import's values at most: the thinned list of old exports
+BLOCKS = 2048  # a live session's log: blocks of the run (and RECENT_LOSSES exact steps)
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,6 @@ def series_json(series: Series, numbers=None) -> dict:
     if numbers is not None:
         return {"start": series.start, "stride": series.stride, "values": numbers(series.mean),
                 "min": numbers(series.min), "max": numbers(series.max)}
-    from app.worker.frames import (
-        bf16,  # not at the top: app.worker.frames imports app.worker.session, which imports us
-    )
-
     exact = series.stride == 1
     return {
         "start": series.start,

@@ -10,7 +10,7 @@ from support import DIVERGING
 
 from app.config import Settings
 from app.schemas.session import SessionConfig
-from app.worker import encode, frames, session_ops
+from app.worker import encode, frames, packed, session_ops
 
 
 def reference_frame(session, seq: int, series: dict) -> str:
@@ -22,23 +22,23 @@ def reference_frame(session, seq: int, series: dict) -> str:
         if record is not None:
             update_W, update_b = record.layout.views(record.update)
         for k in range(1, net.L + 1):
-            layer = {"W": frames.f32(net.W[k]), "b": frames.f32(net.b[k])}
+            layer = {"W": packed.f32(net.W[k]), "b": packed.f32(net.b[k])}
             if record is not None:
                 layer.update(
-                    a=frames.f32(frames._shown(record.a[k], example)),
-                    o=frames.f32(frames._shown(record.o[k], example)),
-                    delta=frames.f32(frames._shown(record.delta[k], example)),
-                    dE_dW=frames.f32(record.dE_dW[k]),
-                    update_W=frames.f32(update_W[k]),
-                    dE_db=frames.f32(record.dE_db[k]),
-                    update_b=frames.f32(update_b[k]),
+                    a=packed.f32(frames._shown(record.a[k], example)),
+                    o=packed.f32(frames._shown(record.o[k], example)),
+                    delta=packed.f32(frames._shown(record.delta[k], example)),
+                    dE_dW=packed.f32(record.dE_dW[k]),
+                    update_W=packed.f32(update_W[k]),
+                    dE_db=packed.f32(record.dE_db[k]),
+                    update_b=packed.f32(update_b[k]),
                 )
             layers.append(layer)
         grad_norms = (
             [] if record is None
             else [encode.number(np.sqrt(np.mean(g**2))) for g in record.dE_dW[1:]]
         )
-        shown_input = None if record is None else frames.f32(frames._shown(record.o[0], example))
+        shown_input = None if record is None else packed.f32(frames._shown(record.o[0], example))
         metrics = trainer.metrics()
     phase = session.phase()
     return frames.dumps({
@@ -111,4 +111,4 @@ def test_a_loss_series_is_the_same_bytes_as_bfloat16_first_written():
                          0xFF7FFFFF], dtype="<u4").view("<f4")   # NaNs of every sign and payload
     for values in (edges, patterns, rng.lognormal(0.0, 8.0, 500) * rng.choice([-1, 1], 500),
                    np.empty(0), rng.standard_normal(128)):
-        assert frames.bf16(values) == reference_bf16(values)
+        assert packed.bf16(values) == reference_bf16(values)

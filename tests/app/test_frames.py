@@ -3,8 +3,8 @@
 import numpy as np
 from support import bf16
 
-from app.worker.frames import bf16 as encode_bf16
-from app.worker.frames import f32
+from app.worker.packed import bf16 as encode_bf16
+from app.worker.packed import f32
 
 
 def test_bfloat16_is_within_a_relative_2_to_the_minus_8_of_the_value():
