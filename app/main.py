@@ -23,7 +23,18 @@ from app.loop.races import Races
 from app.loop.ratelimit import CreateLimiter
 from app.loop.sockets import adopt
 from app.loop.store import SessionStore, StoreFull
-from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
+from app.routes import (
+    api,
+    classroom,
+    docs,
+    graph,
+    lessons,
+    own_copy,
+    pages,
+    races,
+    sessions,
+    stream,
+)
 from app.routes.catalog import catalog
 from app.routes.guards import BodyLimit, SecurityHeaders, brief, field_path
 from app.routes.openapi import document
@@ -81,8 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.saved_races = SavedRaces(saved_file, busy)
     app.state.cluster = None
     if settings.redis_url:   # several instances behind nginx, Redis between them
-        from app.cluster.instance import install
+        from app.cluster.instance import install  # here: without Redis none of it is loaded
         install(app)   # the shared store, feeds, hub and saves in place of the embedded ones
+        app.include_router(own_copy.router)   # before classroom's copy route: in its place
     app.state.races = (Races if app.state.cluster is None else app.state.cluster.races_class)(
         app.state.hub, app.state.store, settings)
     app.state.presenter = Presenter(app.state.feeds, app.state.races)   # lessons

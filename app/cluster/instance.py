@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 from fastapi import WebSocket
 
 from app.cluster import bus as buses
-from app.cluster import own_copy as clustercopy
 from app.cluster.races import ClusterRaces
 from app.cluster.redis_state import RedisSaved, SharedState, blocking_client
 from app.cluster.shared_loop import (
@@ -45,8 +44,8 @@ from app.cluster.shared_loop import (
     channel,
     home,
 )
+from app.loop import following
 from app.loop.store import Handle, token_digest
-from app.routes.stream import _joined, relay
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +307,7 @@ class Cluster:
         if handle is not None:
             feed = feeds.of(handle)
             def joined():
-                return _joined(self.hub, handle, feed)
+                return following.joined(self.hub, handle, feed)
         elif feeds is not self.feeds and self.races.get(name) is not None:
             # restored here since the route looked: its own route follows it
             await websocket.close(code=1013, reason="the race is here now; reconnect")
@@ -341,7 +340,7 @@ class Cluster:
         self.local[key] = self.local.get(key, 0) + 1
         self._recount(key)
         try:
-            await relay(websocket, feed, joined)
+            await following.relay(websocket, feed, joined)
         finally:
             self.local[key] -= 1
             self._recount(key)
@@ -442,7 +441,7 @@ class Cluster:
         if key.startswith(RACE):
             outcome = await self.races.joined(found)
         else:
-            outcome = await _joined(self.hub, found, self.feeds.of(found))
+            outcome = await following.joined(self.hub, found, self.feeds.of(found))
         return buses.pack(outcome.messages, outcome.span)
 
     def on_message(self, name: str, data: bytes) -> None:
@@ -562,4 +561,3 @@ def install(app) -> None:
     app.state.saved_races = RedisSaved(blocking, "saved-race")
     app.state.cluster = cluster
     app.add_middleware(ClusterRouting, cluster=cluster)
-    app.include_router(clustercopy.router)   # before classroom's copy route: in its place

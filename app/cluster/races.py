@@ -10,7 +10,6 @@ session's) and is not snapshotted: the presentation that plays it is not either.
 """
 
 import json
-from typing import TYPE_CHECKING
 
 from app.cluster.redis_state import Snapshot
 from app.cluster.shared_loop import RACE, ClusterFeeds, proposed_id
@@ -18,12 +17,9 @@ from app.loop.races import Race, Races
 from app.worker import races as raceworker
 from app.worker.process import Outcome
 
-if TYPE_CHECKING:
-    from app.cluster.instance import Cluster
-
 
 class ClusterRaces(Races):
-    def __init__(self, hub, store, settings, cluster: "Cluster") -> None:
+    def __init__(self, hub, store, settings, cluster) -> None:
         super().__init__(hub, store, settings)
         self.cluster = cluster
         self.feeds = ClusterFeeds(cluster.bus, settings.fanout_rate, RACE)

@@ -11,7 +11,6 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fastapi.responses import JSONResponse
 
@@ -21,9 +20,6 @@ from app.loop.feeds import MOVED, Feed, Feeds
 from app.loop.hub import Hub
 from app.loop.store import Handle, SessionStore, StoreFull
 from app.worker import process as work
-
-if TYPE_CHECKING:
-    from app.cluster.instance import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +53,7 @@ def home(key: str) -> str:
 
 def owned_path(path: str) -> str | None:
     """The key of what a request nginx hashed must find here (None: not hashed; a copy is
-    hashed by its own new id, app/cluster/own_copy.py)."""
+    hashed by its own new id, app/routes/own_copy.py)."""
     if path.endswith(("/stream", "/copy")):
         return None
     found = SESSION_PATH.match(path)
@@ -180,7 +176,7 @@ class ClusterFeeds(Feeds):
 class ClusterHub(Hub):
     """The hub, telling the cluster when a session is made here and when it starts/stops."""
 
-    cluster: "Cluster"
+    cluster: object   # this instance's Cluster (app/cluster/instance.py install sets it)
 
     async def start(self) -> None:
         await super().start()
@@ -206,7 +202,7 @@ class ClusterRouting:
     have restores it from its snapshot first; a request that makes a session takes the
     id nginx hashed it by."""
 
-    def __init__(self, app, cluster: "Cluster") -> None:
+    def __init__(self, app, cluster) -> None:
         self.app, self.cluster = app, cluster
 
     async def __call__(self, scope, receive, send):

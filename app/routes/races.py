@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse
 from app.classroom.qr import qr_svg
 from app.classroom.reach import reach, students_url
 from app.classroom.saved import off_loop
+from app.loop.following import forward
 from app.loop.races import RACE_FORMAT, Race, Races
 from app.loop.store import Handle, SessionStore
 from app.routes import bodies, lanes
@@ -37,7 +38,6 @@ from app.routes.sessions import (
     FULL,
     LIMITED,
 )
-from app.routes.stream import forward
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits

@@ -4,7 +4,8 @@ requests, not on the instance that has the session copied.
 nginx routes POST /api/sessions/{id}/copy by its request id, as a create
 (deploy/nginx/backprop.conf), so the instance that makes the copy usually lacks the source:
 it asks the source's owner for its export through Redis (or, the owner dead, takes its last
-snapshot). This route stands in front of app/routes/classroom.py's, with the same answers.
+snapshot). This route stands in front of app/routes/classroom.py's, with the same answers;
+the app factory includes it only in a cluster.
 """
 
 from fastapi import APIRouter, HTTPException, Request
