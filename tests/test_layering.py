@@ -7,8 +7,8 @@ import moved into a function cannot hide a cycle. The floors, top down (docs/arc
     app.routes                 the HTTP face (imported by nothing but the entry points)
     app.cluster                several instances, Redis between them
     app.loop, app.classroom    the event loop's parts; the classroom around a session
-    app.crossing               what crosses the process boundary, loop <-> worker
     app.worker                 the worker process: sessions, frames, logs
+    app.crossing               what crosses the process boundary, loop <-> worker
     app.schemas                the shapes of what comes in and goes out
     app.config                 settings
     engine                     the NumPy engine
@@ -28,8 +28,8 @@ FLOORS = [
     ["app.routes"],
     ["app.cluster"],
     ["app.loop", "app.classroom"],
-    ["app.crossing"],
     ["app.worker"],
+    ["app.crossing"],
     ["app.schemas"],
     ["app.config", "app"],
     ["engine"],

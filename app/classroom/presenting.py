@@ -27,7 +27,7 @@ class Presenter:
         self.races = races          # app/loop/races.py Races
         self.locks: dict[str, asyncio.Lock] = {}
         self.shown: dict = {}       # session id -> the race its slide plays (app/racing.Race)
-        # session id -> ((lesson, digest), {slide: app/worker.SlideState}): each slide's state
+        # session id -> ((lesson, digest), {slide: app/crossing.py SlideState}): each slide's state
         # as first reached, adopted again whenever the slide is shown
         self.states: dict = {}
 

@@ -13,9 +13,9 @@ import json
 
 from app.cluster.redis_state import Snapshot
 from app.cluster.shared_loop import RACE, ClusterFeeds, proposed_id
+from app.crossing import Outcome
 from app.loop.races import Race, Races
 from app.worker import races as raceworker
-from app.worker.process import Outcome
 
 
 class ClusterRaces(Races):

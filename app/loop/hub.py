@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from app.crossing import Failure, Outcome, SlideState
 from app.loop.feeds import Feeds
 from app.loop.store import Handle, SessionStore
 from app.worker import process as work
@@ -188,7 +189,7 @@ class Hub:
             await self._revive(w, generation)
         return await w.run(work.stateless, op, request)
 
-    async def open(self, handle: Handle, source: str, data: dict) -> work.Outcome:
+    async def open(self, handle: Handle, source: str, data: dict) -> Outcome:
         """Build a session in its worker from a config or an export; gone again on failure."""
         try:
             outcome = await self._call(
@@ -200,7 +201,7 @@ class Hub:
         self.absorb(handle, outcome)
         return outcome
 
-    async def control(self, handle: Handle, op: str, **args) -> work.Outcome:
+    async def control(self, handle: Handle, op: str, **args) -> Outcome:
         heatmap = self._heatmap_due(handle)
         outcome = await self._call(
             handle, work.call, handle.id, op, args, handle.followers, heatmap
@@ -208,7 +209,7 @@ class Hub:
         self.absorb(handle, outcome)
         return outcome
 
-    async def step(self, handle: Handle, steps: int, abandoned) -> work.Outcome:
+    async def step(self, handle: Handle, steps: int, abandoned) -> Outcome:
         """`steps` steps in parts of about STEP_PART_SECONDS each, other sessions' rounds
         between them, then the last step recorded: the same state as one step(steps). A
         request given up on (`abandoned()`) stops at the next part, its last step recorded."""
@@ -226,11 +227,11 @@ class Hub:
     async def export(self, handle: Handle) -> dict:
         return await self._call(handle, work.export, handle.id)
 
-    async def capture(self, handle: Handle) -> work.SlideState:
+    async def capture(self, handle: Handle) -> SlideState:
         """The session's whole state, for control "adopt" to put back (a lesson's slide)."""
         return await self._call(handle, work.capture, handle.id)
 
-    async def join(self, handle: Handle) -> work.Outcome:
+    async def join(self, handle: Handle) -> Outcome:
         return await self._call(handle, work.join, handle.id)
 
     def drop(self, handle: Handle) -> None:
@@ -241,7 +242,7 @@ class Hub:
         except (BrokenProcessPool, RuntimeError):
             pass   # a dead or stopped worker has dropped it already
 
-    def absorb(self, handle: Handle, outcome: work.Outcome) -> None:
+    def absorb(self, handle: Handle, outcome: Outcome) -> None:
         """Take in what a call reported: status, the checkpoint, messages for followers."""
         was_playing = handle.status == "playing"
         handle.status, handle.speed = outcome.status, outcome.speed
@@ -365,7 +366,7 @@ class Hub:
         for handle, result in zip(handles, results, strict=True):
             if self.store.get(handle.id) is not handle:
                 continue   # it ended during the round
-            if isinstance(result, work.Failure):
+            if isinstance(result, Failure):
                 # A failure pauses the session; it never stops it silently (its followers
                 # would wait for frames that never come).
                 log.error("session %s: training or publishing failed\n%s", handle.id,

@@ -21,12 +21,12 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from app.crossing import Outcome
 from app.loop.escort import Escort
 from app.loop.feeds import Feed, Feeds, Follower
 from app.loop.hub import STEP_PART_SECONDS, Hub
 from app.loop.store import Handle, SessionStore
 from app.worker import races as raceworker
-from app.worker.process import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ class Handle:
     touched: float = field(default_factory=time.monotonic)
     followers: int = 0
     unwatched_since: float = field(default_factory=time.monotonic)
-    checkpoint: object = None     # app.worker.process.Checkpoint: the last published state
+    checkpoint: object = None     # app.crossing.Checkpoint: the last published state
     in_flight: bool = False       # a slice of it is running in its worker
     served_at: float = 0.0        # when its last slice ended: round-robin order
     heatmap_due: float = 0.0

@@ -6,9 +6,9 @@ from fastapi import Depends, Header, HTTPException, Path, Request
 from fastapi.responses import Response
 
 from app.config import Settings
+from app.crossing import Outcome
 from app.loop.hub import Hub
 from app.loop.store import Handle, SessionStore
-from app.worker.process import Outcome
 
 
 def get_settings(request: Request) -> Settings:

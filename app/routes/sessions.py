@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from app.crossing import Outcome
 from app.loop.ratelimit import client_address, create_allowed
 from app.loop.store import Handle
 from app.routes import bodies
@@ -25,7 +26,6 @@ from app.schemas.session import (
     StepBody,
 )
 from app.schemas.step import check_limits
-from app.worker.process import Outcome
 from app.worker.undo import NothingToUndo
 
 NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may have expired)"}}

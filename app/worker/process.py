@@ -13,18 +13,17 @@ import signal
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 
 import numpy as np
 from pydantic import ValidationError
 
+from app.crossing import Checkpoint, Failure, Outcome, SlideState
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
 from app.worker import cost, encode, frames, graph, session_ops, session_view, stateless_steps, undo
 from app.worker.chartlog import ChartLog
 from app.worker.losslog import LossLog
 from app.worker.session import Session
 from engine.errors import EngineError
-from engine.trainer import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -75,36 +74,6 @@ def _exit_with(server: int) -> None:
         if os.getppid() != 1:
             os.kill(os.getppid(), signal.SIGTERM)
     os._exit(0)
-
-
-@dataclass
-class Checkpoint:
-    """What the hub keeps to rebuild a session in another worker: a trainer snapshot, the
-    loss log as of `log_state` plus the chunks logged since, and the session's own fields."""
-
-    # As JSON bytes: one object for the server to keep, where a config with 5,000 own
-    # points as lists was ~100,000 Python objects that its garbage collector walked, holding
-    # the event loop ~90 ms (bench/bodies.py, a race of 4 such lanes). None: unchanged since
-    # the hub's last full checkpoint.
-    config: bytes | None
-    snapshot: Snapshot
-    fields: dict
-    log_state: object = None        # None: unchanged since the hub's last full checkpoint
-    chunks: list = field(default_factory=list)
-    charts: dict | None = None      # the charts' points as of log_state (app/worker/chartlog.py)
-
-
-@dataclass
-class Outcome:
-    """One call's result, as the event loop needs it."""
-
-    body: bytes | None = None
-    status: str = "paused"
-    speed: float | None = None
-    messages: dict = field(default_factory=dict)  # stream kind -> text, made once
-    span: tuple[int, int] | None = None            # the frame's loss steps [start, end)
-    checkpoint: Checkpoint | None = None
-    overhead: float = 0.0                          # seconds a slice spent beyond training
 
 
 def _dumps(value) -> bytes:
@@ -162,17 +131,6 @@ def _rebuilt(checkpoint: Checkpoint, session_id: str, join_code: str) -> Session
     session.pending_count = 0
     session.changed(structure=True)
     return session
-
-
-@dataclass
-class SlideState:
-    """A session's whole state, to adopt again (app/classroom/presenting.py keeps one per lesson
-    slide):
-    its checkpoint, and what a checkpoint leaves out, the step shown and the phase walked to."""
-
-    checkpoint: Checkpoint
-    phase_index: int | None
-    shown: tuple     # the trainer's last record, its batch, and θ before it
 
 
 def capture(session_id: str) -> SlideState:
@@ -391,13 +349,6 @@ def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) ->
 
 
 # --- playing ---------------------------------------------------------------------------
-
-
-@dataclass
-class Failure:
-    """A slice that raised: the hub logs it and pauses the session; the round goes on."""
-
-    traceback: str
 
 
 def play_round(slices: list[tuple[str, float, int, bool]]) -> list:
