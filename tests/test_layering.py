@@ -145,3 +145,20 @@ def test_routes_are_imported_by_the_entry_points_alone():
 def test_every_package_says_its_job(package):
     doc = ast.get_docstring(ast.parse(MODULES[package].read_text()))
     assert doc and doc.strip(), f"{package}/__init__.py: a docstring that says its job"
+
+
+def test_no_test_file_imports_another_test_file():
+    """Helpers that tests share live in support modules (tests/app/support*.py, …), not in a
+    test file that another imports (which would run its tests again under a new name)."""
+    wrong = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            wrong += [f"{path.relative_to(ROOT)}: {name}" for name in names
+                      if name.rpartition(".")[2].startswith("test_")]
+    assert not wrong

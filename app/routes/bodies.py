@@ -92,7 +92,7 @@ class BodyInWorker(Checked):
 def stand_in(model: type[BaseModel]) -> BaseModel:
     """An instance of `model` for FastAPI to pass through. pydantic reruns a model's own
     after-checks even on an instance, so it must be a valid one: the model's documented example
-    (every request body has one, tests/app/test_schema.py), a few values."""
+    (every request body has one, tests/app/schemas/test_schema_examples.py), a few values."""
     examples = (model.model_config.get("json_schema_extra") or {}).get("examples")
     return model.model_validate(examples[0]) if examples else model.model_construct()
 

@@ -73,8 +73,8 @@ def frame(session: Session, seq: int, series: dict, keep: bool = False) -> str:
 # the cost is in the calls, not the bytes. So each flat vector (θ, ∂E/∂θ, Δθ) is cast to
 # float32 once and its layers' W^k and b^k are slices of that one cast — the same bytes as
 # casting each alone (a cast is elementwise) — and base64 reads each slice's memory in place.
-# tests/app/test_frames.py checks the bytes against the frame as first written, an array at
-# a time, over many networks.
+# tests/app/worker/test_frame_bytes.py checks the bytes against the frame as first written, an
+# array at a time, over many networks.
 
 
 def _layers(net, record, example: int | None) -> list[dict]:

@@ -6,31 +6,7 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 from support import bf16, f32, strict_json
-
-
-def play(client, session_id, control, speed=None):
-    response = client.post(
-        f"/api/sessions/{session_id}/play", json={"speed": speed}, headers=control
-    )
-    assert response.status_code == 200
-
-
-def pause(client, session_id, control) -> int:
-    return client.post(f"/api/sessions/{session_id}/pause", headers=control).json()["step"]
-
-
-def follow_until(websocket, done) -> list[dict]:
-    """Every message (parsed strictly) up to and including the first for which done(m)."""
-    messages = []
-    while True:
-        message = strict_json(websocket.receive_text())
-        messages.append(message)
-        if done(message):
-            return messages
-
-
-def paused_at(step):
-    return lambda m: m["type"] == "frame" and m["status"] == "paused" and m["step"] == step
+from support_stream import follow_until, pause, paused_at, play, stream_url
 
 
 def played_past(step):
@@ -70,10 +46,6 @@ def loss_series(messages) -> dict[int, np.float32]:
             for i, value in enumerate(bf16(history["values"])):
                 series[history["start"] + i] = value
     return series
-
-
-def stream_url(session_id):
-    return f"/api/sessions/{session_id}/stream"
 
 
 def test_the_first_message_is_the_state_with_points_and_history(client, new_session):

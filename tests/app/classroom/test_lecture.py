@@ -17,7 +17,7 @@ from app.config import Settings
 from app.main import create_app
 from tests.cluster.cluster_servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LAN = ["192.168.1.23", "10.0.0.7"]
 HX = {"HX-Request": "true"}
 FOREIGN_HOST = {"Host": "attacker.example:666"}

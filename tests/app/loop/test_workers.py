@@ -9,12 +9,10 @@ import signal
 import time
 
 import pytest
-from test_stream import follow_until, pause, play, stream_url
+from support_hub import fake_hub, handle
+from support_stream import follow_until, pause, play, stream_url
 
 from app.config import Settings
-from app.loop.feeds import Feeds
-from app.loop.hub import Hub
-from app.loop.store import SessionStore
 
 
 def state(client, session_id):
@@ -176,21 +174,6 @@ def test_a_followed_session_keeps_playing(make_client):
         follow_until(websocket, lambda m: m["type"] == "frame" and m["status"] == "playing")
 
 
-def fake_hub(*handles):
-    store = SessionStore(10, 3600)
-    for h in handles:
-        store.sessions[h.id] = h
-    return Hub(Settings(workers=1), store, Feeds(12_000)), store
-
-
-def handle(name, followers=1, served_at=0.0, speed=None, status="playing"):
-    from app.loop.store import Handle
-
-    h = Handle(name, "t", name.upper(), worker=0, status=status, speed=speed)
-    h.followers, h.served_at = followers, served_at
-    return h
-
-
 def test_a_shared_view_is_served_first_when_its_frame_is_due():
     now = time.monotonic()
     students = [handle(f"s{i}", served_at=now - 1.0) for i in range(5)]
@@ -259,8 +242,6 @@ def test_the_workers_pin_their_blas_to_one_thread(client):
     hub = client.app.state.hub
     info = hub.workers[0].executor.submit(threadpool_info).result()
     assert all(pool["num_threads"] == 1 for pool in info), info
-
-
 
 
 def test_heatmaps_come_less_often_the_more_sessions_a_worker_plays():

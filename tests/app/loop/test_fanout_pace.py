@@ -8,7 +8,7 @@ import os
 
 import httpx
 import pytest
-from test_stalled_follower import serving
+from support_server import serving
 from websockets.sync.client import connect
 
 from app.cluster.bus import Parcel

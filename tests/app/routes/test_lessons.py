@@ -2,6 +2,7 @@
 slide's actions driving the session as they say, and followers told which slide is shown."""
 
 import pytest
+from support_stream import follow_until_lesson, present
 
 from app.config import LESSONS
 from app.schemas.presets import PRESETS
@@ -88,13 +89,6 @@ def lessons_dir(tmp_path):
 @pytest.fixture
 def lesson_client(make_client, lessons_dir):
     return make_client(lessons_dir=lessons_dir)
-
-
-def present(client, name="runnable"):
-    created = client.post(f"/api/lessons/{name}/present")
-    assert created.status_code == 201, created.text
-    body = created.json()
-    return body["id"], {"X-Control-Token": body["token"]}
 
 
 def show(client, session_id, control, slide, lesson="runnable"):
@@ -235,13 +229,6 @@ def test_moving_slides_needs_the_control_token_and_a_slide_that_exists(lesson_cl
                                  headers=control)
     # the session in the path exists: the body's lesson name is what is wrong
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "lesson"]
-
-
-def follow_until_lesson(websocket, slide):
-    while True:
-        message = websocket.receive_json()
-        if message["type"] == "lesson" and message["slide"] == slide:
-            return message
 
 
 def test_followers_are_sent_the_slide_and_a_late_one_the_slide_shown(lesson_client):

@@ -4,8 +4,7 @@ too, and when the race ends (deleted, a lane expired) `race` null brings them ba
 following the session."""
 
 import pytest
-
-from tests.app.test_races import BASE, TOKEN, new_race
+from support_races import BASE, TOKEN, new_race
 
 VARY = {"learning_rate": [0.1, 1.0]}
 

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 
 import httpx
-from test_stalled_follower import serving
+from support_server import serving
 
 from app.classroom.saved import SavedSessions
 from app.config import Settings

@@ -5,9 +5,8 @@ which (the `lesson` message's `race`), and moving between slides never leaves a 
 import time
 
 import pytest
-
-from tests.app.test_lesson_files import one_problem
-from tests.app.test_lessons import follow_until_lesson, present
+from support_lessons import one_problem
+from support_stream import follow_until_lesson, present
 
 RACING = """\
 title: Racing

@@ -15,19 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_stalled_follower import (
-    followers,
-    large_session,
-    play_at_full_speed,
-    stalled_follower,
-    wait_for,
-)
+from support_server import followers, large_session, play_at_full_speed, stalled_follower, wait_for
 
 from app.loop.sockets import COMMAND
 from tests.cluster.cluster_servers import free_port
 from tests.cluster.cluster_servers import wait_for as wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PLAIN = "uvicorn app.main:create_app --factory"
 
 

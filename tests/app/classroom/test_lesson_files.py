@@ -4,27 +4,14 @@ bundled lessons, and the narration's Markdown with its maths kept for KaTeX."""
 import textwrap
 
 import pytest
+from support_lessons import one_problem, problems
 
 from app.classroom.lesson_actions import ACTIONS
-from app.classroom.lessons import LessonError, load, narration_html, parse
+from app.classroom.lessons import load, narration_html, parse
 from app.config import LESSONS
 from app.schemas.presets import PRESETS
 
 BUNDLED = LESSONS
-
-
-def problems(text: str) -> list[tuple[int, str, str]]:
-    """(line, field, message) of each problem of a lesson's YAML text, from file t.yaml."""
-    with pytest.raises(LessonError) as caught:
-        parse(textwrap.dedent(text), "t", "t.yaml")
-    assert all(p.file == "t.yaml" for p in caught.value.problems)
-    return [(p.line, p.field, p.message) for p in caught.value.problems]
-
-
-def one_problem(text: str) -> tuple[int, str, str]:
-    found = problems(text)
-    assert len(found) == 1, found
-    return found[0]
 
 
 @pytest.mark.parametrize("name", PRESETS)

@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from test_stalled_follower import followers, server, stalled_follower, wait_for  # noqa: F401
+from support_server import followers, stalled_follower, wait_for
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
@@ -77,7 +77,7 @@ def paused(step):
 
 
 def test_followers_get_the_same_messages_on_the_direct_path_and_a_close_at_the_end(
-        server, monkeypatch):  # noqa: F811
+        server, monkeypatch):
     made = []
     def counted(text):
         made.append(len(text))
@@ -111,7 +111,7 @@ def test_followers_get_the_same_messages_on_the_direct_path_and_a_close_at_the_e
     raw.peer.close()
 
 
-def test_a_follower_that_closes_mid_play_leaves_and_a_new_one_is_fed(server):  # noqa: F811
+def test_a_follower_that_closes_mid_play_leaves_and_a_new_one_is_fed(server):
     """The peer's close frame moves the connection out of OPEN: the next send goes the ASGI
     way, and the follower's loop ends like any disconnect."""
     with httpx.Client(base_url=f"http://{server}", timeout=30) as http:

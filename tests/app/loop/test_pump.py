@@ -2,7 +2,7 @@
 
 import logging
 
-from test_stream import follow_until, play, stream_url
+from support_stream import follow_until, play, stream_url
 
 
 def break_next_step(session_id: str) -> None:

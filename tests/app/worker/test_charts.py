@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 from support import f32, strict_json
-from test_stream import follow_until, paused_at, play, stream_url
+from support_stream import follow_until, paused_at, play, stream_url
 
 from app.config import Settings
 from app.schemas.session import SessionConfig

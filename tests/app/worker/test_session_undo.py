@@ -2,27 +2,11 @@
 network inside the same session, its followers sent the new state; a reset or a structural
 change is taken back by POST …/undo, to exactly the state before."""
 
-import json
 
 import pytest
+from support_stream import next_state, state_of
 
 from app.worker.undo import UNDO_DEPTH
-
-# Fields that say who watches and what can be undone, not the session's training state.
-AROUND = ("followers", "undo")
-
-
-def state_of(client, session_id):
-    state = client.get(f"/api/sessions/{session_id}").json()
-    return {k: v for k, v in state.items() if k not in AROUND}
-
-
-def next_state(ws):
-    """The next `state` message a follower receives (frames and the rest skipped)."""
-    while True:
-        message = json.loads(ws.receive_text())
-        if message["type"] == "state":
-            return message
 
 
 def test_a_structural_change_keeps_the_session_and_its_follower(client, new_session):

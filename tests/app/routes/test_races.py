@@ -4,11 +4,9 @@ run on its own with the same settings, bit for bit."""
 import json
 
 import pytest
+from support_races import BASE, TOKEN, new_race
 
 from tests.app.support import DIVERGING
-
-TOKEN = "X-Control-Token"
-BASE = {"dataset": "xor", "hidden": [3], "batch_size": 5, "points": 60, "seed": 3}
 
 
 def lane_config(base: dict, vary: str, value) -> dict:
@@ -23,13 +21,6 @@ def lane_config(base: dict, vary: str, value) -> dict:
         "batch_size": lambda: {**base, "batch_size": value},
         "l2_rate": lambda: {**base, "regularization": {"name": "l2", "rate": value}},
     }[vary]()
-
-
-def new_race(client, **body) -> tuple[str, dict, dict]:
-    response = client.post("/api/races", json=body)
-    assert response.status_code == 201, response.text
-    made = response.json()
-    return made["id"], {TOKEN: made["token"]}, made
 
 
 def weights(state: dict) -> tuple:

@@ -4,7 +4,7 @@ never hear "end"; the session is then exactly the saved one, and undo takes it b
 
 import json
 
-from tests.app.test_session_undo import next_state, state_of
+from support_stream import next_state, state_of
 
 XOR = {"dataset": "xor", "hidden": [3], "seed": 5}
 

@@ -3,7 +3,7 @@ shorter slices when sessions wait longer than LOADED_CYCLE between frames, longe
 wait less, never below SHORTEST_SLICE nor past a frame interval; and new sessions are placed
 by the slices the sessions already there take."""
 
-from test_workers import fake_hub, handle
+from support_hub import fake_hub, handle
 
 from app.config import Settings
 from app.loop.feeds import Feeds
