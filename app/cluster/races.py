@@ -61,7 +61,7 @@ class ClusterRaces(Races):
 
     async def joined(self, race: Race) -> Outcome:
         """What a follower on another instance needs: every lane as of one moment."""
-        outcomes = await self.hub._call(race.lanes[0], raceworker.race_join, race.ids)
+        outcomes = await self.hub.call(race.lanes[0], raceworker.race_join, race.ids)
         return self._compose(race, outcomes)
 
     def end(self, race: Race) -> None:

@@ -193,7 +193,7 @@ class ClusterHub(Hub):
 
     async def read(self, handle: Handle, op: str) -> bytes:
         """A read's bytes (an export for a snapshot), made in the session's worker."""
-        outcome = await self._call(handle, work.call, handle.id, op, {}, handle.followers, False)
+        outcome = await self.call(handle, work.call, handle.id, op, {}, handle.followers, False)
         return outcome.body
 
 

@@ -163,14 +163,14 @@ class Hub:
             return max(1.0, self.settings.frame_rate * LOADED_CYCLE)
         return 1.0
 
-    async def _call(self, handle: Handle, fn, *args):
+    async def call(self, handle: Handle, fn, *args):
         """Run fn in the handle's worker; if that worker died, revive it and try once more."""
         w = self.workers[handle.worker]
         generation = w.generation
         try:
             return await w.run(fn, *args)
         except BrokenProcessPool:
-            await self._revive(w, generation)
+            await self.revive(w, generation)
         except KeyError as err:
             if err.args != (handle.id,) or handle.checkpoint is None:
                 raise
@@ -186,13 +186,13 @@ class Hub:
         try:
             return await w.run(work.stateless, op, request)
         except BrokenProcessPool:
-            await self._revive(w, generation)
+            await self.revive(w, generation)
         return await w.run(work.stateless, op, request)
 
     async def open(self, handle: Handle, source: str, data: dict) -> Outcome:
         """Build a session in its worker from a config or an export; gone again on failure."""
         try:
-            outcome = await self._call(
+            outcome = await self.call(
                 handle, work.open_session, handle.id, handle.join_code, source, data
             )
         except BaseException:
@@ -202,8 +202,8 @@ class Hub:
         return outcome
 
     async def control(self, handle: Handle, op: str, **args) -> Outcome:
-        heatmap = self._heatmap_due(handle)
-        outcome = await self._call(
+        heatmap = self.heatmap_due(handle)
+        outcome = await self.call(
             handle, work.call, handle.id, op, args, handle.followers, heatmap
         )
         self.absorb(handle, outcome)
@@ -215,7 +215,7 @@ class Hub:
         request given up on (`abandoned()`) stops at the next part, its last step recorded."""
         left, diverged, asked = steps, False, steps
         while left > 1 and not diverged:
-            taken, diverged = await self._call(
+            taken, diverged = await self.call(
                 handle, work.step_part, handle.id, left - 1, STEP_PART_SECONDS, asked
             )
             left, asked = left - taken, None
@@ -225,14 +225,14 @@ class Hub:
         return await self.control(handle, "step", steps=left, after_divergence=diverged)
 
     async def export(self, handle: Handle) -> dict:
-        return await self._call(handle, work.export, handle.id)
+        return await self.call(handle, work.export, handle.id)
 
     async def capture(self, handle: Handle) -> SlideState:
         """The session's whole state, for control "adopt" to put back (a lesson's slide)."""
-        return await self._call(handle, work.capture, handle.id)
+        return await self.call(handle, work.capture, handle.id)
 
     async def join(self, handle: Handle) -> Outcome:
-        return await self._call(handle, work.join, handle.id)
+        return await self.call(handle, work.join, handle.id)
 
     def drop(self, handle: Handle) -> None:
         executor = self.workers[handle.worker].executor
@@ -270,7 +270,7 @@ class Hub:
 
     # --- fair slices -----------------------------------------------------------------
 
-    def _heatmap_due(self, handle: Handle, playing: int | None = None) -> bool:
+    def heatmap_due(self, handle: Handle, playing: int | None = None) -> bool:
         """Heatmaps on this call? At most heatmap_rate a second, spaced further under load
         (HEATMAP_SHARE per session playing on the worker): each costs about a slice."""
         now = time.monotonic()
@@ -303,10 +303,10 @@ class Hub:
         starts = now + ROUND_SECONDS
         due.sort(key=lambda h: (not (h.followers >= SHARED and h.served_at + interval <= starts),
                                 h.served_at))
-        cost = self._budget(w, len(playing)) + w.overhead
+        cost = self.budget(w, len(playing)) + w.overhead
         return due[: max(1, int(ROUND_SECONDS / cost))], 0.0, len(playing)
 
-    def _budget(self, w: Worker, playing: int) -> float:
+    def budget(self, w: Worker, playing: int) -> float:
         """Training seconds a slice: every playing session of the worker gets a frame each
         LOADED_CYCLE, after what the frames themselves cost (as the worker measures it),
         times the scale that makes the cycle its sessions really get that long (_measure);
@@ -341,7 +341,7 @@ class Hub:
                 except TimeoutError:
                     pass
                 continue
-            await self._serve(w, handles, self._budget(w, playing), playing)
+            await self._serve(w, handles, self.budget(w, playing), playing)
 
     async def _serve(
         self, w: Worker, handles: list[Handle], budget: float, playing: int
@@ -349,12 +349,12 @@ class Hub:
         """One round: a slice of each session, in one call to their worker."""
         for handle in handles:
             handle.in_flight = True
-        slices = [(h.id, budget, h.followers, self._heatmap_due(h, playing)) for h in handles]
+        slices = [(h.id, budget, h.followers, self.heatmap_due(h, playing)) for h in handles]
         generation = w.generation
         try:
             results = await w.run(work.play_round, slices)
         except BrokenProcessPool:
-            await self._revive(w, generation)
+            await self.revive(w, generation)
             return
         finally:
             now = time.monotonic()
@@ -404,7 +404,7 @@ class Hub:
 
     # --- a worker that dies ------------------------------------------------------------
 
-    async def _revive(self, w: Worker, generation: int) -> None:
+    async def revive(self, w: Worker, generation: int) -> None:
         """Replace a dead worker (once, however many calls noticed) and rebuild its sessions
         from their checkpoints: they go on from the last state their followers were sent."""
         if w.generation != generation:

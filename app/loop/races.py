@@ -69,7 +69,7 @@ class Race:
     @property
     def followers(self) -> int:
         """Pages that show a lane (the race's followers are every lane's): heatmaps are due
-        only while there are some (Hub._heatmap_due reads this)."""
+        only while there are some (Hub.heatmap_due reads this)."""
         return max(h.followers for h in self.lanes)
 
     def lane_followers(self) -> list[int]:
@@ -170,8 +170,8 @@ class Races:
 
     async def control(self, race: Race, op: str, **args) -> bytes:
         """A control on every lane at once (one call into their worker): the RaceState."""
-        heatmap = self.hub._heatmap_due(race, self._playing(race.worker))
-        result = await self.hub._call(
+        heatmap = self.hub.heatmap_due(race, self._playing(race.worker))
+        result = await self.hub.call(
             race.lanes[0], raceworker.race_call, race.ids, op, args, race.lane_followers(),
             heatmap,
         )
@@ -182,7 +182,7 @@ class Races:
         rounds run between them), the last one recorded, as Hub.step does for a session."""
         left, asked = steps, steps
         while left > 1:
-            taken = await self.hub._call(
+            taken = await self.hub.call(
                 race.lanes[0], raceworker.race_step_part, race.ids, left - 1,
                 STEP_PART_SECONDS, asked,
             )
@@ -194,7 +194,7 @@ class Races:
 
     async def export(self, race: Race) -> bytes:
         """The race as a saved race's JSON: what varies and every lane's export."""
-        lanes = await self.hub._call(race.lanes[0], raceworker.race_export, race.ids)
+        lanes = await self.hub.call(race.lanes[0], raceworker.race_export, race.ids)
         head = json.dumps({"format": RACE_FORMAT, "vary": race.vary, "values": race.values})
         return head[:-1].encode() + b',"lanes":' + lanes + b"}"
 
@@ -254,9 +254,9 @@ class Races:
                     await self.control(race, "pause")
                     return
                 playing = max(1, self._playing(race.worker))
-                budget = self.hub._budget(self.hub.workers[race.worker], playing)
-                heatmap = self.hub._heatmap_due(race, playing)
-                result = await self.hub._call(
+                budget = self.hub.budget(self.hub.workers[race.worker], playing)
+                heatmap = self.hub.heatmap_due(race, playing)
+                result = await self.hub.call(
                     race.lanes[0], raceworker.race_round, race.ids, budget,
                     race.lane_followers(), heatmap,
                 )
@@ -291,7 +291,7 @@ class Races:
         for handle in race.lanes:
             handle.watched(handle.followers + 1)
         feed = self.feeds.of(race)
-        outcomes = await self.hub._call(race.lanes[0], raceworker.race_join, race.ids)
+        outcomes = await self.hub.call(race.lanes[0], raceworker.race_join, race.ids)
         return feed, feed.join(self._compose(race, outcomes))
 
     def leave(self, race: Race, follower: Follower | None) -> None:

@@ -179,7 +179,7 @@ async def call(hub, worker, fn, *args):
     try:
         return await worker.run(fn, *args)
     except BrokenProcessPool:   # the worker died under it: revived, and tried once more
-        await hub._revive(worker, generation)
+        await hub.revive(worker, generation)
         return await worker.run(fn, *args)
 
 

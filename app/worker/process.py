@@ -76,7 +76,7 @@ def _exit_with(server: int) -> None:
     os._exit(0)
 
 
-def _dumps(value) -> bytes:
+def dumps(value) -> bytes:
     return encode.dumps(value)
 
 
@@ -94,7 +94,7 @@ def open_session(
     else:
         session = session_ops.import_session(session_id, join_code, _export_of(data), SETTINGS)
     SESSIONS[session_id] = session
-    return _outcome(session, _dumps(session_view.session_state(session)))
+    return outcome_of(session, dumps(session_view.session_state(session)))
 
 
 def _export_of(data: dict | bytes) -> SessionExport:
@@ -156,15 +156,15 @@ def pid() -> int:
 # --- control ---------------------------------------------------------------------------
 
 
-def _check_cost(session: Session, steps: int = 1, batch_size: int | None = None) -> None:
+def check_cost(session: Session, steps: int = 1, batch_size: int | None = None) -> None:
     """The session's network and batch (or `batch_size`) against the cost limits."""
     trainer = session.trainer
     batch = min(batch_size or trainer.cfg.batch_size, len(trainer.X_train))
     cost.check_session(SETTINGS, list(trainer.net.sizes), batch, steps)
 
 
-def _step(session: Session, steps: int, after_divergence: bool = False) -> None:
-    _check_cost(session, steps)
+def take_steps(session: Session, steps: int, after_divergence: bool = False) -> None:
+    check_cost(session, steps)
     session.pause()
     session.step(steps, after_divergence=after_divergence)
     session.changed()
@@ -178,7 +178,7 @@ def step_part(session_id: str, steps: int, seconds: float, asked: int | None) ->
     session = SESSIONS[session_id]
     trainer = session.trainer
     if asked is not None:
-        _check_cost(session, asked)
+        check_cost(session, asked)
     session.pause()
     was_diverged, first = trainer.diverged, trainer.step_count
     deadline = time.perf_counter() + seconds
@@ -195,17 +195,17 @@ def step_part(session_id: str, steps: int, seconds: float, asked: int | None) ->
     return trainer.step_count - first, trainer.diverged and not was_diverged
 
 
-def _play(session: Session, speed: float | None) -> None:
+def play(session: Session, speed: float | None) -> None:
     session.play(speed)
     session.changed()
 
 
-def _pause(session: Session) -> None:
+def pause(session: Session) -> None:
     session.pause()
     session.changed()
 
 
-def _reset(session: Session, undoable: bool = False) -> None:
+def reset(session: Session, undoable: bool = False) -> None:
     """`undoable`: the teacher's reset (REST), which undo takes back; a lesson's is not."""
     earlier = undo.kept(session) if undoable else None
     session.reset()
@@ -223,7 +223,7 @@ def _phase(session: Session, direction: str) -> None:
 def _config(session: Session, patch: dict) -> None:
     patch = ConfigPatch.model_validate(patch)
     if patch.batch_size is not None:
-        _check_cost(session, batch_size=patch.batch_size)
+        check_cost(session, batch_size=patch.batch_size)
     session_ops.patch_config(session, patch)
     session.changed(structure=True)
 
@@ -246,7 +246,7 @@ def _rebuild(session: Session, config: dict, undoable: bool = False) -> None:
     except ValidationError as err:   # pydantic's errors do not cross a process boundary
         raise EngineError(f"config: {err}") from None
     fresh = session_ops.create(session.id, session.join_code, cfg, SETTINGS)
-    _check_cost(fresh)
+    check_cost(fresh)
     _in_its_place(session, fresh, undoable)
 
 
@@ -283,10 +283,10 @@ def _undo(session: Session) -> None:
 # Each control answers with the session's state once it has changed the session.
 CONTROLS = {
     "read": _read,
-    "step": _step,
-    "play": _play,
-    "pause": _pause,
-    "reset": _reset,
+    "step": take_steps,
+    "play": play,
+    "pause": pause,
+    "reset": reset,
     "phase": _phase,
     "config": _config,
     "parameter": _parameter,
@@ -298,7 +298,7 @@ CONTROLS = {
 
 
 def _history_json(session: Session) -> bytes:
-    return _dumps(session_view.history_json(session))
+    return dumps(session_view.history_json(session))
 
 
 def _history_csv(session: Session) -> bytes:
@@ -306,15 +306,15 @@ def _history_csv(session: Session) -> bytes:
 
 
 def _gradcheck(session: Session, kind: str, layer: int, i: int, j: int | None) -> bytes:
-    return _dumps(session_ops.check_one(session, kind, layer, i, j))
+    return dumps(session_ops.check_one(session, kind, layer, i, j))
 
 
-def _export(session: Session) -> bytes:
-    return _dumps(session_ops.export(session))
+def export_bytes(session: Session) -> bytes:
+    return dumps(session_ops.export(session))
 
 
 def _graph(session: Session, layer: int, node: int, example: int | None) -> bytes:
-    return _dumps(graph.graph_json(session, layer, node, example))
+    return dumps(graph.graph_json(session, layer, node, example))
 
 
 # Reads that answer with something other than the state.
@@ -322,7 +322,7 @@ READS = {
     "history_json": _history_json,
     "history_csv": _history_csv,
     "gradcheck": _gradcheck,
-    "export": _export,
+    "export": export_bytes,
     "graph": _graph,
 }
 
@@ -332,7 +332,7 @@ STATELESS = {"step": stateless_steps.run_steps, "gradcheck": stateless_steps.run
 
 def stateless(op: str, request) -> bytes:
     """/api/step or /api/gradcheck, answered as the bytes the route returns."""
-    return _dumps(STATELESS[op](request))
+    return dumps(STATELESS[op](request))
 
 
 def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) -> Outcome:
@@ -344,8 +344,8 @@ def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) ->
                        speed=session.speed)
     CONTROLS[op](session, **args)
     session = SESSIONS[session_id]   # "rebuild" and "undo" put another in its place
-    body = _dumps(session_view.session_state(session))
-    return _outcome(session, body, heatmap)
+    body = dumps(session_view.session_state(session))
+    return outcome_of(session, body, heatmap)
 
 
 # --- playing ---------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def play_slice(session_id: str, budget: float, followers: int, heatmap: bool) ->
     session = SESSIONS[session_id]
     session.followers = followers
     if session.status != "playing":
-        return _outcome(session, None, heatmap)
+        return outcome_of(session, None, heatmap)
     started = time.perf_counter()
     deadline = started + budget
     due = session.due_steps(2.0 / SETTINGS.frame_rate)   # two frames' steps at most
@@ -399,7 +399,7 @@ def play_slice(session_id: str, budget: float, followers: int, heatmap: bool) ->
         session.absorb()
     if taken:
         session.changed()
-    outcome = _outcome(session, None, heatmap)
+    outcome = outcome_of(session, None, heatmap)
     outcome.overhead = time.perf_counter() - trained
     return outcome
 
@@ -436,7 +436,7 @@ def _state_message(session: Session) -> str:
     )
 
 
-def _outcome(session: Session, body: bytes | None, heatmap: bool = False) -> Outcome:
+def outcome_of(session: Session, body: bytes | None, heatmap: bool = False) -> Outcome:
     outcome = Outcome(body=body, status=session.status, speed=session.speed)
     if session.followers:
         _publish(session, outcome, heatmap)
@@ -483,7 +483,7 @@ def _checkpoint(session: Session) -> Checkpoint:
 
 def _checkpoint_of(session: Session, full: bool) -> Checkpoint:
     return Checkpoint(
-        config=_dumps(session.config) if full else None,
+        config=dumps(session.config) if full else None,
         snapshot=session.trainer.snapshot(),
         fields={
             "status": session.status,

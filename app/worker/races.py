@@ -47,17 +47,17 @@ def _live(lanes: list[Session]) -> list[Session]:
 
 def _step(lane: Session, steps: int) -> None:
     if lane.trainer.diverged and lane.status != "diverged":
-        work._step(lane, 1, after_divergence=True)   # the parts stopped at its diverged step
+        work.take_steps(lane, 1, after_divergence=True)   # the parts stopped at its diverged step
     elif lane.status != "diverged":
-        work._step(lane, steps)
+        work.take_steps(lane, steps)
 
 
 # Race controls: each takes every lane; a diverged lane stays where it stopped.
 CONTROLS = {
     "read": lambda lanes: None,
-    "play": lambda lanes, speed: [work._play(s, speed) for s in _live(lanes)],
-    "pause": lambda lanes: [work._pause(s) for s in lanes],
-    "reset": lambda lanes: [work._reset(s) for s in lanes],
+    "play": lambda lanes, speed: [work.play(s, speed) for s in _live(lanes)],
+    "pause": lambda lanes: [work.pause(s) for s in lanes],
+    "reset": lambda lanes: [work.reset(s) for s in lanes],
     "step": lambda lanes, steps: [_step(s, steps) for s in lanes],
 }
 
@@ -67,10 +67,10 @@ def race_call(ids: list[str], op: str, args: dict, followers: list[int], heatmap
     lanes = _lanes(ids, followers)
     if op == "step":
         for lane in _live(lanes):
-            work._check_cost(lane, args["steps"])
+            work.check_cost(lane, args["steps"])
     CONTROLS[op](lanes, **args)
     outcomes = [
-        work._outcome(s, work._dumps(work.session_view.session_state(s)), heatmap) for s in lanes
+        work.outcome_of(s, work.dumps(work.session_view.session_state(s)), heatmap) for s in lanes
     ]
     return _answer(lanes, outcomes, body=True)
 
@@ -83,7 +83,7 @@ def race_step_part(ids: list[str], steps: int, seconds: float, asked: int | None
     lanes = _live([work.SESSIONS[i] for i in ids])
     if asked is not None:
         for lane in lanes:
-            work._check_cost(lane, asked)
+            work.check_cost(lane, asked)
     for lane in lanes:
         lane.pause()
     lanes = [s for s in lanes if not s.trainer.diverged]
@@ -128,7 +128,7 @@ def race_round(ids: list[str], budget: float, followers: list[int], heatmap: boo
                 lane.step(1)
             lane.changed()
             lane.played_since = playing[0].played_since   # one clock for all
-    outcomes = [work._outcome(s, None, heatmap) for s in lanes]
+    outcomes = [work.outcome_of(s, None, heatmap) for s in lanes]
     return _answer(lanes, outcomes, body=False)
 
 
@@ -139,4 +139,4 @@ def race_join(ids: list[str]) -> list:
 
 def race_export(ids: list[str]) -> bytes:
     """Every lane's export, as one JSON list (for a save)."""
-    return b"[" + b",".join(work._export(work.SESSIONS[i]) for i in ids) + b"]"
+    return b"[" + b",".join(work.export_bytes(work.SESSIONS[i]) for i in ids) + b"]"

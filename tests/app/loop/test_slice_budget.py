@@ -18,13 +18,13 @@ def measured(cycle: float, rounds: int, playing: int = 30) -> list[float]:
     budgets = []
     for _ in range(rounds):
         hub._measure(w, [cycle] * 10)
-        budgets.append(hub._budget(w, playing))
+        budgets.append(hub.budget(w, playing))
     return budgets
 
 
 def test_a_cycle_too_long_shortens_the_slices_down_to_the_shortest():
     hub, _ = fake_hub()
-    first = hub._budget(hub.workers[0], 30)
+    first = hub.budget(hub.workers[0], 30)
     budgets = measured(2 * LOADED_CYCLE, 400)
     assert budgets[0] < first and budgets == sorted(budgets, reverse=True)
     assert budgets[-1] == SHORTEST_SLICE
@@ -33,7 +33,7 @@ def test_a_cycle_too_long_shortens_the_slices_down_to_the_shortest():
 def test_a_cycle_with_room_lengthens_the_slices_up_to_a_frame_interval():
     hub, _ = fake_hub()
     w = hub.workers[0]
-    first = hub._budget(w, 30)
+    first = hub.budget(w, 30)
     budgets = measured(LOADED_CYCLE / 3, 400)
     assert budgets[0] > first and budgets == sorted(budgets)
     assert budgets[-1] < 1 / hub.settings.frame_rate
@@ -43,7 +43,7 @@ def test_a_cycle_with_room_lengthens_the_slices_up_to_a_frame_interval():
 
 def test_the_cycle_wanted_keeps_the_budget_where_it_is():
     hub, _ = fake_hub()
-    first = hub._budget(hub.workers[0], 30)
+    first = hub.budget(hub.workers[0], 30)
     assert measured(LOADED_CYCLE, 50) == [first] * 50
 
 
@@ -59,13 +59,13 @@ def test_a_session_back_from_a_pause_counts_as_a_few_cycles_not_its_whole_pause(
 def test_a_teacher_left_alone_gets_its_whole_budget_back_after_a_crowded_lesson():
     hub, _ = fake_hub()
     w = hub.workers[0]
-    alone = hub._budget(w, 1)
+    alone = hub.budget(w, 1)
     for _ in range(400):                  # the class played on a crowded machine
         hub._measure(w, [3 * LOADED_CYCLE] * 10)
-    assert hub._budget(w, 1) < alone / 2
+    assert hub.budget(w, 1) < alone / 2
     for _ in range(200):                  # then only the teacher's shared view plays
         hub._measure(w, [])
-    assert hub._budget(w, 1) == alone
+    assert hub.budget(w, 1) == alone
 
 
 def placing(hub, store, count: int) -> list[int]:

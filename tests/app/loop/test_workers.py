@@ -231,7 +231,7 @@ def test_a_set_speed_waits_for_its_frame_and_paused_sessions_are_never_served():
 
 def test_the_slice_budget_shrinks_with_the_sessions_playing_and_never_vanishes():
     hub, _ = fake_hub()
-    budgets = [hub._budget(hub.workers[0], n) for n in (1, 2, 10, 30, 100)]
+    budgets = [hub.budget(hub.workers[0], n) for n in (1, 2, 10, 30, 100)]
     assert budgets == sorted(budgets, reverse=True)
     assert budgets[0] < 1 / 60 and budgets[-1] > 0
 
@@ -249,12 +249,12 @@ def test_heatmaps_come_less_often_the_more_sessions_a_worker_plays():
 
     alone, crowded = handle("alone"), handle("crowded")
     hub, _ = fake_hub(alone, crowded)
-    assert hub._heatmap_due(alone, playing=1) and hub._heatmap_due(crowded, playing=40)
-    assert not hub._heatmap_due(alone, playing=1)          # not again before its time
+    assert hub.heatmap_due(alone, playing=1) and hub.heatmap_due(crowded, playing=40)
+    assert not hub.heatmap_due(alone, playing=1)          # not again before its time
     now = time.monotonic()
     assert alone.heatmap_due - now <= 1 / hub.settings.heatmap_rate
     assert crowded.heatmap_due - now == pytest.approx(HEATMAP_SHARE * 40, abs=0.01)
-    assert not hub._heatmap_due(handle("nobody", followers=0), playing=1)
+    assert not hub.heatmap_due(handle("nobody", followers=0), playing=1)
 
 
 def test_a_set_speed_that_fell_behind_owes_two_frames_at_most_not_a_burst():
@@ -320,14 +320,14 @@ def test_a_long_step_is_worked_in_parts_and_stops_when_its_client_gives_up(
     made = client.post("/api/sessions", json={}).json()
     handle = client.app.state.store.get(made["id"])
     parts = []
-    original = hub._call
+    original = hub.call
 
     async def counted(h, fn, *args):
         if fn is worker.step_part:
             parts.append(args)
         return await original(h, fn, *args)
 
-    monkeypatch.setattr(hub, "_call", counted)
+    monkeypatch.setattr(hub, "call", counted)
     monkeypatch.setattr(app.loop.hub, "STEP_PART_SECONDS", 1e-6)
 
     async def still_there():
