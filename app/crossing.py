@@ -4,6 +4,7 @@ a slice's Failure. The calls themselves are app/worker/process.py's functions, w
 (app/loop/hub.py) submits to a worker's executor; everything here is pickled on the way.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from engine.trainer import Snapshot
@@ -55,3 +56,179 @@ class Failure:
     """A slice that raised: the hub logs it and pauses the session; the round goes on."""
 
     traceback: str
+
+
+# --- controls: each call on a session a dataclass, checked as it is made -------------------
+#
+# The loop makes one of these and the hub sends it to the session's worker
+# (app/worker/process.py CONTROLS and READS, app/worker/races.py for a race's lanes). It is
+# checked here, as it is made, so a malformed call fails on the loop with its name, never
+# half-way through a worker.
+
+
+class BadControl(TypeError):
+    """A control made with a value of the wrong kind: a bug on the loop's side."""
+
+
+def _need(control, ok: bool, what: str) -> None:
+    if not ok:
+        raise BadControl(f"{type(control).__name__}: {what}")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class Control:
+    """A call that changes a session (or only reads it) and answers with its state."""
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Each control's own check of its fields (none: nothing to check)."""
+
+
+@dataclass(frozen=True)
+class Read(Control):
+    """The state, unchanged."""
+
+
+@dataclass(frozen=True)
+class Step(Control):
+    steps: int
+    after_divergence: bool = False   # the parts before it stopped at a diverged step
+
+    def check(self) -> None:
+        _need(self, _whole(self.steps) and self.steps >= 1, f"steps {self.steps!r}: a count ≥ 1")
+        _need(self, isinstance(self.after_divergence, bool), "after_divergence: a bool")
+
+
+@dataclass(frozen=True)
+class Play(Control):
+    speed: float | None   # steps a second; None: as fast as it goes
+
+    def check(self) -> None:
+        _need(self, self.speed is None or _number(self.speed), f"speed {self.speed!r}")
+
+
+@dataclass(frozen=True)
+class Pause(Control):
+    pass
+
+
+@dataclass(frozen=True)
+class Undoable(Control):
+    undoable: bool = False   # the teacher's change, which undo takes back (a lesson's is not)
+
+    def check(self) -> None:
+        _need(self, isinstance(self.undoable, bool), "undoable: a bool")
+
+
+@dataclass(frozen=True)
+class Reset(Undoable):
+    pass
+
+
+@dataclass(frozen=True)
+class Phase(Control):
+    direction: str = "next"
+
+    def check(self) -> None:
+        _need(self, self.direction in ("next", "prev"), f"direction {self.direction!r}")
+
+
+@dataclass(frozen=True)
+class Config(Control):
+    patch: dict   # a ConfigPatch as JSON: the worker validates it against the session
+
+    def check(self) -> None:
+        _need(self, isinstance(self.patch, dict), "patch: a ConfigPatch as a dict")
+
+
+@dataclass(frozen=True)
+class Parameter(Control):
+    edit: dict    # a ParameterEdit as JSON
+
+    def check(self) -> None:
+        _need(self, isinstance(self.edit, dict), "edit: a ParameterEdit as a dict")
+
+
+@dataclass(frozen=True)
+class Rebuild(Undoable):
+    config: dict | None = None   # a whole SessionConfig as JSON
+
+    def check(self) -> None:
+        super().check()
+        _need(self, isinstance(self.config, dict), "config: a SessionConfig as a dict")
+
+
+@dataclass(frozen=True)
+class Adopt(Control):
+    state: SlideState | None = None
+
+    def check(self) -> None:
+        _need(self, isinstance(self.state, SlideState), "state: a SlideState")
+
+
+@dataclass(frozen=True)
+class Load(Undoable):
+    export: dict | None = None   # a session's export, as JSON
+
+    def check(self) -> None:
+        super().check()
+        _need(self, isinstance(self.export, dict), "export: a session's export as a dict")
+
+
+@dataclass(frozen=True)
+class Undo(Control):
+    pass
+
+
+@dataclass(frozen=True)
+class Question(Control):
+    """A read that answers with its own bytes, not the state."""
+
+
+@dataclass(frozen=True)
+class HistoryJson(Question):
+    pass
+
+
+@dataclass(frozen=True)
+class HistoryCsv(Question):
+    pass
+
+
+@dataclass(frozen=True)
+class Export(Question):
+    pass
+
+
+@dataclass(frozen=True)
+class Gradcheck(Question):
+    kind: str
+    layer: int
+    i: int
+    j: int | None = None
+
+    def check(self) -> None:
+        _need(self, self.kind in ("W", "b"), f"kind {self.kind!r}")
+        _need(self, _whole(self.layer) and _whole(self.i), "layer, i: whole numbers")
+        _need(self, self.j is None or _whole(self.j), "j: a whole number or None")
+
+
+@dataclass(frozen=True)
+class Graph(Question):
+    layer: int
+    node: int
+    example: int | None = None
+
+    def check(self) -> None:
+        _need(self, _whole(self.layer) and _whole(self.node), "layer, node: whole numbers")
+        _need(self, self.example is None or _whole(self.example), "example: whole or None")

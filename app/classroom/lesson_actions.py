@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import orjson
 from pydantic import BaseModel
 
+from app.crossing import Config, Control, Phase, Play, Read, Rebuild, Reset
 from app.schemas.lesson import (
     ConfigArgs,
     HighlightArgs,
@@ -65,14 +66,14 @@ class Run:
         if not self.quiet:
             await asyncio.sleep(steps / (self.pace * per_epoch) if self.pace else HOP_SECONDS)
 
-    async def control(self, op: str, **args) -> dict:
-        return self._took(await self.hub.control(self.handle, op, **args))
+    async def control(self, control: Control) -> dict:
+        return self._took(await self.hub.control(self.handle, control))
 
     async def step(self, steps: int) -> dict:
         return self._took(await self.hub.step(self.handle, steps, _never))
 
     async def read(self) -> dict:
-        return self.state if self.state is not None else await self.control("read")
+        return self.state if self.state is not None else await self.control(Read())
 
     def _took(self, outcome) -> dict:
         self.state = orjson.loads(outcome.body)
@@ -80,19 +81,19 @@ class Run:
 
 
 async def _preset(run: Run, args: PresetArgs) -> None:
-    await run.control("rebuild", config=PRESETS[args.root].config)
+    await run.control(Rebuild(config=PRESETS[args.root].config))
 
 
 async def _config(run: Run, args: ConfigArgs) -> None:
-    await run.control("rebuild", config=args.root.model_dump(mode="json"))
+    await run.control(Rebuild(config=args.root.model_dump(mode="json")))
 
 
 async def _patch(run: Run, args: PatchArgs) -> None:
-    await run.control("config", patch=args.root.model_dump(mode="json", exclude_unset=True))
+    await run.control(Config(args.root.model_dump(mode="json", exclude_unset=True)))
 
 
 async def _reset(run: Run, args: ResetArgs) -> None:
-    await run.control("reset")
+    await run.control(Reset())
 
 
 async def _step(run: Run, args: StepArgs) -> None:
@@ -148,10 +149,10 @@ async def _step_to(run: Run, args: StepToArgs) -> None:
     target = table.index(want)
     if state["phase"] is None:   # a new step, walked from its phase 0
         await run.step(1)
-        state = await run.control("phase", direction="next")
+        state = await run.control(Phase("next"))
     while state["phase"]["index"] != target:
         direction = "next" if state["phase"]["index"] < target else "prev"
-        state = await run.control("phase", direction=direction)
+        state = await run.control(Phase(direction))
 
 
 async def _highlight(run: Run, args: HighlightArgs) -> None:
@@ -188,7 +189,7 @@ async def _race(run: Run, args: RaceArgs) -> None:
                                           run.races.settings.create_timeout_seconds)
     except TimeoutError:
         raise ActionFailed("the server is too busy to start a race now; try again") from None
-    await run.races.control(run.race, "play", speed=args.speed)
+    await run.races.control(run.race, Play(args.speed))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from app.classroom.lesson_actions import ACTIONS, ON_SHOW, ActionFailed, Run
 from app.classroom.lessons import Lesson, LessonError, Problem
+from app.crossing import Adopt, Rebuild
 from app.worker import frames
 from engine.errors import EngineError
 
@@ -79,13 +80,13 @@ class Presenter:
             kept = {}
             self.states[run.handle.id] = ((lesson.name, lesson.digest), kept)
         if index in kept:
-            await run.control("adopt", state=kept[index])
+            await run.control(Adopt(kept[index]))
             return
         start = max((i for i in kept if i < index), default=-1)
         if start >= 0:
-            await run.control("adopt", state=kept[start])
+            await run.control(Adopt(kept[start]))
         else:
-            await run.control("rebuild", config=lesson.start())
+            await run.control(Rebuild(config=lesson.start()))
         for i in range(start + 1, index + 1):
             run.quiet = i < index
             await _act(run, lesson, lesson.slides[i], lambda name: name not in ON_SHOW)

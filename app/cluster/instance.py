@@ -44,6 +44,7 @@ from app.cluster.shared_loop import (
     channel,
     home,
 )
+from app.crossing import Play
 from app.loop import following
 from app.loop.store import Handle, token_digest
 
@@ -174,7 +175,7 @@ class Cluster:
             finally:
                 self.keep.discard(key)
             if snapshot.status == "playing":
-                await self.hub.control(handle, "play", speed=snapshot.speed)
+                await self.hub.control(handle, Play(snapshot.speed))
         self.restored += 1
         log.warning("%s %s restored here from %s's snapshot",
                     "race" if key.startswith(RACE) else "session", key.removeprefix(RACE),

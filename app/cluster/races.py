@@ -13,7 +13,7 @@ import json
 
 from app.cluster.redis_state import Snapshot
 from app.cluster.shared_loop import RACE, ClusterFeeds, proposed_id
-from app.crossing import Outcome
+from app.crossing import Outcome, Play
 from app.loop.races import Race, Races
 from app.worker import races as raceworker
 
@@ -56,7 +56,7 @@ class ClusterRaces(Races):
         self.races[race_id] = race
         await self.cluster.race_owned(race)
         if snapshot.status == "playing":
-            await self.control(race, "play", speed=snapshot.speed)
+            await self.control(race, Play(snapshot.speed))
         return race
 
     async def joined(self, race: Race) -> Outcome:

@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from app.crossing import Failure, Outcome, SlideState
+from app.crossing import BadControl, Control, Failure, Outcome, Pause, SlideState, Step
 from app.loop.feeds import Feeds
 from app.loop.store import Handle, SessionStore
 from app.worker import process as work
@@ -201,10 +201,13 @@ class Hub:
         self.absorb(handle, outcome)
         return outcome
 
-    async def control(self, handle: Handle, op: str, **args) -> Outcome:
+    async def control(self, handle: Handle, control: Control) -> Outcome:
+        """A control or a read on the session in its worker (checked as it was made)."""
+        if not isinstance(control, Control):
+            raise BadControl(f"{control!r} is no control (app/crossing.py)")
         heatmap = self.heatmap_due(handle)
         outcome = await self.call(
-            handle, work.call, handle.id, op, args, handle.followers, heatmap
+            handle, work.call, handle.id, control, handle.followers, heatmap
         )
         self.absorb(handle, outcome)
         return outcome
@@ -222,7 +225,7 @@ class Hub:
             if taken == 0 or await abandoned():
                 left = 1
                 break
-        return await self.control(handle, "step", steps=left, after_divergence=diverged)
+        return await self.control(handle, Step(left, after_divergence=diverged))
 
     async def export(self, handle: Handle) -> dict:
         return await self.call(handle, work.export, handle.id)
@@ -378,7 +381,7 @@ class Hub:
 
     async def _pause_after_failure(self, handle: Handle) -> None:
         try:
-            await self.control(handle, "pause")
+            await self.control(handle, Pause())
         except Exception:
             log.exception("session %s: could not pause it after a failure", handle.id)
             handle.status = "paused"
@@ -398,7 +401,7 @@ class Hub:
                     log.info("session %s: nobody has watched it for %.0f s; paused",
                              handle.id, idle)
                     try:
-                        await self.control(handle, "pause")
+                        await self.control(handle, Pause())
                     except Exception:
                         log.exception("session %s: could not pause it", handle.id)
 

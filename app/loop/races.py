@@ -21,7 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from app.crossing import Outcome
+from app.crossing import BadControl, Control, Outcome, Pause, Play, Read, Reset, Step
 from app.loop.escort import Escort
 from app.loop.feeds import Feed, Feeds, Follower
 from app.loop.hub import STEP_PART_SECONDS, Hub
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 RACE_FORMAT = "backprop-playground/race@1"
 KINDS = ("state", "frame", "heatmaps", "losses")
+RACE_CONTROLS = (Read, Play, Pause, Reset, Step)   # what a race's lanes take together
 
 
 @dataclass
@@ -168,11 +169,13 @@ class Races:
         """The RaceState: the race's fields around the lanes' states its worker encoded."""
         return race.header().encode() + b"," + body + b"}"
 
-    async def control(self, race: Race, op: str, **args) -> bytes:
+    async def control(self, race: Race, control: Control) -> bytes:
         """A control on every lane at once (one call into their worker): the RaceState."""
+        if not isinstance(control, RACE_CONTROLS):
+            raise BadControl(f"{control!r} is no race control")
         heatmap = self.hub.heatmap_due(race, self._playing(race.worker))
         result = await self.hub.call(
-            race.lanes[0], raceworker.race_call, race.ids, op, args, race.lane_followers(),
+            race.lanes[0], raceworker.race_call, race.ids, control, race.lane_followers(),
             heatmap,
         )
         return self.answer(race, self._absorb(race, result))
@@ -190,7 +193,7 @@ class Races:
             if taken == 0 or await abandoned():
                 left = 1
                 break
-        return await self.control(race, "step", steps=left)
+        return await self.control(race, Step(left))
 
     async def export(self, race: Race) -> bytes:
         """The race as a saved race's JSON: what varies and every lane's export."""
@@ -251,7 +254,7 @@ class Races:
             try:
                 if self._unwatched(race):
                     log.info("race %s: nobody has watched it; paused", race.id)
-                    await self.control(race, "pause")
+                    await self.control(race, Pause())
                     return
                 playing = max(1, self._playing(race.worker))
                 budget = self.hub.budget(self.hub.workers[race.worker], playing)
@@ -271,7 +274,7 @@ class Races:
 
     async def _pause_after_failure(self, race: Race) -> None:
         try:
-            await self.control(race, "pause")
+            await self.control(race, Pause())
         except Exception:
             log.exception("race %s: could not pause it after a failure", race.id)
             race.status = "paused"

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from app.classroom.qr import qr_svg
 from app.classroom.reach import students_url
 from app.classroom.saved import off_loop
+from app.crossing import Export, HistoryCsv, HistoryJson, Load, Rebuild
 from app.loop.ratelimit import JOINS, join_missed
 from app.routes.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.routes.sessions import CREATES, LIMITED, open_session
@@ -57,8 +58,8 @@ def _preset(name: str) -> dict:
 async def rebuild_from_preset(name: PresetName, session: ControlDep, hub: HubDep):
     """Start the session again from a lecture preset, in place: the same id, join code and
     followers (undoable)."""
-    return answer(await hub.control(session, "rebuild", config=_preset(name.value),
-                                    undoable=True))
+    return answer(await hub.control(session, Rebuild(config=_preset(name.value),
+                                                      undoable=True)))
 
 
 @router.get("/join/{code}", response_model=JoinAnswer, responses=GUESSES, dependencies=JOINS)
@@ -94,7 +95,7 @@ async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep, reques
 @router.post("/sessions/{session_id}/save", response_model=SavedLink)
 async def save_session(session: ControlDep, request: Request, hub: HubDep):
     """Save the session to disk under a short link that survives restarts."""
-    export = (await hub.control(session, "export")).body
+    export = (await hub.control(session, Export())).body
     code = await off_loop(request.app.state.saved.save, export)
     return {"code": code, "url": f"/s/{code}"}
 
@@ -121,8 +122,8 @@ async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
 async def load_saved(code: str, session: ControlDep, hub: HubDep, request: Request):
     """Continue this session from a saved one, in place: the same id, join code and followers
     (undoable)."""
-    return answer(await hub.control(session, "load", export=await _saved(request, code),
-                                    undoable=True))
+    return answer(await hub.control(session, Load(export=await _saved(request, code),
+                                                   undoable=True)))
 
 
 async def _saved(request: Request, code: str) -> dict:
@@ -135,7 +136,7 @@ async def _saved(request: Request, code: str) -> dict:
 @router.get("/sessions/{session_id}/history.json", response_model=HistoryAnswer)
 async def history_json(session: SessionDep, hub: HubDep):
     """The loss history: the recent steps exactly, the whole run as blocks (docs/stream.md)."""
-    return answer(await hub.control(session, "history_json"))
+    return answer(await hub.control(session, HistoryJson()))
 
 
 @router.get(
@@ -145,7 +146,7 @@ async def history_json(session: SessionDep, hub: HubDep):
 async def history_csv(session: SessionDep, hub: HubDep):
     """The loss history as CSV: step,loss."""
     return answer(
-        await hub.control(session, "history_csv"),
+        await hub.control(session, HistoryCsv()),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="loss-{session.id}.csv"'},
     )

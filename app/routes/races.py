@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse
 from app.classroom.qr import qr_svg
 from app.classroom.reach import reach, students_url
 from app.classroom.saved import off_loop
+from app.crossing import Pause, Play, Read, Reset
 from app.loop.following import forward
 from app.loop.races import RACE_FORMAT, Race, Races
 from app.loop.store import Handle, SessionStore
@@ -114,7 +115,7 @@ async def _open(races: Races, sources: list[tuple[str, object]], vary: str, valu
             races.open(sources, vary, values, worker=worker, session=session),
             races.settings.create_timeout_seconds,
         )
-        state = await races.control(race, "read")
+        state = await races.control(race, Read())
     except TimeoutError:
         raise _too_busy() from None
     head = f'{{"id":"{race.id}","token":"{race.token}","watch_url":"{race.watch_url}","state":'
@@ -140,7 +141,7 @@ async def create_race(cfg: RaceConfig, races: RacesDep, store: StoreDep, request
 @router.get("/races/{race_id}", response_model=RaceState, responses=NO_RACE)
 async def read_race(race: RaceDep, races: RacesDep):
     """The race: what varies, and each lane's session state."""
-    return _json(await races.control(race, "read"))
+    return _json(await races.control(race, Read()))
 
 
 @router.post(
@@ -149,7 +150,7 @@ async def read_race(race: RaceDep, races: RacesDep):
 )
 async def play_race(body: PlayBody, race: ControlDep, races: RacesDep):
     """Play every lane in lockstep at `speed` steps a second, or as fast as it goes."""
-    return _json(await races.control(race, "play", speed=body.speed))
+    return _json(await races.control(race, Play(body.speed)))
 
 
 @router.get(
@@ -165,7 +166,7 @@ async def race_qr_code(race: RaceDep, settings: SettingsDep):
              responses={**NO_RACE, **FORBIDDEN})
 async def pause_race(race: ControlDep, races: RacesDep):
     """Pause every lane at the same step."""
-    return _json(await races.control(race, "pause"))
+    return _json(await races.control(race, Pause()))
 
 
 @router.post(
@@ -184,7 +185,7 @@ async def step_race(
              responses={**NO_RACE, **FORBIDDEN})
 async def reset_race(race: ControlDep, races: RacesDep):
     """Every lane back to step 0."""
-    return _json(await races.control(race, "reset"))
+    return _json(await races.control(race, Reset()))
 
 
 @router.post("/races/{race_id}/save", response_model=SavedRaceLink,

@@ -9,7 +9,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from app.crossing import Outcome
+from app.crossing import (
+    Config,
+    Export,
+    Gradcheck,
+    Outcome,
+    Parameter,
+    Pause,
+    Phase,
+    Play,
+    Read,
+    Rebuild,
+    Reset,
+    Undo,
+)
 from app.loop.ratelimit import client_address, create_allowed
 from app.loop.store import Handle
 from app.routes import bodies
@@ -95,7 +108,7 @@ async def import_session(data: SessionExport, store: StoreDep, hub: HubDep, requ
 @router.get("/{session_id}", response_model=SessionState)
 async def read_session(session: SessionDep, hub: HubDep):
     """The session's state: network, metrics, the last step's every value, the phase."""
-    return answer(await hub.control(session, "read"))
+    return answer(await hub.control(session, Read()))
 
 
 @router.post(
@@ -114,19 +127,19 @@ async def step_session(
 )
 async def play_session(body: PlayBody, session: ControlDep, hub: HubDep):
     """Train continuously at `speed` steps a second, or as fast as it goes."""
-    return answer(await hub.control(session, "play", speed=body.speed))
+    return answer(await hub.control(session, Play(body.speed)))
 
 
 @router.post("/{session_id}/pause", response_model=SessionState, responses=FORBIDDEN)
 async def pause_session(session: ControlDep, hub: HubDep):
     """Stop training; the state is kept."""
-    return answer(await hub.control(session, "pause"))
+    return answer(await hub.control(session, Pause()))
 
 
 @router.post("/{session_id}/reset", response_model=SessionState, responses=FORBIDDEN)
 async def reset_session(session: ControlDep, hub: HubDep):
     """Back to step 0: the same seed gives the same start, bit for bit (undo takes it back)."""
-    return answer(await hub.control(session, "reset", undoable=True))
+    return answer(await hub.control(session, Reset(undoable=True)))
 
 
 @router.put(
@@ -135,8 +148,8 @@ async def reset_session(session: ControlDep, hub: HubDep):
 async def rebuild_session(cfg: SessionConfig, session: ControlDep, hub: HubDep):
     """Start the session again from a new config, in place: the same id, join code and
     followers, who are sent the new network (a new data set, layers, features…; undoable)."""
-    return answer(await hub.control(session, "rebuild", config=cfg.model_dump(mode="json"),
-                                    undoable=True))
+    return answer(await hub.control(session, Rebuild(config=cfg.model_dump(mode="json"),
+                                                      undoable=True)))
 
 
 @router.post("/{session_id}/undo", response_model=SessionState, responses={
@@ -144,7 +157,7 @@ async def rebuild_session(cfg: SessionConfig, session: ControlDep, hub: HubDep):
 async def undo_change(session: ControlDep, hub: HubDep):
     """Take back the last reset or structural change: the session exactly as it was before."""
     try:
-        return answer(await hub.control(session, "undo"))
+        return answer(await hub.control(session, Undo()))
     except NothingToUndo as err:
         raise HTTPException(409, str(err)) from None
 
@@ -154,7 +167,7 @@ async def undo_change(session: ControlDep, hub: HubDep):
 )
 async def move_phase(body: PhaseBody, session: ControlDep, hub: HubDep):
     """Step-through: the next or previous phase of one training step."""
-    return answer(await hub.control(session, "phase", direction=body.direction))
+    return answer(await hub.control(session, Phase(body.direction)))
 
 
 @router.patch(
@@ -162,8 +175,8 @@ async def move_phase(body: PhaseBody, session: ControlDep, hub: HubDep):
 )
 async def patch_config(patch: ConfigPatch, session: ControlDep, hub: HubDep):
     """Change hyper-parameters live: learning rate, optimizer, regularisation, batch…"""
-    return answer(await hub.control(session, "config", patch=patch.model_dump(mode="json",
-                                                                               exclude_unset=True)))
+    return answer(await hub.control(
+        session, Config(patch.model_dump(mode="json", exclude_unset=True))))
 
 
 @router.put(
@@ -171,7 +184,7 @@ async def patch_config(patch: ConfigPatch, session: ControlDep, hub: HubDep):
 )
 async def set_parameter(edit: ParameterEdit, session: ControlDep, hub: HubDep):
     """Set one weight w_ij^k or bias b_i^k by hand."""
-    return answer(await hub.control(session, "parameter", edit=edit.model_dump(mode="json")))
+    return answer(await hub.control(session, Parameter(edit.model_dump(mode="json"))))
 
 
 @router.get("/{session_id}/gradcheck", response_model=GradientCheck)
@@ -184,13 +197,13 @@ async def check_gradient(
     j: Annotated[int | None, Query(ge=0, description="W: target node in layer k")] = None,
 ):
     """Analytic against numeric gradient for one weight or bias, on the last step's batch."""
-    return answer(await hub.control(session, "gradcheck", kind=kind, layer=layer, i=i, j=j))
+    return answer(await hub.control(session, Gradcheck(kind, layer, i, j)))
 
 
 @router.get("/{session_id}/export", response_model=ExportAnswer)
 async def export_session(session: SessionDep, hub: HubDep):
     """Config, network, optimizer state, batch order and loss history as JSON."""
-    return answer(await hub.control(session, "export"))
+    return answer(await hub.control(session, Export()))
 
 
 @router.delete(

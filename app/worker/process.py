@@ -17,7 +17,31 @@ import traceback
 import numpy as np
 from pydantic import ValidationError
 
-from app.crossing import Checkpoint, Failure, Outcome, SlideState
+from app.crossing import (
+    Adopt,
+    Checkpoint,
+    Config,
+    Control,
+    Export,
+    Failure,
+    Gradcheck,
+    Graph,
+    HistoryCsv,
+    HistoryJson,
+    Load,
+    Outcome,
+    Parameter,
+    Pause,
+    Phase,
+    Play,
+    Question,
+    Read,
+    Rebuild,
+    Reset,
+    SlideState,
+    Step,
+    Undo,
+)
 from app.schemas.session import ConfigPatch, ParameterEdit, SessionConfig, SessionExport
 from app.worker import cost, encode, frames, graph, session_ops, session_view, stateless_steps, undo
 from app.worker.chartlog import ChartLog
@@ -282,18 +306,18 @@ def _undo(session: Session) -> None:
 
 # Each control answers with the session's state once it has changed the session.
 CONTROLS = {
-    "read": _read,
-    "step": take_steps,
-    "play": play,
-    "pause": pause,
-    "reset": reset,
-    "phase": _phase,
-    "config": _config,
-    "parameter": _parameter,
-    "rebuild": _rebuild,
-    "adopt": _adopt,
-    "load": _load,
-    "undo": _undo,
+    Read: lambda session, control: None,
+    Step: lambda session, c: take_steps(session, c.steps, c.after_divergence),
+    Play: lambda session, c: play(session, c.speed),
+    Pause: lambda session, c: pause(session),
+    Reset: lambda session, c: reset(session, c.undoable),
+    Phase: lambda session, c: _phase(session, c.direction),
+    Config: lambda session, c: _config(session, c.patch),
+    Parameter: lambda session, c: _parameter(session, c.edit),
+    Rebuild: lambda session, c: _rebuild(session, c.config, c.undoable),
+    Adopt: lambda session, c: _adopt(session, c.state),
+    Load: lambda session, c: _load(session, c.export, c.undoable),
+    Undo: lambda session, c: _undo(session),
 }
 
 
@@ -319,11 +343,11 @@ def _graph(session: Session, layer: int, node: int, example: int | None) -> byte
 
 # Reads that answer with something other than the state.
 READS = {
-    "history_json": _history_json,
-    "history_csv": _history_csv,
-    "gradcheck": _gradcheck,
-    "export": export_bytes,
-    "graph": _graph,
+    HistoryJson: lambda session, c: _history_json(session),
+    HistoryCsv: lambda session, c: _history_csv(session),
+    Gradcheck: lambda session, c: _gradcheck(session, c.kind, c.layer, c.i, c.j),
+    Export: lambda session, c: export_bytes(session),
+    Graph: lambda session, c: _graph(session, c.layer, c.node, c.example),
 }
 
 
@@ -335,14 +359,14 @@ def stateless(op: str, request) -> bytes:
     return dumps(STATELESS[op](request))
 
 
-def call(session_id: str, op: str, args: dict, followers: int, heatmap: bool) -> Outcome:
+def call(session_id: str, control: Control, followers: int, heatmap: bool) -> Outcome:
     """A control or a read on one session; followers get what it changed."""
     session = SESSIONS[session_id]
     session.followers = followers
-    if op in READS:
-        return Outcome(body=READS[op](session, **args), status=session.status,
+    if isinstance(control, Question):
+        return Outcome(body=READS[type(control)](session, control), status=session.status,
                        speed=session.speed)
-    CONTROLS[op](session, **args)
+    CONTROLS[type(control)](session, control)
     session = SESSIONS[session_id]   # "rebuild" and "undo" put another in its place
     body = dumps(session_view.session_state(session))
     return outcome_of(session, body, heatmap)

@@ -9,6 +9,7 @@ lanes' Outcomes, made as app/worker/process.py makes a session's, and the race's
 import json
 import time
 
+from app.crossing import Control, Pause, Play, Read, Reset, Step
 from app.worker import process as work
 from app.worker.session import Session
 
@@ -54,21 +55,21 @@ def _step(lane: Session, steps: int) -> None:
 
 # Race controls: each takes every lane; a diverged lane stays where it stopped.
 CONTROLS = {
-    "read": lambda lanes: None,
-    "play": lambda lanes, speed: [work.play(s, speed) for s in _live(lanes)],
-    "pause": lambda lanes: [work.pause(s) for s in lanes],
-    "reset": lambda lanes: [work.reset(s) for s in lanes],
-    "step": lambda lanes, steps: [_step(s, steps) for s in lanes],
+    Read: lambda lanes, c: None,
+    Play: lambda lanes, c: [work.play(s, c.speed) for s in _live(lanes)],
+    Pause: lambda lanes, c: [work.pause(s) for s in lanes],
+    Reset: lambda lanes, c: [work.reset(s) for s in lanes],
+    Step: lambda lanes, c: [_step(s, c.steps) for s in lanes],
 }
 
 
-def race_call(ids: list[str], op: str, args: dict, followers: list[int], heatmap: bool) -> tuple:
+def race_call(ids: list[str], control: Control, followers: list[int], heatmap: bool) -> tuple:
     """A control on every lane; followers get what it changed."""
     lanes = _lanes(ids, followers)
-    if op == "step":
+    if isinstance(control, Step):
         for lane in _live(lanes):
-            work.check_cost(lane, args["steps"])
-    CONTROLS[op](lanes, **args)
+            work.check_cost(lane, control.steps)
+    CONTROLS[type(control)](lanes, control)
     outcomes = [
         work.outcome_of(s, work.dumps(work.session_view.session_state(s)), heatmap) for s in lanes
     ]

@@ -11,6 +11,7 @@ from support import f32, strict_json
 from support_stream import follow_until, paused_at, play, stream_url
 
 from app.config import Settings
+from app.crossing import Step
 from app.schemas.session import SessionConfig
 from app.worker import process as worker
 from app.worker import session_ops
@@ -132,7 +133,7 @@ def test_a_frames_losses_twin_carries_its_chart_point_for_followers_who_skip_it(
     monkeypatch.setattr(worker, "SETTINGS", Settings())
     monkeypatch.setattr(worker, "SESSIONS", {})
     worker.SESSIONS["s"] = session_ops.create("s", "CODE", SessionConfig(), worker.SETTINGS)
-    outcome = worker.call("s", "step", {"steps": 3}, followers=1, heatmap=False)
+    outcome = worker.call("s", Step(3), followers=1, heatmap=False)
     frame, twin = (strict_json(outcome.messages[kind]) for kind in ("frame", "losses"))
     assert twin["point"] == {"step": 3, "train_loss": frame["metrics"]["train_loss"],
                              "test_loss": frame["metrics"]["test_loss"],
