@@ -32,6 +32,18 @@ def loss_series(start: int, losses: np.ndarray) -> dict:
     return series_json(summarize(start, losses, FRAME_LOSSES))
 
 
+def next_frame(session: Session) -> tuple[str, str, tuple[int, int]]:
+    """The session's next frame for every follower, built here top to bottom: the losses of
+    the steps since the last frame → their series → the last record's layers and the metrics
+    (kept in the charts for late joiners) → the bytes. Answers the frame, its `losses` twin
+    (for a follower that skips the frame) and the steps [start, end) their losses cover."""
+    session.seq += 1
+    start, losses = session.take_pending()
+    series = loss_series(start, losses)
+    text = frame(session, session.seq, series, keep=True)
+    return text, losses_message(series, session.charts.offered), (start, start + len(losses))
+
+
 def frame(session: Session, seq: int, series: dict, keep: bool = False) -> str:
     """Encode the session's latest state once for every follower, with the loss series of
     the steps since the previous frame (loss_series); `keep`: a frame every follower gets,

@@ -478,12 +478,8 @@ def _publish(session: Session, outcome: Outcome, heatmap: bool) -> None:
         session.sent_version = -1
     if session.version != session.sent_version:
         session.sent_version = session.version
-        session.seq += 1
-        start, losses = session.take_pending()
-        series = frames.loss_series(start, losses)
-        outcome.messages["frame"] = frames.frame(session, session.seq, series, keep=True)
-        outcome.messages["losses"] = frames.losses_message(series, session.charts.offered)
-        outcome.span = (start, start + len(losses))
+        frame, losses, outcome.span = frames.next_frame(session)
+        outcome.messages["frame"], outcome.messages["losses"] = frame, losses
     if heatmap and session.heatmap_version != session.version:
         session.heatmap_version = session.version
         outcome.messages["heatmaps"] = frames.heatmaps(
