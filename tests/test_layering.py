@@ -45,6 +45,8 @@ def module_name(path: Path) -> str:
 
 
 MODULES = {module_name(p): p for top in ("app", "engine") for p in (ROOT / top).rglob("*.py")}
+# Parsed once, at collection: every test reads these trees.
+TREES = {name: ast.parse(path.read_text(), str(path)) for name, path in MODULES.items()}
 
 
 def imports(name: str) -> set[str]:
@@ -52,7 +54,7 @@ def imports(name: str) -> set[str]:
     path = MODULES[name]
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(TREES[name]):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -143,7 +145,7 @@ def test_routes_are_imported_by_the_entry_points_alone():
 @pytest.mark.parametrize("package", sorted(p for p in MODULES if MODULES[p].name == "__init__.py"
                                             and p.startswith("app")))
 def test_every_package_says_its_job(package):
-    doc = ast.get_docstring(ast.parse(MODULES[package].read_text()))
+    doc = ast.get_docstring(TREES[package])
     assert doc and doc.strip(), f"{package}/__init__.py: a docstring that says its job"
 
 
@@ -169,8 +171,7 @@ def test_no_module_reads_another_modules_underscore_names():
     asks for a public one (the race code once reached into the hub and the worker 22 times).
     Only reads count: FastAPI's parsed-body cache (request._json) is set from outside."""
     private = {}
-    trees = {name: ast.parse(path.read_text()) for name, path in MODULES.items()
-             if name.startswith("app")}
+    trees = {name: tree for name, tree in TREES.items() if name.startswith("app")}
     for name, tree in trees.items():
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):

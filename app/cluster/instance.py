@@ -44,7 +44,7 @@ from app.cluster.shared_loop import (
     channel,
     home,
 )
-from app.crossing import Play
+from app.crossing import Export, Play
 from app.loop import following
 from app.loop.store import Handle, token_digest
 
@@ -244,7 +244,7 @@ class Cluster:
     async def snapshot(self, handle: Handle) -> None:
         """The session's export, made in its worker, kept in Redis, if it is still ours."""
         async def write() -> bool:
-            export = await self.hub.read(handle, "export")
+            export = await self.hub.read(handle, Export())
             return await self.state.write(
                 handle.id, export, handle.digest or token_digest(handle.token),
                 {handle.join_code: handle.id}, handle.status, handle.speed)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from app.cluster import bus as buses
 from app.cluster.redis_state import SharedState
+from app.crossing import Question
 from app.loop.feeds import MOVED, Feed, Feeds
 from app.loop.hub import Hub
 from app.loop.store import Handle, SessionStore, StoreFull
@@ -191,9 +192,9 @@ class ClusterHub(Hub):
         await self.cluster.owned(handle)
         return outcome
 
-    async def read(self, handle: Handle, op: str) -> bytes:
+    async def read(self, handle: Handle, question: Question) -> bytes:
         """A read's bytes (an export for a snapshot), made in the session's worker."""
-        outcome = await self.call(handle, work.call, handle.id, op, {}, handle.followers, False)
+        outcome = await self.call(handle, work.call, handle.id, question, handle.followers, False)
         return outcome.body
 
 
