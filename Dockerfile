@@ -26,7 +26,7 @@ COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-cache-dir --require-hashes -r /tmp/run.txt \
     && pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
     && rm -r /tmp/run.txt /tmp/wheels \
-    && python -c "import app.warmed" \
+    && python -c "import app.worker.warmed" \
     && useradd --create-home --uid 10001 playground \
     && mkdir -p /data && chown playground /data
 USER playground

@@ -37,14 +37,14 @@ $(VENV)/.run-installed: requirements/run.txt pyproject.toml $(BUNDLE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(INSTALL) -r requirements/run.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(PY) -c "import app.warmed"   # compile the training loop into numba's cache now
+	$(PY) -c "import app.worker.warmed"   # compile the training loop into numba's cache now
 	touch $@
 
 $(VENV)/.test-installed: requirements/test.txt pyproject.toml $(BUNDLE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(INSTALL) -r requirements/test.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(PY) -c "import app.warmed"   # compile the training loop into numba's cache now
+	$(PY) -c "import app.worker.warmed"   # compile the training loop into numba's cache now
 	touch $@ $(VENV)/.run-installed
 
 # `make lock` re-resolves after a change to pyproject.toml's dependencies, keeping every pinned

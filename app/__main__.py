@@ -13,8 +13,8 @@ import sys
 import uvicorn
 
 from app.config import Settings
-from app.connections import announce_open_files, raise_open_files_limit
-from app.sockets import websocket_options
+from app.loop.connections import announce_open_files, raise_open_files_limit
+from app.loop.sockets import websocket_options
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,7 +80,7 @@ def serve(listening: socket.socket) -> None:
 
 def _announce() -> None:
     """One line saying where students join (uvicorn only says 0.0.0.0)."""
-    from app.reach import LECTURE_COMMAND, reach
+    from app.classroom.reach import LECTURE_COMMAND, reach
 
     where = reach(Settings())
     if where.loopback:

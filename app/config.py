@@ -7,8 +7,6 @@ import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.schemas.bounds import MOST_HIDDEN_LAYERS, MOST_NEURONS, MOST_POINTS
-
 
 def _bundled(name: str) -> Path:
     """A folder the package carries: the pages, the front end, the lessons. In the wheel they
@@ -17,6 +15,13 @@ def _bundled(name: str) -> Path:
 
 
 TEMPLATES, STATIC, LESSONS = map(_bundled, ("templates", "static", "lessons"))
+
+
+# The most a setting may allow: every request model bounds its lists by these (app/schemas/
+# bounds.py), so a body is refused by its shape before it is built; a setting past one is refused.
+MOST_HIDDEN_LAYERS = 32    # Settings.max_hidden_layers at most
+MOST_NEURONS = 256         # Settings.max_neurons at most: a layer's width, inputs included
+MOST_POINTS = 100_000      # Settings.max_points at most: rows of a data set or a batch
 
 
 class Settings(BaseSettings):

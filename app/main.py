@@ -13,22 +13,33 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.classroom.presenting import Presenter
+from app.classroom.saved import SavedRaces, SavedSessions, StorageUnavailable
 from app.config import STATIC, TEMPLATES, Settings
-from app.connections import ConnectionLimit
-from app.guards import BodyLimit, SecurityHeaders, brief, field_path
-from app.hub import Hub
-from app.live import Feeds
-from app.openapi import document
-from app.presenting import Presenter
-from app.racing import Races
-from app.ratelimit import CreateLimiter, Running
-from app.registry import catalog
-from app.routes import api, classroom, docs, graph, lessons, pages, races, sessions, stream
+from app.loop.connections import ConnectionLimit
+from app.loop.feeds import Feeds
+from app.loop.hub import Hub
+from app.loop.races import Races
+from app.loop.ratelimit import CreateLimiter, Running
+from app.loop.sockets import adopt
+from app.loop.store import SessionStore, StoreFull
+from app.routes import (
+    api,
+    classroom,
+    docs,
+    graph,
+    lessons,
+    own_copy,
+    pages,
+    races,
+    sessions,
+    stream,
+)
+from app.routes.catalog import catalog
+from app.routes.guards import BodyLimit, SecurityHeaders, brief, field_path
+from app.routes.openapi import document
 from app.routes.sessions import FORBIDDEN, FULL, NOT_FOUND
-from app.saved import SavedRaces, SavedSessions, StorageUnavailable
-from app.sockets import adopt
-from app.store import SessionStore, StoreFull
-from app.surrogates import printable
+from app.routes.surrogates import printable
 from engine.errors import EngineError
 
 EXPIRY_CHECK_SECONDS = 30.0
@@ -85,8 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.saved_races = SavedRaces(saved_file, busy)
     app.state.cluster = None
     if settings.redis_url:   # several instances behind nginx, Redis between them
-        from app.cluster import install
+        from app.cluster.instance import install  # here: without Redis none of it is loaded
         install(app)   # the shared store, feeds, hub and saves in place of the embedded ones
+        app.include_router(own_copy.router)   # before classroom's copy route: in its place
     app.state.races = (Races if app.state.cluster is None else app.state.cluster.races_class)(
         app.state.hub, app.state.store, settings)
     app.state.presenter = Presenter(app.state.feeds, app.state.races)   # lessons

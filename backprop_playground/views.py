@@ -10,7 +10,7 @@ import anywidget
 import traitlets
 
 from app.config import Settings
-from app.registry import catalog
+from app.routes.catalog import catalog
 
 BUNDLE = "bundle/widget.js"
 

@@ -7,12 +7,12 @@ the page would; no server is involved.
 
 import time
 
-from app import frames, session_ops
 from app.config import Settings
-from app.presets import preset_config
+from app.schemas.presets import preset_config
 from app.schemas.session import SessionConfig
-from app.sessions import Phase, phases
-from app.worker import _state_message as state_message  # the followers' state, made once
+from app.worker import frames, session_ops
+from app.worker.process import state_message  # the followers' state, made once
+from app.worker.session import Phase, phases
 from backprop_playground.parameters import parameter_views
 from backprop_playground.record import Record, record_of
 from backprop_playground.views import StreamView

@@ -3,7 +3,8 @@ objects the collector walks in each, and a full collection's time (median over r
 the CPU stall beside them. Asserts nothing.
 
 The server and its workers freeze what starting made (gc.freeze() in app/main.py's lifespan
-and app/worker.py's start): without it a full collection walked ~120,000 objects in the server
+and app/worker/process.py's start): without it a full collection walked ~120,000 objects in the
+server
 (72 ms) and ~165,000 in a worker (85 ms). To see that, give it a tree without it (`--tree`,
 e.g. a `git worktree` of an older commit).
 

@@ -1,4 +1,5 @@
-"""The size of a cluster snapshot (app/shared.py), before and after compression: a session's
+"""The size of a cluster snapshot (app/cluster/redis_state.py), before and after compression: a
+session's
 export after --steps steps (a preset's config), as JSON and as zlib at the level the
 snapshots use and at zlib's default, with the median time to compress and to decompress
 (every snapshot is compressed on the owner, in a thread; a restore decompresses once).
@@ -19,9 +20,9 @@ sys.path.append(str(BENCH))
 from fastapi.testclient import TestClient  # noqa: E402
 from machine import pressure, timed  # noqa: E402 (bench/machine.py)
 
+from app.cluster.redis_state import SNAPSHOT_LEVEL  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.shared import SNAPSHOT_LEVEL  # noqa: E402
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ def serve(profile: str | None) -> None:
     import uvicorn
 
     from app.config import Settings
-    from app.sockets import websocket_options
+    from app.loop.sockets import websocket_options
 
     config = uvicorn.Config(
         "app.main:create_app",

@@ -4,7 +4,7 @@
 // Emits "command" {name: "preset", value} | {name: "save"} | {name: "copy"}, "notice" {text} when a
 // fragment cannot be fetched.
 
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+import { emit } from "./events.js";
 
 /** A canvas (or several stacked, the first scaled to the last's size) as a PNG download. */
 function downloadPNG(canvases, name) {

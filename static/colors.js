@@ -1,6 +1,6 @@
 // Draws nothing: the palette. Diverging orange–purple (ColorBrewer PuOr, colour-blind safe):
 // reads no frame fields; the sign of a value picks the hue, its size the strength.
-// Emits no events. Classes use the server's colours (app/registry.py): PuOr's orange and purple
+// Emits no events. Classes use the server's colours (app/routes/catalog.py): PuOr's orange and purple
 // for −1 and +1 (classes 0 and 1), teal for class 2.
 
 import { REGISTRY } from "./registry.js";

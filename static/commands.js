@@ -3,11 +3,12 @@
 // pause). Emits "setting-change" {key, value} for the structural ones (layers, neurons, regenerate).
 
 import { stepsPerEpoch, stepsPerSecond } from "./pace.js";
+import { emit } from "./events.js";
 
 /** page: the page's state (page-state.js); hooks: {root, call, message, sessions (sessions.js), saved}.
  * Returns run({name, …}). */
 export function createCommands(page, { root, call, message, sessions, saved }) {
-  const structural = (key, value) => document.dispatchEvent(new CustomEvent("setting-change", { detail: { key, value } }));
+  const structural = (key, value) => emit("setting-change", { key, value });
   const max = { layers: Number(root.dataset.maxLayers), neurons: Number(root.dataset.maxNeurons) };
   const playing = () => page.frame && page.frame.status === "playing";
   // the pace (epochs/s) as the steps/s the server plays at, for this data and batch size

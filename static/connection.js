@@ -4,9 +4,8 @@
 // "connection" {up, retryIn, gone}. A session gone on a page that controls it starts a new one.
 
 import { sessionApi } from "./api.js";
+import { emit } from "./events.js";
 import { createStream } from "./stream.js";
-
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
 /** hooks: {root, readonly, status (element), message(text), restart(), followed()}. Returns follow(id). */
 export function createConnection(page, { root, readonly, status, message, restart, followed }) {

@@ -3,13 +3,13 @@
 // session for the live controls). Emits "setting-change" {key, value}, "command" {name, …},
 // "own-data" {data} and "notice" {text}.
 
+import { emit } from "./events.js";
 import { controlTakes } from "./keys.js";
 import { read } from "./live.js";
-import { labelPaces, stepsPerEpoch } from "./pace.js";
 import { parseCSV } from "./owndata.js";
+import { labelPaces, stepsPerEpoch } from "./pace.js";
 import { BY_KEY } from "./settings.js";
 
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 const KEYS = { ArrowRight: "phase-next", ArrowLeft: "phase-prev", " ": "play", s: "step", r: "reset" };
 const BUTTONS = ["play", "step", "reset", "phase-next", "phase-prev", "add-layer", "remove-layer", "regenerate"];
 

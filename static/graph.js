@@ -6,6 +6,7 @@
 import { g, ix, KATEX, n } from "./inspector.js";
 import { layoutGraph, lighting, pathEdges } from "./graph-layout.js";
 import { fmt } from "./util.js";
+import { emit } from "./events.js";
 
 const d = (top, bottom) => `\\frac{\\partial ${top}}{\\partial ${bottom}}`;
 const OP = { input: "", weight: "", bias: "", "×": "×", "Σ": "Σ", "+": "+", E: "" };
@@ -189,7 +190,7 @@ export function createGraphPanel(el, { load }) {
     target = null;
     key = "";
     el.hidden = true;
-    document.dispatchEvent(new CustomEvent("graph-closed"));
+    emit("graph-closed");
   }
 
   el.querySelector(".close").addEventListener("click", close);

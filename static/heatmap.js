@@ -3,10 +3,9 @@
 // Reads heatmaps.output, heatmaps.ranges; state.points. Emits "plane-click" {x1, x2, remove}.
 
 import { CLASS_COLORS, INK, POINT_NEGATIVE, POINT_POSITIVE, divergingTable, rgb } from "./colors.js";
+import { emit } from "./events.js";
 import { REGISTRY } from "./registry.js";
 import { fitCanvas } from "./util.js";
-
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
 export function createHeatmap(canvas, opts) {
   const overlay = opts.overlay;

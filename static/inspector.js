@@ -4,10 +4,10 @@
 // the optimizers' update rules from the engine's registry (registry.js). Emits "edit-parameter" and
 // "show-computation" {layer, node} (a node's button; static/graph.js draws it).
 
+import { emit } from "./events.js";
 import { REGISTRY } from "./registry.js";
 import { fmt } from "./util.js";
 
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 /** A live number: the server's value in data-value (the page's tests read it), shown to 4 figures. */
 export const n = (v, signed = false) => `\\htmlData{value=${v}}{\\texttt{${fmt(v, signed)}}}`;
 // plain parentheses: a \left( … \right) group never breaks, and a long vector must wrap on a projector
@@ -19,7 +19,7 @@ export const g = (name) => (name === "tanh" ? "\\tanh" : `\\operatorname{${name.
 // for a projector's back row)
 const dE = (x) => `\\partial E / \\partial ${x}`;
 
-/** A loss's E and an optimizer's Δθ, as the engine's registry writes them (app/registry.py). */
+/** A loss's E and an optimizer's Δθ, as the engine's registry writes them (app/routes/catalog.py). */
 const lossEquation = (name) => (REGISTRY.losses[name] || {}).equation || `\\text{${name}}`;
 const updateEquation = (name) => (REGISTRY.optimizers[name] || {}).equation || `\\text{${name}}`;
 export const KATEX = { throwOnError: false, trust: (c) => c.command === "\\htmlData",

@@ -3,7 +3,7 @@
 // which did not fit (the view shows those on hover). Reads no frame fields. Emits no events.
 
 /** Three significant digits: 0.123, -4.56, 123, 8.53e-5 — short enough for the back row. */
-/** What the node labels' o and δ are: the frame's chosen example, else the batch mean (app/frames.py). */
+/** What the node labels' o and δ are: the frame's chosen example, else the batch mean (app/worker/frames.py). */
 export const labelsShow = (frame) => (frame && Number.isInteger(frame.example) ? `example d = ${frame.example}` : "batch mean");
 
 export function fmt3(v) {

@@ -4,12 +4,12 @@
 // Emits "pick" {target}, "lesson-shown" {lesson, slide, race} and, for a slide's pace, "setting-change".
 
 import { readLesson, showSlide, tokens } from "./api.js";
+import { emit } from "./events.js";
 import { controlTakes } from "./keys.js";
 
 const KATEX = { throwOnError: false };
 const NEXT = new Set(["ArrowRight", "PageDown"]);
 const PREV = new Set(["ArrowLeft", "PageUp"]);
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 const LOSS_LABEL = {
   before: (step) => `E before the update (step ${step})`,
   after: (step) => `train loss after the update (step ${step})`,

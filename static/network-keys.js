@@ -3,10 +3,10 @@
 // on it, and an aria-live line names it. Reads state.layers, state.feature_labels and frame.layers
 // (o, δ, W, ∂E/∂W, b, ∂E/∂b). Emits "pick" {target}.
 
+import { emit } from "./events.js";
 import { fmt3, labelsShow } from "./labels.js";
 import { edgeNumbers } from "./network-edges.js";
 
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 const node = (layer, j) => ({ kind: "node", layer, j });
 const weight = (layer, i, j) => ({ kind: "W", layer, i, j });
 const bias = (layer, j) => ({ kind: "b", layer, i: j, j });   // as hitTest() names a bias

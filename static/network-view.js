@@ -4,12 +4,11 @@
 // Emits "hover" (a node's thumbnail and numbers, or an edge's numbers), "pick".
 
 import { ACTIVE, INK, divergingTable } from "./colors.js";
+import { emit } from "./events.js";
 import { fmt3 } from "./labels.js";
 import { DECADES, drawEdges, edgeNumbers } from "./network-edges.js";
 import { biasRadius, edgeEnds, hitTest, labelPlan, layoutNetwork, nodeBoxes } from "./network-layout.js";
 import { PROJECTOR_SCALE, fitCanvas } from "./util.js";
-
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
 export function createNetworkView(canvas, opts = {}) {
   const table = new Uint32Array(divergingTable().buffer);   // one RGBA pixel per heatmap byte

@@ -3,6 +3,7 @@
 // Emits "race-starting" {starting}; on success the page goes to the race (/race/{id}), its token kept.
 
 import { send, tokens } from "./api.js";
+import { emit } from "./events.js";
 
 const $ = (id) => document.getElementById(id);
 const SUGGESTED = {
@@ -15,7 +16,7 @@ let session = null;   // the session this page follows: the race's followers are
 
 document.addEventListener("stream-state", (e) => { config = e.detail.config; });
 document.addEventListener("following", (e) => { session = e.detail.id; });
-const starting = (yes) => document.dispatchEvent(new CustomEvent("race-starting", { detail: { starting: yes } }));
+const starting = (yes) => emit("race-starting", { starting: yes });
 
 /** "0.1, 1" → [0.1, 1]; names stay strings. A number that does not parse stays text, so the
  * server's 422 names it. */

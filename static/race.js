@@ -45,7 +45,7 @@ function onMessage(msg) {
   }
 }
 
-// Links at the address students reach (app/reach.py, as the share panel's); this tab's only when
+// Links at the address students reach (app/classroom/reach.py, as the share panel's); this tab's only when
 // the server has none (it listens on this computer alone).
 const publicURL = (path) => `${root.dataset.publicUrl || location.origin}${path}`;
 

@@ -67,7 +67,7 @@ function createTrack() {
 /**
  * The train/test loss and gradient-size points, one a frame: steps fall into cells of `grid`
  * steps and a cell keeps its first point; past `cap` points the grid doubles and neighbours
- * drop. The server keeps its copy by the same rule (app/chartlog.py) and sends it in `state`,
+ * drop. The server keeps its copy by the same rule (app/worker/chartlog.py) and sends it in `state`,
  * so a page that joins late holds exactly the points of one that saw every frame. Values are
  * kept as float32 (Math.fround), as the state carries them.
  */

@@ -2,7 +2,7 @@
 // of each "stream-state"). Turns the undo button, Ctrl+Z (⌘Z) and the "new session" button into
 // commands. Emits "command" {name: "undo"} | {name: "new-session"}.
 
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+import { emit } from "./events.js";
 
 /** root: #app of a page that controls its session. */
 export function installSessionButtons(root) {

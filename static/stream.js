@@ -2,9 +2,8 @@
 // Reads every message type (state and its history and charts, frame, heatmaps, losses, lesson, race).
 // Emits on document: "stream-state", "frame", "heatmaps", "losses", "lesson", "session-race", "connection".
 
+import { emit } from "./events.js";
 import { bf16, f32, u8 } from "./util.js";
-
-const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
 /** Decode a frame in place: losses, input and every layer field become Float32Arrays. */
 export function decodeFrame(msg) {

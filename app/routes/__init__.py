@@ -1,1 +1,2 @@
-"""HTTP and WebSocket routes; each module one noun."""
+"""The HTTP face, on the event loop: the routes (a module a noun) and what serves them: bodies
+parsed in a worker, dependencies, middleware, the OpenAPI document, the menus' catalog."""

@@ -1,12 +1,12 @@
 """Stateless REST: single training steps and gradient checks, worked out in a worker process
-(the event loop only moves bytes: app/bodies.py parses them there too), their cost bounded
-before they start (app/cost.py)."""
+(the event loop only moves bytes: app/routes/bodies.py parses them there too), their cost bounded
+before they start (app/worker/cost.py)."""
 
 from fastapi import APIRouter, Request, Response
 
-from app import bodies, cost
-from app.deps import HubDep
-from app.ratelimit import stateless_running
+from app.loop.ratelimit import stateless_running
+from app.routes import bodies
+from app.routes.deps import HubDep
 from app.routes.sessions import BAD_BODY
 from app.schemas.step import (
     GradcheckRequest,
@@ -15,6 +15,7 @@ from app.schemas.step import (
     StepResponse,
     check_limits,
 )
+from app.worker import cost
 
 router = APIRouter(prefix="/api", tags=["stateless"], responses=BAD_BODY)
 TOO_MANY = {429: {"description": "Too many requests of this client address running at once"}}
@@ -22,7 +23,7 @@ CLIENT_GONE = 499   # nginx's "client closed request": logged, never received
 
 
 def bounded_step(req: StepRequest, settings) -> None:
-    """A step's limits and cost, checked in the worker that parsed it (app/bodies.py)."""
+    """A step's limits and cost, checked in the worker that parsed it (app/routes/bodies.py)."""
     check_limits(settings, layers=req.network.layers, rows=len(req.inputs), steps=req.steps)
     cost.check_stateless(settings, req.network.layers, len(req.inputs), req.steps)
 

@@ -4,13 +4,13 @@ from enum import Enum
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from app.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
-from app.presets import PRESETS, preset_config
-from app.qr import qr_svg
-from app.ratelimit import JOINS, join_missed
-from app.reach import students_url
+from app.classroom.qr import qr_svg
+from app.classroom.reach import students_url
+from app.classroom.saved import off_loop
+from app.crossing import Export, HistoryCsv, HistoryJson, Load, Rebuild
+from app.loop.ratelimit import JOINS, join_missed
+from app.routes.deps import ControlDep, HubDep, SessionDep, StoreDep, answer
 from app.routes.sessions import CREATES, LIMITED, open_session
-from app.saved import off_loop
 from app.schemas.answers import (
     ExportAnswer,
     HistoryAnswer,
@@ -20,6 +20,7 @@ from app.schemas.answers import (
     SessionCreated,
     SessionState,
 )
+from app.schemas.presets import PRESETS, preset_config
 from app.schemas.session import Problem
 
 router = APIRouter(prefix="/api", tags=["classroom"])
@@ -57,8 +58,8 @@ def _preset(name: str) -> dict:
 async def rebuild_from_preset(name: PresetName, session: ControlDep, hub: HubDep):
     """Start the session again from a lecture preset, in place: the same id, join code and
     followers (undoable)."""
-    return answer(await hub.control(session, "rebuild", config=_preset(name.value),
-                                    undoable=True))
+    return answer(await hub.control(session, Rebuild(config=_preset(name.value),
+                                                      undoable=True)))
 
 
 @router.get("/join/{code}", response_model=JoinAnswer, responses=GUESSES, dependencies=JOINS)
@@ -66,7 +67,7 @@ async def join(code: str, store: StoreDep, request: Request):
     """Find a session by its short join code: its id and watch link."""
     session = store.by_code(code)
     if session is None:
-        join_missed(request)   # guesses are limited per address (app/ratelimit.py)
+        join_missed(request)   # guesses are limited per address (app/loop/ratelimit.py)
         raise HTTPException(404, f"no session with join code {code!r}")
     return {"id": session.id, "watch_url": session.watch_url}
 
@@ -77,7 +78,8 @@ async def join(code: str, store: StoreDep, request: Request):
 )
 async def qr_code(session: SessionDep, request: Request):
     """A QR code of the session's watch link, made here: the hall needs no internet."""
-    # The address students reach (app/reach.py), never the Host header the teacher's tab sent
+    # The address students reach (app/classroom/reach.py), never the Host header the teacher's tab
+    # sent
     return qr_svg(students_url(request.app.state.settings, session.watch_url))
 
 
@@ -93,7 +95,7 @@ async def copy_session(session: SessionDep, store: StoreDep, hub: HubDep, reques
 @router.post("/sessions/{session_id}/save", response_model=SavedLink)
 async def save_session(session: ControlDep, request: Request, hub: HubDep):
     """Save the session to disk under a short link that survives restarts."""
-    export = (await hub.control(session, "export")).body
+    export = (await hub.control(session, Export())).body
     code = await off_loop(request.app.state.saved.save, export)
     return {"code": code, "url": f"/s/{code}"}
 
@@ -120,8 +122,8 @@ async def open_saved(code: str, request: Request, store: StoreDep, hub: HubDep):
 async def load_saved(code: str, session: ControlDep, hub: HubDep, request: Request):
     """Continue this session from a saved one, in place: the same id, join code and followers
     (undoable)."""
-    return answer(await hub.control(session, "load", export=await _saved(request, code),
-                                    undoable=True))
+    return answer(await hub.control(session, Load(export=await _saved(request, code),
+                                                   undoable=True)))
 
 
 async def _saved(request: Request, code: str) -> dict:
@@ -134,7 +136,7 @@ async def _saved(request: Request, code: str) -> dict:
 @router.get("/sessions/{session_id}/history.json", response_model=HistoryAnswer)
 async def history_json(session: SessionDep, hub: HubDep):
     """The loss history: the recent steps exactly, the whole run as blocks (docs/stream.md)."""
-    return answer(await hub.control(session, "history_json"))
+    return answer(await hub.control(session, HistoryJson()))
 
 
 @router.get(
@@ -144,7 +146,7 @@ async def history_json(session: SessionDep, hub: HubDep):
 async def history_csv(session: SessionDep, hub: HubDep):
     """The loss history as CSV: step,loss."""
     return answer(
-        await hub.control(session, "history_csv"),
+        await hub.control(session, HistoryCsv()),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="loss-{session.id}.csv"'},
     )

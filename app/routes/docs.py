@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from app.guards import CSP
+from app.routes.guards import CSP
 
 router = APIRouter(include_in_schema=False)
 ASSETS = "/static/vendor/swagger-ui"

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import HubDep, SessionDep, answer
+from app.crossing import Graph
+from app.routes.deps import HubDep, SessionDep, answer
 from app.routes.sessions import NOT_FOUND
 from app.schemas.graph import NeuronGraphAnswer
 
@@ -21,4 +22,4 @@ async def neuron_graph(
                                          "default: the session's example, else 0")] = None,
 ):
     """One neuron's computation graph: each operation's value and gradient, one example."""
-    return answer(await hub.control(session, "graph", layer=layer, node=node, example=example))
+    return answer(await hub.control(session, Graph(layer, node, example)))

@@ -5,15 +5,15 @@ import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from app.bodies import Checked
-from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep
-from app.lessons import Lesson, LessonError, lesson_json, listing, load
+from app.classroom.lessons import Lesson, LessonError, lesson_json, listing, load
+from app.routes.bodies import Checked
+from app.routes.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep
 from app.routes.pages import not_found, page
 from app.routes.sessions import BAD_BODY, CREATES, LIMITED, open_session
 from app.schemas.answers import SessionCreated
 from app.schemas.lesson import LessonListed, LessonMove, LessonOut, LessonPosition
 
-router = APIRouter(prefix="/api", tags=["lessons"], route_class=Checked)   # app/bodies.py
+router = APIRouter(prefix="/api", tags=["lessons"], route_class=Checked)   # app/routes/bodies.py
 pages = APIRouter(include_in_schema=False)
 BROKEN = {422: {"description": "the lesson file has an error: file, line and field named"}}
 

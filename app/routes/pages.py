@@ -7,11 +7,11 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.presets import PRESETS
-from app.ratelimit import JOINS, join_missed
-from app.reach import LECTURE_COMMAND, reach
-from app.registry import CLASS_COLORS
-from app.saved import StorageUnavailable
+from app.classroom.reach import LECTURE_COMMAND, reach
+from app.classroom.saved import StorageUnavailable
+from app.loop.ratelimit import JOINS, join_missed
+from app.routes.catalog import CLASS_COLORS
+from app.schemas.presets import PRESETS
 from engine.datasets import DATASETS
 from engine.trainer import plane_extent
 
@@ -93,7 +93,7 @@ def join(request: Request, code: str):
     """Follow the session with this join code (a redirect to its watch page)."""
     session = request.app.state.store.by_code(code)
     if session is None:
-        join_missed(request)   # guesses are limited per address (app/ratelimit.py)
+        join_missed(request)   # guesses are limited per address (app/loop/ratelimit.py)
         return not_found(request, f"No session has the join code “{code}”. Check it on the screen.")
     # a race's code leads to the whole race, not to its first lane alone
     where = f"/race/{session.race}" if session.race else session.watch_url
@@ -140,7 +140,8 @@ def saved_link(request: Request, code: str):
         return missing
     if not request.headers.get("HX-Request"):
         return page(request, saved_code=code)
-    # students' address when they have one (app/reach.py), else the address this page was opened at
+    # students' address when they have one (app/classroom/reach.py), else the address this page was
+    # opened at
     base = reach(request.app.state.settings).base or str(request.base_url).rstrip("/")
     ctx = {"request": request, "link": f"{base}/s/{code}"}
     return request.app.state.templates.TemplateResponse(request, "saved-link.html", ctx)

@@ -1,6 +1,6 @@
 """Races: 2–4 sessions side by side that differ in one setting, played in lockstep.
 
-Routes are thin: they parse, ask app/racing.py (which asks the lanes' worker) and answer
+Routes are thin: they parse, ask app/loop/races.py (which asks the lanes' worker) and answer
 with the bytes the worker made around the race's own few fields.
 """
 
@@ -20,12 +20,16 @@ from fastapi import (
 )
 from fastapi.responses import HTMLResponse
 
-from app import bodies, lanes
-from app.bodies import Checked
-from app.deps import SettingsDep, StoreDep
-from app.qr import qr_svg
-from app.racing import RACE_FORMAT, Race, Races
-from app.reach import reach, students_url
+from app.classroom.qr import qr_svg
+from app.classroom.reach import reach, students_url
+from app.classroom.saved import off_loop
+from app.crossing import Pause, Play, Read, Reset
+from app.loop.following import forward
+from app.loop.races import RACE_FORMAT, Race, Races
+from app.loop.store import Handle, SessionStore
+from app.routes import bodies, lanes
+from app.routes.bodies import Checked
+from app.routes.deps import SettingsDep, StoreDep
 from app.routes.pages import missing_saved, not_found
 from app.routes.sessions import (
     BAD_BODY,
@@ -35,16 +39,13 @@ from app.routes.sessions import (
     FULL,
     LIMITED,
 )
-from app.routes.stream import forward
-from app.saved import off_loop
 from app.schemas.race import RaceConfig, RaceCreated, RaceState, SavedRace, SavedRaceLink
 from app.schemas.session import PlayBody, Problem, StepBody
 from app.schemas.step import check_limits
-from app.store import Handle, SessionStore
 
 NO_RACE = {404: {"model": Problem, "description": "no such race (it may have ended)"}}
 
-router = APIRouter(prefix="/api", tags=["races"], route_class=Checked)   # app/bodies.py
+router = APIRouter(prefix="/api", tags=["races"], route_class=Checked)   # app/routes/bodies.py
 pages = APIRouter(include_in_schema=False)
 
 
@@ -61,7 +62,7 @@ async def get_race(
     race = races.get(race_id)
     if race is None:
         raise HTTPException(404, f"no race {race_id!r} (it may have ended)")
-    return race   # a read is no use of its lanes, as of a session's (app/deps.py)
+    return race   # a read is no use of its lanes, as of a session's (app/routes/deps.py)
 
 
 async def get_controlled_race(
@@ -114,14 +115,14 @@ async def _open(races: Races, sources: list[tuple[str, object]], vary: str, valu
             races.open(sources, vary, values, worker=worker, session=session),
             races.settings.create_timeout_seconds,
         )
-        state = await races.control(race, "read")
+        state = await races.control(race, Read())
     except TimeoutError:
         raise _too_busy() from None
     head = f'{{"id":"{race.id}","token":"{race.token}","watch_url":"{race.watch_url}","state":'
     return _json(head.encode() + state + b"}", status_code=201)
 
 
-@bodies.post(   # the body is parsed and the lanes made in the race's worker (app/lanes.py)
+@bodies.post(   # the body is parsed and the lanes made in the race's worker (app/routes/lanes.py)
     router, "/races", route_class=lanes.LanesInWorker, status_code=201,
     response_model=RaceCreated, dependencies=CREATES,
     responses={**BAD_BODY, **FULL, **LIMITED, 403: {
@@ -140,7 +141,7 @@ async def create_race(cfg: RaceConfig, races: RacesDep, store: StoreDep, request
 @router.get("/races/{race_id}", response_model=RaceState, responses=NO_RACE)
 async def read_race(race: RaceDep, races: RacesDep):
     """The race: what varies, and each lane's session state."""
-    return _json(await races.control(race, "read"))
+    return _json(await races.control(race, Read()))
 
 
 @router.post(
@@ -149,7 +150,7 @@ async def read_race(race: RaceDep, races: RacesDep):
 )
 async def play_race(body: PlayBody, race: ControlDep, races: RacesDep):
     """Play every lane in lockstep at `speed` steps a second, or as fast as it goes."""
-    return _json(await races.control(race, "play", speed=body.speed))
+    return _json(await races.control(race, Play(body.speed)))
 
 
 @router.get(
@@ -165,7 +166,7 @@ async def race_qr_code(race: RaceDep, settings: SettingsDep):
              responses={**NO_RACE, **FORBIDDEN})
 async def pause_race(race: ControlDep, races: RacesDep):
     """Pause every lane at the same step."""
-    return _json(await races.control(race, "pause"))
+    return _json(await races.control(race, Pause()))
 
 
 @router.post(
@@ -184,7 +185,7 @@ async def step_race(
              responses={**NO_RACE, **FORBIDDEN})
 async def reset_race(race: ControlDep, races: RacesDep):
     """Every lane back to step 0."""
-    return _json(await races.control(race, "reset"))
+    return _json(await races.control(race, Reset()))
 
 
 @router.post("/races/{race_id}/save", response_model=SavedRaceLink,

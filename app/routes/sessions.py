@@ -9,9 +9,25 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
-from app import bodies, code_export
-from app.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
-from app.ratelimit import client_address, create_allowed
+from app.crossing import (
+    Code,
+    Config,
+    Export,
+    Gradcheck,
+    Outcome,
+    Parameter,
+    Pause,
+    Phase,
+    Play,
+    Read,
+    Rebuild,
+    Reset,
+    Undo,
+)
+from app.loop.ratelimit import client_address, create_allowed
+from app.loop.store import Handle
+from app.routes import bodies
+from app.routes.deps import ControlDep, HubDep, SessionDep, SettingsDep, StoreDep, answer
 from app.schemas.answers import ExportAnswer, GradientCheck, SessionCreated, SessionState
 from app.schemas.session import (
     ConfigPatch,
@@ -24,9 +40,8 @@ from app.schemas.session import (
     StepBody,
 )
 from app.schemas.step import check_limits
-from app.store import Handle
-from app.undo import NothingToUndo
-from app.worker import Outcome
+from app.worker import code_export
+from app.worker.undo import NothingToUndo
 
 NOT_FOUND = {404: {"model": Problem, "description": "no such session (it may have expired)"}}
 FORBIDDEN = {403: {"model": Problem, "description": "no or a wrong X-Control-Token"}}
@@ -37,7 +52,7 @@ LIMITED = {429: {"model": Problem, "description": "too many new sessions from th
 CREATES = [Depends(create_allowed)]   # every route that makes a session: rate-limited
 BUSY_RETRY_SECONDS = 5
 
-router = APIRouter(   # large bodies parsed in a worker (app/bodies.py)
+router = APIRouter(   # large bodies parsed in a worker (app/routes/bodies.py)
     prefix="/api/sessions", tags=["sessions"], responses=NOT_FOUND, route_class=bodies.Checked
 )
 
@@ -55,8 +70,8 @@ def created(handle: Handle, outcome: Outcome) -> Response:
 
 async def open_session(store, hub, source: str, data, request: Request) -> Response:
     """A new session in the least loaded worker, built there from a config or an export
-    (a dict, or a request body still to parse: parsed in that worker first, app/bodies.py),
-    counted in the share of the client's address (app/store.py)."""
+    (a dict, or a request body still to parse: parsed in that worker first, app/routes/bodies.py),
+    counted in the share of the client's address (app/loop/store.py)."""
     handle = None
     try:   # a worker too busy to build it in time: a prompt 503, never a hang (hub.open
         # removes a session it did not finish, and its worker drops it)
@@ -95,7 +110,7 @@ async def import_session(data: SessionExport, store: StoreDep, hub: HubDep, requ
 @router.get("/{session_id}", response_model=SessionState)
 async def read_session(session: SessionDep, hub: HubDep):
     """The session's state: network, metrics, the last step's every value, the phase."""
-    return answer(await hub.control(session, "read"))
+    return answer(await hub.control(session, Read()))
 
 
 @router.post(
@@ -114,19 +129,19 @@ async def step_session(
 )
 async def play_session(body: PlayBody, session: ControlDep, hub: HubDep):
     """Train continuously at `speed` steps a second, or as fast as it goes."""
-    return answer(await hub.control(session, "play", speed=body.speed))
+    return answer(await hub.control(session, Play(body.speed)))
 
 
 @router.post("/{session_id}/pause", response_model=SessionState, responses=FORBIDDEN)
 async def pause_session(session: ControlDep, hub: HubDep):
     """Stop training; the state is kept."""
-    return answer(await hub.control(session, "pause"))
+    return answer(await hub.control(session, Pause()))
 
 
 @router.post("/{session_id}/reset", response_model=SessionState, responses=FORBIDDEN)
 async def reset_session(session: ControlDep, hub: HubDep):
     """Back to step 0: the same seed gives the same start, bit for bit (undo takes it back)."""
-    return answer(await hub.control(session, "reset", undoable=True))
+    return answer(await hub.control(session, Reset(undoable=True)))
 
 
 @router.put(
@@ -135,8 +150,8 @@ async def reset_session(session: ControlDep, hub: HubDep):
 async def rebuild_session(cfg: SessionConfig, session: ControlDep, hub: HubDep):
     """Start the session again from a new config, in place: the same id, join code and
     followers, who are sent the new network (a new data set, layers, features…; undoable)."""
-    return answer(await hub.control(session, "rebuild", config=cfg.model_dump(mode="json"),
-                                    undoable=True))
+    return answer(await hub.control(session, Rebuild(config=cfg.model_dump(mode="json"),
+                                                      undoable=True)))
 
 
 @router.post("/{session_id}/undo", response_model=SessionState, responses={
@@ -144,7 +159,7 @@ async def rebuild_session(cfg: SessionConfig, session: ControlDep, hub: HubDep):
 async def undo_change(session: ControlDep, hub: HubDep):
     """Take back the last reset or structural change: the session exactly as it was before."""
     try:
-        return answer(await hub.control(session, "undo"))
+        return answer(await hub.control(session, Undo()))
     except NothingToUndo as err:
         raise HTTPException(409, str(err)) from None
 
@@ -154,7 +169,7 @@ async def undo_change(session: ControlDep, hub: HubDep):
 )
 async def move_phase(body: PhaseBody, session: ControlDep, hub: HubDep):
     """Step-through: the next or previous phase of one training step."""
-    return answer(await hub.control(session, "phase", direction=body.direction))
+    return answer(await hub.control(session, Phase(body.direction)))
 
 
 @router.patch(
@@ -162,8 +177,8 @@ async def move_phase(body: PhaseBody, session: ControlDep, hub: HubDep):
 )
 async def patch_config(patch: ConfigPatch, session: ControlDep, hub: HubDep):
     """Change hyper-parameters live: learning rate, optimizer, regularisation, batch…"""
-    return answer(await hub.control(session, "config", patch=patch.model_dump(mode="json",
-                                                                               exclude_unset=True)))
+    return answer(await hub.control(
+        session, Config(patch.model_dump(mode="json", exclude_unset=True))))
 
 
 @router.put(
@@ -171,7 +186,7 @@ async def patch_config(patch: ConfigPatch, session: ControlDep, hub: HubDep):
 )
 async def set_parameter(edit: ParameterEdit, session: ControlDep, hub: HubDep):
     """Set one weight w_ij^k or bias b_i^k by hand."""
-    return answer(await hub.control(session, "parameter", edit=edit.model_dump(mode="json")))
+    return answer(await hub.control(session, Parameter(edit.model_dump(mode="json"))))
 
 
 @router.get("/{session_id}/gradcheck", response_model=GradientCheck)
@@ -184,13 +199,13 @@ async def check_gradient(
     j: Annotated[int | None, Query(ge=0, description="W: target node in layer k")] = None,
 ):
     """Analytic against numeric gradient for one weight or bias, on the last step's batch."""
-    return answer(await hub.control(session, "gradcheck", kind=kind, layer=layer, i=i, j=j))
+    return answer(await hub.control(session, Gradcheck(kind, layer, i, j)))
 
 
 @router.get("/{session_id}/export", response_model=ExportAnswer)
 async def export_session(session: SessionDep, hub: HubDep):
     """Config, network, optimizer state, batch order and loss history as JSON."""
-    return answer(await hub.control(session, "export"))
+    return answer(await hub.control(session, Export()))
 
 
 @router.get(
@@ -205,7 +220,7 @@ async def export_code(
 ):
     """The code behind the run: a NumPy script, notebook or PyTorch script that replays it."""
     try:
-        outcome = await hub.control(session, "code", fmt=fmt)
+        outcome = await hub.control(session, Code(fmt))
     except code_export.NotReplayable as err:
         raise HTTPException(409, str(err)) from None
     name = code_export.file_name(session.id, fmt)

@@ -1,11 +1,8 @@
 """The one-way WebSocket feed of a session's frames to any number of followers."""
 
-import asyncio
+from fastapi import APIRouter, WebSocket
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-
-from app.live import END, MOVED
-from app.sockets import SEND_TEXT, WRITE_TEXTS
+from app.loop.following import joined, relay
 
 router = APIRouter()
 
@@ -28,67 +25,6 @@ async def stream(websocket: WebSocket, session_id: str):
         return
     handle.watched(handle.followers + 1)   # counted at once: two joins never both pass the cap
     try:
-        await relay(websocket, feed, lambda: _joined(hub, handle, feed))
+        await relay(websocket, feed, lambda: joined(hub, handle, feed))
     finally:
         handle.watched(handle.followers - 1)
-
-
-async def relay(websocket: WebSocket, feed, joined) -> None:
-    """Join `feed` with what `joined()` made, then forward the follower its news."""
-    follower = None
-    receiver = asyncio.ensure_future(websocket.receive())  # only to notice a close
-    try:
-        follower = feed.join(await joined())
-        await forward(websocket, feed, follower, receiver)
-    except (WebSocketDisconnect, RuntimeError, OSError, KeyError):
-        pass   # the follower went away mid-send, or the session ended while it joined
-    finally:
-        receiver.cancel()
-        if follower is not None:
-            feed.leave(follower)
-
-
-async def forward(websocket: WebSocket, feed, follower, receiver: asyncio.Future) -> None:
-    """Send a joined follower its news until the session ends (END: close 1000), its instance
-    stops (MOVED: close 1012, the page reconnects) or the follower goes. `receiver` is a
-    pending websocket.receive(), only to notice a close; it (or the one after it) is
-    cancelled here."""
-    # A close (or anything the follower sends) wakes the loop as news does: one wait a
-    # message, no task or asyncio.wait per frame (this loop runs for every follower).
-    receiver.add_done_callback(lambda _: follower.wake.set())
-    # uvicorn's protocol writes frames made once for all followers (app/sockets.py), and
-    # the feed's delivery writes with it itself while this loop is not sending; a server
-    # without it (the test client) sends through ASGI, here.
-    write = follower.write = websocket.scope.get(WRITE_TEXTS)
-    send = websocket.scope.get(SEND_TEXT) or websocket.send_text
-    try:
-        while True:
-            await follower.wake.wait()
-            messages = follower.news(feed)
-            if receiver.done():
-                if receiver.result()["type"] == "websocket.disconnect":
-                    return
-                receiver = asyncio.ensure_future(websocket.receive())
-                receiver.add_done_callback(lambda _: follower.wake.set())
-            if not messages:
-                continue
-            if messages[-1] is MOVED:
-                await websocket.close(code=1012, reason="this server is restarting; reconnect")
-                return
-            follower.sending = True
-            if not (write and write(messages)):   # written at once, or sent by awaiting
-                for text in messages:
-                    await send(text)
-            follower.sending = False
-            if messages[-1] is END:
-                await websocket.close(code=1000, reason="the session has ended")
-                return
-    finally:
-        receiver.cancel()
-
-
-async def _joined(hub, handle, feed):
-    """What a joining follower needs, made once for every follower joining at that moment."""
-    if feed.joining is None or feed.joining.done():
-        feed.joining = asyncio.ensure_future(hub.join(handle))
-    return await asyncio.shield(feed.joining)

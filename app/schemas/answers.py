@@ -1,5 +1,6 @@
 """What the session routes answer, for /openapi.json: the worker encodes these bodies itself
-(app/session_view.py, app/session_ops.py) and the routes pass its bytes on, so these models document
+(app/worker/session_view.py, app/worker/session_ops.py) and the routes pass its bytes on, so these
+models document
 them (a generated client types every field) without validating anything per request.
 `Number` is null where a value overflowed (a diverged session)."""
 

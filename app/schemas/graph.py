@@ -1,5 +1,6 @@
 """What GET /api/sessions/{id}/graph answers: one neuron's computation graph for one example
-of the last step (engine/graph.py). The worker encodes it (app/graph.py); this documents it."""
+of the last step (engine/graph.py). The worker encodes it (app/worker/graph.py); this documents
+it."""
 
 from typing import Literal
 

@@ -1,5 +1,6 @@
 """Lesson files (lessons/README.md): slides with a title, narration and actions, and each
-action's arguments. Validation only; app/lessons.py reads the files, app/lesson_actions.py
+action's arguments. Validation only; app/classroom/lessons.py reads the files,
+app/classroom/lesson_actions.py
 runs the actions."""
 
 from typing import Annotated, Any, Literal
@@ -17,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from app.presets import PRESETS
+from app.schemas.presets import PRESETS
 from app.schemas.race import MAX_LANES, MIN_LANES, VARIED, RaceConfig, Vary
 from app.schemas.session import ConfigPatch, PlayBody, SessionConfig
 from app.schemas.step import Strict, whole
@@ -65,7 +66,7 @@ class LessonFile(Lax):
 
 
 class PresetArgs(RootModel[PresetName]):
-    """`preset: xor`: the session starts again from a lecture preset (app/presets.py)."""
+    """`preset: xor`: the session starts again from a lecture preset (app/schemas/presets.py)."""
 
 
 class ConfigArgs(RootModel[SessionConfig]):
@@ -177,7 +178,7 @@ def _play_speed(speed: float | None) -> float | None:
 
 class RaceArgs(Lax):
     """`race: {vary: learning_rate, values: [0.03, 0.3, 3]}`: a race of 2–4 lanes that differ
-    in that one setting, played while the slide is shown (app/racing.py). Its base is the
+    in that one setting, played while the slide is shown (app/loop/races.py). Its base is the
     session's config as the slide finds it, or `preset` / `config`; `speed` as for play."""
 
     vary: Literal[tuple(VARIED)] = Field(description="the setting that differs between lanes")

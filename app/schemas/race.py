@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.presets import PRESETS, preset_config
 from app.schemas.answers import ExportAnswer, SessionState, Status
+from app.schemas.presets import PRESETS, preset_config
 from app.schemas.session import HiddenActivation, SessionConfig
 from app.schemas.step import Finite, InitName, OptimizerName, Strict, whole
 from engine.trainer import MAX_BATCH
@@ -158,7 +158,7 @@ class RaceConfig(Strict):
     def lanes(self) -> list[SessionConfig]:
         """Each lane's session config: the base with the varied setting changed (a lane the
         base and its value cannot make: a ValidationError). Made in the race's worker for
-        POST /api/races (app/lanes.py): it validates the base's data again for every lane."""
+        POST /api/races (app/routes/lanes.py): it validates the base's data again for every lane."""
         base = self.base().model_dump(mode="json")
         change = VARIED[self.vary.field]
         return [SessionConfig.model_validate(change(base, value)) for value in self.vary.values]

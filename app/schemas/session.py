@@ -4,8 +4,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.chartlog import CHART_POINTS
-from app.losslog import MAX_HISTORY_VALUES, RECENT_LOSSES
 from app.schemas.bounds import MOST_HIDDEN_LAYERS, MOST_POINTS
 from app.schemas.step import (
     MAX_COUNT,
@@ -229,6 +227,11 @@ EXPORT_EXAMPLE = {  # three steps of a 2-2-1 network on the four points of XOR
     },
 }
 
+# What a session keeps, here because an import is checked against it (app/worker/losslog.py and
+# app/worker/chartlog.py keep them).
+RECENT_LOSSES = 4096  # a live session's loss log: its last steps, exact
+MAX_HISTORY_VALUES = 100_000  # an import's values at most: the thinned list of old exports
+CHART_POINTS = 1024  # a chart is a few hundred pixels wide and draws two points a pixel at most
 
 Count = whole(ge=0, le=MAX_COUNT)
 BlockValues = Annotated[list[Finite | None], Field(max_length=MAX_HISTORY_VALUES, fail_fast=True)]

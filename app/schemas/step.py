@@ -34,7 +34,8 @@ Matrix = Annotated[list[Row], Field(max_length=MOST_NEURONS, fail_fast=True)]
 Matrices = Annotated[list[Matrix], Field(max_length=MOST_LAYERS)]
 Vectors = Annotated[list[Row], Field(max_length=MOST_LAYERS)]
 
-# Settings.max_points for the request being parsed (app/guards.py sets it per request): rows of
+# Settings.max_points for the request being parsed (app/routes/guards.py sets it per request): rows
+# of
 # points are counted before their items are validated, so 10⁶ points are refused at once
 # instead of after seconds of validation. None (a worker re-validating): not counted here.
 MAX_ROWS: ContextVar[int | None] = ContextVar("max_rows", default=None)

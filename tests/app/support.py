@@ -55,3 +55,19 @@ def answered_as_by(reference, client, path: str, **request):
     got = client.post(path, **request)
     assert (got.status_code, got.json()) == (expected.status_code, expected.json())
     return expected
+
+
+def call(client, method, session_id, action, body, headers=None):
+    """A session route called as `method`: /api/sessions/{session_id}/{action}."""
+    url = f"/api/sessions/{session_id}" + (f"/{action}" if action else "")
+    kwargs = {"headers": headers or {}}
+    if body is not None:
+        kwargs["json"] = body
+    return client.request(method.upper(), url, **kwargs)
+
+
+def step(client, session_id, control, n=1):
+    """n steps of a session through its route, with its control token: the state."""
+    response = client.post(f"/api/sessions/{session_id}/step", json={"steps": n}, headers=control)
+    assert response.status_code == 200, response.text
+    return response.json()

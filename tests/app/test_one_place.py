@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.guards import field_path
-from app.registry import CLASS_COLORS, catalog
+from app.routes.catalog import CLASS_COLORS, catalog
+from app.routes.guards import field_path
 from app.schemas.session import EXPORT_FORMAT, OwnData
 from app.schemas.step import DESIGN_EXAMPLE
 from engine.datasets import BOX, DATASETS, make_dataset

@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 
 from app.config import Settings
+from app.loop.sockets import websocket_options
 from app.main import create_app
-from app.sockets import websocket_options
 from tests.cluster.cluster_servers import free_port  # noqa: F401 (test_lecture_page's too)
 
 CHROMIUM = "/usr/bin/chromium"

@@ -5,8 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.test_page import click_edge, ready
-from tests.browser.test_projector import stepped_projector
+from tests.browser.support_page import click_edge, ready, stepped_projector
 
 pytestmark = pytest.mark.browser
 

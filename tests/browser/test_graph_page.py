@@ -3,7 +3,7 @@ inspector's numbers, lights its nodes phase by phase, and reads at 1280×720 and
 
 import pytest
 
-from tests.browser.test_page import click_edge, ready
+from tests.browser.support_page import click_edge, ready
 
 pytestmark = pytest.mark.browser
 

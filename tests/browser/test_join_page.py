@@ -4,7 +4,7 @@ code (never a redirect loop), which leads on to the teacher's session."""
 import httpx
 import pytest
 
-from tests.browser.test_page import ready
+from tests.browser.support_page import ready
 
 pytestmark = pytest.mark.browser
 

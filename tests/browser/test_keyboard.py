@@ -4,7 +4,7 @@ every mode, and the network's nodes and edges are reached with the arrows and op
 import httpx
 import pytest
 
-from tests.browser.test_page import ready
+from tests.browser.support_page import ready
 
 pytestmark = pytest.mark.browser
 

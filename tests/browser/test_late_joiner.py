@@ -1,6 +1,7 @@
 """A student who opens the watch link at step 40,000 sees the teacher's charts: the train and
 test loss lines and the gradient size per layer from step 0, point for point. Also on a server
-whose feeds are paced to their floor (app/live.py): the teacher's charts, drawn from the frames
+whose feeds are paced to their floor (app/loop/feeds.py): the teacher's charts, drawn from the
+frames
 it was sent and the `losses` of those it skipped, are the joiner's, drawn from the history."""
 
 import math
@@ -9,7 +10,7 @@ import pytest
 
 from app.config import Settings
 from tests.browser.conftest import ServerThread
-from tests.browser.test_page import ready
+from tests.browser.support_page import ready
 
 pytestmark = pytest.mark.browser
 

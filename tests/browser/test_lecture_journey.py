@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from app.reach import lan_addresses
+from app.classroom.reach import lan_addresses
 from tests.browser.conftest import ARTIFACTS, open_in
-from tests.browser.test_page import ready
+from tests.browser.support_page import SHOWN, ready
 from tests.cluster.cluster_servers import free_port
 
 pytestmark = pytest.mark.browser
@@ -64,20 +64,6 @@ def settled(check, what):
         if time.monotonic() > deadline:
             pytest.fail(f"after {what}: {wrong}")
         time.sleep(0.1)
-
-
-# What a page shows: its session's join code, step, slide and race, and whether it says "ended".
-SHOWN = """() => ({
-  code: window.backprop && backprop.page.state ? backprop.page.state.join_code : null,
-  step: window.backprop && backprop.page.frame ? backprop.page.frame.step : null,
-  layers: window.backprop && backprop.page.state ? backprop.page.state.layers.length : null,
-  slide: document.getElementById('slide').hidden ? null
-    : document.getElementById('slide').dataset.slide,
-  race: window.backpropLessonRace ? window.backpropLessonRace.id : null,
-  ended: document.getElementById('status').textContent === 'ended'
-    || document.getElementById('message').textContent.includes('ended'),
-  path: location.pathname,
-})"""
 
 
 def check_class(teacher, students, session, code, what):

@@ -6,21 +6,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from app.config import Settings
-from app.reach import lan_addresses
-from tests.browser.conftest import ServerThread, free_port
-from tests.browser.test_page import ready
+from app.classroom.reach import lan_addresses
+from tests.browser.support_page import ready, serving
 
 pytestmark = pytest.mark.browser
-
-
-def serving(tmp_path, host, **settings):
-    port = free_port()
-    settings = Settings(data_dir=tmp_path, workers=1, host=host, port=port, **settings)
-    thread = ServerThread(port, settings, host=host)
-    thread.start()
-    thread.wait_started()
-    return thread
 
 
 @pytest.fixture

@@ -1,26 +1,14 @@
 """A lesson in headless Chromium: the presenter's arrow keys walk it from the first slide to the
 last, the maths typeset, the session doing what each slide says; a follower sees the same slide."""
 
-import httpx
 import pytest
 
 from app.config import LESSONS, Settings
 from tests.browser.conftest import ServerThread
-from tests.browser.test_page import ready
+from tests.browser.support_lesson import lesson, shown
+from tests.browser.support_page import ready
 
 pytestmark = pytest.mark.browser
-
-SHOWN = "(n) => document.getElementById('slide').dataset.slide === String(n) && " \
-        "!document.getElementById('slide').classList.contains('busy')"
-
-
-def lesson(base_url, name):
-    return httpx.get(f"{base_url}/api/lessons/{name}", timeout=10).json()
-
-
-def shown(page, n, timeout=30000):
-    page.wait_for_function(SHOWN, arg=n, timeout=timeout)
-    page.wait_for_timeout(200)   # the frame of the slide's last call, and its repaint
 
 
 def slide_text(page):

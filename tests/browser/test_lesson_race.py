@@ -7,10 +7,10 @@ hides the race and ends it."""
 import httpx
 import pytest
 
-from tests.browser.test_lesson_page import lesson, shown
-from tests.browser.test_page import ready
-from tests.browser.test_race_page import pictures as race_pictures
-from tests.browser.test_race_page import rects
+from tests.browser.support_lesson import lesson, shown
+from tests.browser.support_page import ready
+from tests.browser.support_race import pictures as race_pictures
+from tests.browser.support_race import rects
 
 pytestmark = pytest.mark.browser
 

@@ -3,8 +3,8 @@ in epochs/s (an epoch = ceil(training points / batch size) steps) and ask the se
 
 import pytest
 
-from tests.browser.test_page import ready
-from tests.browser.test_race_page import new_race
+from tests.browser.support_page import ready
+from tests.browser.support_race import new_race
 
 pytestmark = pytest.mark.browser
 

@@ -4,16 +4,9 @@ import json
 
 import pytest
 
+from tests.browser.support_page import click_edge, edge_point, ready, walk_to
+
 pytestmark = pytest.mark.browser
-
-READY = (
-    "() => window.backprop && backprop.page.frame && backprop.page.state && backprop.page.session"
-)
-
-
-def ready(page):
-    page.wait_for_function(READY, timeout=15000)
-    return page.evaluate("backprop.page.session")
 
 
 # RGBA at the midpoints of every edge into layer k, read from the canvas backing store.
@@ -97,22 +90,6 @@ def test_the_step_through_keys_walk_the_phases_with_the_servers_numbers(open_pag
     shot(page, "step-through-backward")
     assert page.evaluate("backprop.page.frame.phase.name") == "backward"
     assert page.errors == []
-
-
-def edge_point(page, k, i, j):
-    return page.evaluate(
-        """([k, i, j]) => {
-          const v = backprop.view, a = v.nodePosition(k - 1, i), b = v.nodePosition(k, j);
-          const r = document.getElementById('network').getBoundingClientRect();
-          return [r.left + a.x + a.size + (b.x - a.x - a.size) * 0.3,
-                  r.top + a.y + a.size / 2 + (b.y - a.y) * 0.3];
-        }""",
-        [k, i, j],
-    )
-
-
-def click_edge(page, k, i, j):
-    page.mouse.click(*edge_point(page, k, i, j))
 
 
 def test_hovering_an_edge_shows_the_servers_weight_gradient_and_update(open_page, api, shot):
@@ -242,16 +219,6 @@ def test_watch_follows_the_session_read_only(open_page, api, shot):
     student.wait_for_function("document.getElementById('step-count').textContent === '5'")
     shot(student, "watch-phone-390x844")
     assert student.errors == [] and teacher.errors == []
-
-
-def walk_to(page, heading):
-    """Press → until the step-through's phase heading says `heading`."""
-    for _ in range(12):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(150)
-        if page.locator(f"#inspector .phase h3:has-text('{heading}')").count():
-            return
-    raise AssertionError(f"no phase {heading!r}")
 
 
 def test_the_loss_phase_shows_y_hat_y_and_e_with_the_servers_numbers(open_page, api, shot):

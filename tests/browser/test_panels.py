@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.test_page import edge_point, ready
+from tests.browser.support_page import edge_point, ready
 
 pytestmark = pytest.mark.browser
 

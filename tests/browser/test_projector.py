@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.test_page import ready
+from tests.browser.support_page import ready, stepped_projector
 
 pytestmark = pytest.mark.browser
 
@@ -13,20 +13,6 @@ NETWORKS = {"worked": "/?preset=worked_example&projector=1", "circle": "/?projec
 def overlap(a, b):
     return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and \
         a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
-
-
-def stepped_projector(open_page, path, width, height):
-    """A projector page after one step, walked to the second forward phase."""
-    page = open_page(path, width, height)
-    ready(page)
-    page.keyboard.press("s")
-    page.wait_for_function("backprop.page.frame.step === 1 && backprop.page.heatmaps")
-    for _ in range(2):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(150)
-    page.wait_for_selector("#inspector .phase h3:has-text('forward layer 2')")
-    page.wait_for_timeout(300)
-    return page
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

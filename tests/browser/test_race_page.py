@@ -3,41 +3,16 @@ lane's network and output plane change; projector mode, a phone, a lane's copy, 
 
 import pytest
 
-from tests.browser.test_page import ready
+from tests.browser.support_page import ready
+from tests.browser.support_race import LANES_DRAWN, new_race, pictures, rects
 
 pytestmark = pytest.mark.browser
 
 TOKEN = "X-Control-Token"
-LANES_DRAWN = """(n) => window.backpropRace && backpropRace.lanes.length === n
-  && backpropRace.lanes.every((l) => l.lane.frame && l.lane.heatmaps)"""
-
-
-def pictures(page, within: str = "") -> list[dict]:
-    """Each lane's network and output plane as PNG data URLs, from the canvases themselves
-    (of the lanes `within` a selector: a lesson's race slide)."""
-    return page.evaluate(
-        """(within) => [...document.querySelectorAll(`${within} .lane`)].map((el) => ({
-             network: el.querySelector('.lane-network').toDataURL(),
-             plane: el.querySelector('.lane-boundary').toDataURL(),
-           }))""",
-        within,
-    )
-
-
-def rects(page, selector) -> list[dict]:
-    return page.eval_on_selector_all(
-        selector, "e => e.map((x) => x.getBoundingClientRect().toJSON())"
-    )
 
 
 def steps(page) -> list[int]:
     return page.evaluate("backpropRace.lanes.map((l) => l.lane.frame.step)")
-
-
-def new_race(api, **body) -> dict:
-    response = api.post("/api/races", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_a_three_lane_race_from_the_menu_plays_and_every_lane_s_canvases_change(open_page, shot):

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import segno
 
-from tests.browser.test_lecture_page import serving
-from tests.browser.test_race_page import LANES_DRAWN
+from tests.browser.support_page import serving
+from tests.browser.support_race import LANES_DRAWN
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,7 @@ session with its join code, not "ended". No page has a console error."""
 import httpx
 import pytest
 
-from tests.browser.test_lecture_journey import SHOWN
-from tests.browser.test_page import ready
+from tests.browser.support_page import SHOWN, join, ready
 
 pytestmark = pytest.mark.browser
 
@@ -17,15 +16,6 @@ LANES = 3   # the menu's suggested learning rates: 0.003, 0.03, 0.3
 LANES_DRAWN = """([id, n]) => window.backpropLessonRace && backpropLessonRace.id === id
   && backpropLessonRace.lanes.length === n
   && backpropLessonRace.lanes.every((l) => l.lane.frame && l.lane.heatmaps)"""
-
-
-def join(open_page, code, session_id):
-    student = open_page("/join", 390, 844)
-    student.fill("#join-code-input", code)
-    student.press("#join-code-input", "Enter")
-    student.wait_for_url(f"**/watch/{session_id}")
-    student.wait_for_function("backprop.page.frame !== null", timeout=15000)
-    return student
 
 
 def start_race(teacher) -> str:

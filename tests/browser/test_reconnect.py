@@ -3,7 +3,7 @@
 import pytest
 
 from tests.browser.conftest import ServerThread
-from tests.browser.test_page import ready
+from tests.browser.support_page import ready
 
 pytestmark = pytest.mark.browser
 

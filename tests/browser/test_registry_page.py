@@ -3,7 +3,7 @@ update rule, the hyper-parameter controls of that optimizer, class colours for c
 
 import pytest
 
-from tests.browser.test_page import ready, walk_to
+from tests.browser.support_page import ready, walk_to
 
 pytestmark = pytest.mark.browser
 

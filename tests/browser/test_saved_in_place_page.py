@@ -5,9 +5,7 @@ session's step and network; the teacher's Ctrl+Z takes it back."""
 import httpx
 import pytest
 
-from tests.browser.test_lecture_journey import SHOWN
-from tests.browser.test_page import ready
-from tests.browser.test_race_takes_class_page import join
+from tests.browser.support_page import SHOWN, join, ready
 
 pytestmark = pytest.mark.browser
 

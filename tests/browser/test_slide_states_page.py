@@ -7,8 +7,8 @@ import math
 import pytest
 
 from tests.browser.conftest import ServerThread
-from tests.browser.test_lesson_page import shown
-from tests.browser.test_page import ready
+from tests.browser.support_lesson import shown
+from tests.browser.support_page import ready
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@ layer, loss, backward, update) and only then takes a new step; both charts name 
 
 import pytest
 
-from tests.browser.test_page import ready
+from tests.browser.support_page import ready
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,7 @@ import zlib
 
 import httpx
 import websockets
-from cluster_servers import wait_for
-from test_cluster import (
+from cluster_clients import (
     CONFIG,
     FRAME_WAIT,
     Follower,
@@ -23,6 +22,7 @@ from test_cluster import (
     run_apart,
     ws_url,
 )
+from cluster_servers import wait_for
 
 RACE = {"config": CONFIG, "vary": {"learning_rate": [0.1, 1.0]}}
 

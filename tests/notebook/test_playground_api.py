@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
-from app.presets import preset_config
+from app.schemas.presets import preset_config
 from backprop_playground import Playground
 from engine.trainer import Trainer
 from tests.browser.conftest import ServerThread
