@@ -162,7 +162,7 @@ class Playground(StreamView):
         self._publish(heatmaps=True)
 
     def _publish(self, structure: bool = False, heatmaps: bool = False) -> None:
-        """What the worker sends a session's followers after a change (app/worker.py)."""
+        """What the worker sends a session's followers after a change (app/worker/process.py)."""
         session = self._session
         if structure:
             session.take_pending()   # the state's history covers every step so far

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUN_WITH_THROWAWAYS = ("import sys, pytest; from tests.throwaway_entries import registered; "
                        "added = registered(); added.__enter__(); "   # kept: its exit removes them
                        "sys.exit(pytest.main(sys.argv[1:]))")
-CHECKS = ["tests/engine/test_compiled.py", "tests/app/test_registries.py"]
+CHECKS = ["tests/engine/test_compiled.py", "tests/app/schemas/test_registries.py"]
 SELECTED = "(softsign or nesterov or test_registries) and not api_step and not data_set"
 
 

@@ -158,7 +158,7 @@ async def place(hub, data) -> tuple[int, object]:
 async def answered(hub, op: str, data: Pending | BaseModel, bounded, abandoned) -> bytes | None:
     """A stateless request (/api/step, /api/gradcheck) parsed, checked by `bounded(request,
     settings)` (a module-level function: it runs in the worker) and worked out in parts, all in
-    one worker (app/hub.py, stateless): the answer's bytes, or None when `abandoned()`."""
+    one worker (app/loop/hub.py, stateless): the answer's bytes, or None when `abandoned()`."""
     answer = await hub.stateless(stateless, (op, data, bounded, hub.settings), abandoned)
     _refuse(answer if isinstance(answer, tuple) else None)
     return answer

@@ -365,8 +365,9 @@ READS = {
 
 # --- stateless requests -------------------------------------------------------------------
 
-# key -> a /api/step or /api/gradcheck request's job (app/stateless_steps.py): its θ, optimizer
-# state and steps done stay here between the parts the hub asks for (app/hub.py, stateless).
+# key -> a /api/step or /api/gradcheck request's job (app/worker/stateless_steps.py): its θ,
+# optimizer state and steps done stay here between the parts the hub asks for
+# (app/loop/hub.py, stateless).
 JOBS: dict[str, stateless_steps.StepJob | stateless_steps.GradcheckJob] = {}
 
 

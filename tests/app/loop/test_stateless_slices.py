@@ -1,4 +1,4 @@
-"""Issue 20, row 1: /api/step and /api/gradcheck are worked in parts (app/hub.py, stateless),
+"""Issue 20, row 1: /api/step and /api/gradcheck are worked in parts (app/loop/hub.py, stateless),
 with other sessions' calls between them, dropped when their client leaves, and at most
 BACKPROP_STATELESS_PER_ADDRESS of them run at once per client address. Parts in any number
 give exactly the answer of one go. Disconnects and concurrency go through a real uvicorn
@@ -269,8 +269,9 @@ def test_a_workers_stateless_parts_go_to_it_one_at_a_time_and_in_turn():
 
 
 def test_running_requests_are_counted_per_address_and_released():
-    from app.ratelimit import Running
     from fastapi import HTTPException
+
+    from app.loop.ratelimit import Running
 
     running = Running(2, "things", "BACKPROP_THINGS")
     with running.held("a"), running.held("a"):

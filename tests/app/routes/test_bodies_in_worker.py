@@ -287,7 +287,7 @@ def test_a_large_junk_control_body_is_answered_as_fastapi_answered_it(client, ne
         assert len(content) > bodies.PARSED_HERE_BYTES
         if isinstance(junk, list) or isinstance(junk.get("speed"), list):
             # a list where PlayBody has none is refused by its shape, before it is parsed
-            # (app/shape.py): the same field named, by a rule of its own
+            # (app/schemas/shape.py): the same field named, by a rule of its own
             assert got.status_code == 422
             assert got.json()["detail"][0]["loc"] == expected.json()["detail"][0]["loc"]
             assert got.json()["detail"][0]["type"] in ("too_long", "too_deep")
