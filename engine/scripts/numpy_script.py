@@ -12,8 +12,7 @@ import engine.regularizers
 import engine.train
 from engine.replay import Run
 from engine.scripts.parts import (
-    CHANGE_LOOP,
-    NEXT_BATCH,
+    SET_BATCH_SIZE,
     Section,
     batches_section,
     changes_code,
@@ -21,6 +20,7 @@ from engine.scripts.parts import (
     data_section,
     dataclass_literal,
     literal,
+    loop_head,
     wrapped,
 )
 from engine.scripts.source import Gathering
@@ -146,9 +146,7 @@ APPLY = {
             if value.optimizer.name != cfg.optimizer.name:
                 state = OPTIMIZERS[value.optimizer.name].init_state(net.layout.n_params)
             cfg = value""",
-    "batch_size": """\
-        if kind == "batch_size":
-            batch_size = value""",
+    "batch_size": SET_BATCH_SIZE,
     "activation": """\
         if kind == "activation":   # every hidden layer; the weights stay
             net = Network(net.sizes, [value] * (net.L - 1) + [net.activations[-1]], net.theta)""",
@@ -172,18 +170,12 @@ def _changes_section(run: Run) -> Section:
 
 
 def _loop_section(run: Run) -> Section:
-    kinds = [kind for kind in APPLY if any(c.kind == kind for c in run.changes)]
-    apply = "\n".join([CHANGE_LOOP, *(APPLY[k] for k in kinds)]) + "\n" if kinds else ""
     return Section(
         "The run",
         "Each step: the next batch, then train_step (forward, loss, backward, update). A step "
         "whose loss or new θ is not finite leaves θ unchanged (diverged); the run goes on only "
         "after a weight is edited. Prints each step's E.",
-        "losses, diverged" + (", next_change" if kinds else "")
-        + " = [], False" + (", 0" if kinds else "") + "\n"
-        "while True:\n" + apply +
-        "    if len(losses) == STEPS or diverged:\n        break\n"
-        f"{NEXT_BATCH}\n"
+        loop_head(run, APPLY) +
         "    net, state, record = train_step(net, state, X_train[rows], Y_train[rows], cfg)\n"
         "    print(f\"{len(losses):6d}  {record.E!r}\")\n"
         "    losses.append(record.E)\n"

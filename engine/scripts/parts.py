@@ -78,6 +78,24 @@ CHANGE_LOOP = """\
         _, kind, value = CHANGES[next_change]
         next_change += 1"""
 
+SET_BATCH_SIZE = """\
+        if kind == "batch_size":
+            batch_size = value"""
+
+
+def loop_head(run: Run, apply: dict[str, str]) -> str:
+    """The replay loop up to its batch: the loop's state, the run's changes made at their
+    steps (`apply`: a change's kind -> the script's lines that make it; only the kinds the run
+    has are written), the stop, the next batch's rows."""
+    kinds = [kind for kind in apply if any(c.kind == kind for c in run.changes)]
+    if not kinds:
+        start, made = "losses, diverged = [], False", ""
+    else:
+        start = "losses, diverged, next_change = [], False, 0"
+        made = "".join(f"{code}\n" for code in [CHANGE_LOOP, *(apply[k] for k in kinds)])
+    return (f"{start}\nwhile True:\n{made}"
+            f"    if len(losses) == STEPS or diverged:\n        break\n{NEXT_BATCH}\n")
+
 
 def wrapped(markdown: str) -> str:
     """Markdown as plain lines of at most 96 characters (a fenced block kept as it is, the

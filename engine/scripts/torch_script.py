@@ -9,13 +9,13 @@ from dataclasses import asdict
 
 from engine.replay import Run
 from engine.scripts.parts import (
-    CHANGE_LOOP,
-    NEXT_BATCH,
+    SET_BATCH_SIZE,
     batches_section,
     changes_code,
     comment_block,
     data_section,
     literal,
+    loop_head,
 )
 
 # The engine's activations, losses and penalties in PyTorch's words (torch.nn.functional: F).
@@ -82,9 +82,7 @@ APPLY = {
                 set_optimizer(optimizer, value["optimizer"])
             set_train_biases(value["train_biases"])
             cfg = value""",
-    "batch_size": """\
-        if kind == "batch_size":
-            batch_size = value""",
+    "batch_size": SET_BATCH_SIZE,
     "activation": """\
         if kind == "activation":   # every hidden layer; the weights stay
             activations = [value] * (len(activations) - 1) + [activations[-1]]""",
@@ -108,7 +106,6 @@ def torch_script(run: Run) -> str:
     E = "".join(f"    {name!r}: {TORCH_E[name]},\n" for name in sorted({c.loss for c in configs}))
     regs = sorted({c.regularization for c in configs} - {None})
     penalty = "".join(f"    {name!r}: {TORCH_PENALTY[name]},\n" for name in regs)
-    kinds = [kind for kind in APPLY if any(c.kind == kind for c in run.changes)]
     data, batches = data_section(run), batches_section(run)
     parts = [
         f'"""Backprop Playground — {run.title}, in PyTorch (float64).\n\n'
@@ -127,7 +124,7 @@ def torch_script(run: Run) -> str:
     if run.changes:
         parts.append(changes_code(run, lambda c: repr(asdict(c.value)) if c.kind == "step"
                                   else repr(c.value)))
-    parts.append(_loop_code(kinds))
+    parts.append(_loop_code(run))
     return "\n\n\n".join(parts) + "\n"
 
 
@@ -162,15 +159,10 @@ def _start_code(run: Run, g: str, E: str, penalty: str) -> str:
     )
 
 
-def _loop_code(kinds: list[str]) -> str:
-    apply = "\n".join([CHANGE_LOOP, *(APPLY[k] for k in kinds)]) + "\n" if kinds else ""
+def _loop_code(run: Run) -> str:
     return (
         "# The run: each step the next batch, forward, E, backward (autograd), the update.\n"
-        "losses, diverged" + (", next_change" if kinds else "")
-        + " = [], False" + (", 0" if kinds else "") + "\n"
-        "while True:\n" + apply +
-        "    if len(losses) == STEPS or diverged:\n        break\n"
-        f"{NEXT_BATCH}\n"
+        + loop_head(run, APPLY) +
         "    X, Y = torch.from_numpy(X_train[rows]), torch.from_numpy(Y_train[rows])\n"
         "    optimizer.zero_grad()\n"
         "    a, o = forward(X)\n"
